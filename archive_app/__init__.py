@@ -1,0 +1,1 @@
+"""The archive application: settings, models, services, web and CLI front ends."""

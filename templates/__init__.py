@@ -1,0 +1,1 @@
+"""Jinja templates of the web UI, shipped as package data."""
