@@ -1,0 +1,221 @@
+"""The backend protocol, its value types, and ``open_backend``.
+
+A backend indexes :class:`IndexDocument` values and answers :class:`SearchRequest` values.
+It stores postings (terms with positions) and the metadata needed to filter, sort and facet:
+never the document text. Hits carry a doc id and a score; the caller loads and decrypts the
+top hits' text itself and cuts snippets with :func:`indexing.search.make_snippet`.
+
+Backends are chosen by URL:
+
+* ``whoosh:///abs/path/to/dir`` (or ``whoosh://relative/dir``): the embedded Whoosh index.
+* ``postgresql://...`` or ``postgresql+psycopg://...``: PostgreSQL full-text search in a
+  table the backend creates (default ``search_documents``; ``table=`` to change it).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any, Literal, Protocol, runtime_checkable
+
+from .analysis import index_terms
+from .errors import InvalidSearchRequest, UnsupportedBackendURL
+
+__all__ = [
+    "Hit",
+    "IndexDocument",
+    "SearchBackend",
+    "SearchRequest",
+    "SearchResults",
+    "open_backend",
+]
+
+SortOrder = Literal["relevance", "date", "-date"]
+MAX_PER_PAGE = 500
+
+
+@dataclass(slots=True)
+class IndexDocument:
+    """What the index learns about one document. ``text`` is analysed, never stored."""
+
+    doc_id: str
+    archive_id: str
+    archive_number: str
+    class_code: str
+    status: str
+    level: str
+    title: str
+    text: str
+    document_date: date | None = None
+    amount: Decimal | None = None
+
+
+@dataclass(slots=True)
+class SearchRequest:
+    """One search.
+
+    ``allowed_levels`` is the permission filter and has no default: only documents whose
+    confidentiality level is in it are matched, counted or faceted. An empty set sees
+    nothing. ``None`` in the other filters means "no restriction".
+    """
+
+    query: str
+    allowed_levels: set[str] | frozenset[str]
+    archive_ids: list[str] | None = None
+    class_codes: list[str] | None = None
+    statuses: list[str] | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    amount_min: Decimal | None = None
+    amount_max: Decimal | None = None
+    sort: SortOrder = "relevance"
+    page: int = 1
+    per_page: int = 20
+    facets: bool = True
+
+    def validate(self) -> None:
+        if self.page < 1:
+            raise InvalidSearchRequest("page", self.page, "must be >= 1")
+        if not 1 <= self.per_page <= MAX_PER_PAGE:
+            raise InvalidSearchRequest("per_page", self.per_page, f"must be 1..{MAX_PER_PAGE}")
+        if self.sort not in ("relevance", "date", "-date"):
+            raise InvalidSearchRequest("sort", self.sort, "must be relevance, date or -date")
+        if isinstance(self.allowed_levels, str) or self.allowed_levels is None:
+            raise InvalidSearchRequest(
+                "allowed_levels", self.allowed_levels, "must be a set of level names"
+            )
+        if self.date_from and self.date_to and self.date_from > self.date_to:
+            raise InvalidSearchRequest("date_from", self.date_from, "is after date_to")
+        if (
+            self.amount_min is not None
+            and self.amount_max is not None
+            and self.amount_min > self.amount_max
+        ):
+            raise InvalidSearchRequest("amount_min", self.amount_min, "is above amount_max")
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    doc_id: str
+    score: float
+
+
+@dataclass(slots=True)
+class SearchResults:
+    """One page of hits, the total number of matching visible documents, and facets.
+
+    ``facets`` is ``{"class": {class_code: count}, "archive": {archive_id: count}}`` over
+    every matching visible document (not only this page).
+    """
+
+    total: int
+    hits: list[Hit]
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+@runtime_checkable
+class SearchBackend(Protocol):
+    name: str
+
+    def add(self, docs: Iterable[IndexDocument]) -> int:
+        """Insert or replace documents (by ``doc_id``); returns how many were written."""
+        ...
+
+    def delete(self, doc_ids: Iterable[str]) -> int:
+        """Remove documents; returns how many ids were asked for."""
+        ...
+
+    def search(self, request: SearchRequest) -> SearchResults: ...
+
+    def doc_ids(self) -> Iterator[str]:
+        """Every indexed doc id (for drift checks against the database)."""
+        ...
+
+    def purge(self) -> None:
+        """Make deleted documents' terms physically gone from the index storage."""
+        ...
+
+    def count(self) -> int: ...
+
+    def clear(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def open_backend(url: str, **options: Any) -> SearchBackend:
+    """Open (creating if needed) the backend named by ``url``.
+
+    Options: ``analysis_workers`` (both; processes that analyse text in parallel during
+    ``add``, default 1), ``limitmb`` (Whoosh writer memory), ``table`` and ``engine``
+    (PostgreSQL: table name, or an existing SQLAlchemy Engine to use instead of the URL).
+    """
+    scheme = url.split(":", 1)[0].lower()
+    if scheme == "whoosh":
+        from .whoosh_backend import WhooshBackend
+
+        path = url[len("whoosh://") :] if url.startswith("whoosh://") else url[len("whoosh:") :]
+        return WhooshBackend(path, **options)
+    if scheme.startswith("postgresql") or scheme == "postgres":
+        from .postgres_backend import PostgresBackend
+
+        return PostgresBackend(url, **options)
+    raise UnsupportedBackendURL(url, ("whoosh", "postgresql", "postgresql+psycopg"))
+
+
+# --------------------------------------------------------------------------- shared helpers
+
+
+@dataclass(slots=True)
+class AnalysedDocument:
+    """A document after analysis: metadata plus ``(term, position)`` pairs."""
+
+    doc: IndexDocument
+    title_terms: list[tuple[str, int]]
+    body_terms: list[tuple[str, int]]
+
+
+def _analyse_one(doc: IndexDocument) -> AnalysedDocument:
+    title_terms = index_terms(doc.title)
+    body_terms = index_terms(doc.text)
+    # The text is not needed any more; do not carry it (or pickle it back from a worker).
+    slim = IndexDocument(
+        doc.doc_id,
+        doc.archive_id,
+        doc.archive_number,
+        doc.class_code,
+        doc.status,
+        doc.level,
+        "",
+        "",
+        doc.document_date,
+        doc.amount,
+    )
+    return AnalysedDocument(slim, title_terms, body_terms)
+
+
+class Analyser:
+    """Analyses documents in this process or in a small pool of forked workers."""
+
+    def __init__(self, workers: int = 1) -> None:
+        self.workers = max(1, int(workers))
+        self._pool: Any = None
+
+    def map(self, docs: Iterable[IndexDocument]) -> Iterator[AnalysedDocument]:
+        if self.workers == 1:
+            return map(_analyse_one, docs)
+        if self._pool is None:
+            from .analysis import warm_up
+
+            warm_up()  # load jieba once, before forking, so workers share it
+            ctx = multiprocessing.get_context("fork")
+            self._pool = ctx.Pool(self.workers)
+        return self._pool.imap(_analyse_one, docs, chunksize=8)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool.join()
+            self._pool = None

@@ -1,0 +1,398 @@
+"""The shared search backend: PostgreSQL full-text search over our own analyser's tokens.
+
+The text is analysed in Python (the same bigrams + jieba words + stemmed Latin words as the
+Whoosh backend, see ``analysis``) and stored as a ``tsvector`` literal with positions;
+PostgreSQL never sees the text and never runs a text-search parser or dictionary on it
+(terms are written and queried as already-normalised lexemes, with the ``::tsquery`` /
+``::tsvector`` casts, not ``to_tsvector``). Title terms carry weight A, body terms the
+default weight D, so ``title:`` queries are ``'term':A``.
+
+The backend creates its own table (the application's migrations do not manage it)::
+
+    CREATE TABLE IF NOT EXISTS search_documents (
+        doc_id         text PRIMARY KEY,
+        archive_id     text NOT NULL,
+        archive_number text NOT NULL,
+        class_code     text NOT NULL,
+        status         text NOT NULL,
+        level          text NOT NULL,
+        document_date  date,
+        amount         numeric(20, 2),
+        tsv            tsvector NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS search_documents_tsv_idx ON search_documents USING gin (tsv);
+    -- btree indexes on archive_id, class_code, status, level, document_date, amount
+
+What is stored: metadata columns and the tsvector (lexemes with positions). No text. Honest
+note: like Whoosh postings, a tsvector with positions allows rebuilding the normalised token
+sequence of a body, so the table must be protected like the text itself.
+
+Limits inherited from ``tsvector``: positions above 16383 are clamped to 16383 and at most
+256 positions are kept per lexeme, so in very long documents a term is still found but a
+phrase beyond roughly the first 16,000 characters may not be (a known PostgreSQL limit).
+
+Deleting is a real ``DELETE``; :meth:`PostgresBackend.purge` runs ``VACUUM FULL`` on the
+table, which rewrites the table, its TOAST table and its indexes into new files and removes
+the old ones, so deleted rows' bytes are gone from the live data files. Copies in WAL
+segments, replicas and backups age out on their own schedule.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from .analysis import PhraseUnit, PrefixUnit, TermUnit, Unit, query_units
+from .backend import AnalysedDocument, Analyser, Hit, IndexDocument, SearchRequest, SearchResults
+from .errors import BackendError
+from .query import And, MatchAll, Node, Not, Or, Phrase, Word, parse_query
+
+__all__ = ["PostgresBackend"]
+
+NAME = "postgresql"
+MAX_POSITION = 16383
+MAX_POSITIONS_PER_LEXEME = 256
+_IDENT = re.compile(r"^[a-z_][a-z0-9_]{0,50}$")
+
+
+def _lexeme(term: str) -> str:
+    return "'" + term.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def tsvector_literal(title_terms: list[tuple[str, int]], body_terms: list[tuple[str, int]]) -> str:
+    """The tsvector text for a document: title positions first (weight A), then the body."""
+    positions: dict[str, list[str]] = {}
+    seen: dict[str, set[int]] = {}
+    title_len = 0
+    for term, pos in title_terms:
+        p = min(pos + 1, MAX_POSITION)
+        title_len = max(title_len, pos + 1)
+        if p not in seen.setdefault(term, set()) and len(seen[term]) < MAX_POSITIONS_PER_LEXEME:
+            seen[term].add(p)
+            positions.setdefault(term, []).append(f"{p}A")
+    # One empty position between title and body, so no phrase spans the two.
+    base = title_len + 2
+    for term, pos in body_terms:
+        p = min(pos + base, MAX_POSITION)
+        s = seen.setdefault(term, set())
+        if p not in s and len(s) < MAX_POSITIONS_PER_LEXEME:
+            s.add(p)
+            positions.setdefault(term, []).append(str(p))
+    return " ".join(f"{_lexeme(t)}:{','.join(ps)}" for t, ps in positions.items())
+
+
+class PostgresBackend:
+    """Search table in PostgreSQL, through SQLAlchemy Core and psycopg 3."""
+
+    name = NAME
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        engine: sa.Engine | None = None,
+        table: str = "search_documents",
+        analysis_workers: int = 1,
+        batch_size: int = 500,
+    ) -> None:
+        if not _IDENT.match(table):
+            raise BackendError(NAME, f"invalid table name {table!r}")
+        if engine is None:
+            if not url:
+                raise BackendError(NAME, "need a database URL or an Engine")
+            url = re.sub(r"^(postgres|postgresql)://", "postgresql+psycopg://", url)
+            engine = sa.create_engine(url, pool_pre_ping=True)
+            self._own_engine = True
+        else:
+            self._own_engine = False
+        self.engine = engine
+        self.table_name = table
+        self.batch_size = batch_size
+        self._analyser = Analyser(analysis_workers)
+        md = sa.MetaData()
+        self.t = sa.Table(
+            table,
+            md,
+            sa.Column("doc_id", sa.Text, primary_key=True),
+            sa.Column("archive_id", sa.Text, nullable=False, index=True),
+            sa.Column("archive_number", sa.Text, nullable=False, index=True),
+            sa.Column("class_code", sa.Text, nullable=False, index=True),
+            sa.Column("status", sa.Text, nullable=False, index=True),
+            sa.Column("level", sa.Text, nullable=False, index=True),
+            sa.Column("document_date", sa.Date, index=True),
+            sa.Column("amount", sa.Numeric(20, 2), index=True),
+            sa.Column("tsv", TSVECTOR, nullable=False),
+            sa.Index(f"{table}_tsv_idx", "tsv", postgresql_using="gin"),
+        )
+        self._md = md
+        self._columns = [col.name for col in self.t.columns]
+        self._ensure_schema()
+
+    def _ensure_schema(self) -> None:
+        try:
+            with self.engine.begin() as conn:
+                # Serialise concurrent creators: CREATE ... IF NOT EXISTS is not race-free.
+                conn.execute(
+                    sa.text("SELECT pg_advisory_xact_lock(hashtext(:n))"), {"n": self.table_name}
+                )
+                self._md.create_all(conn, checkfirst=True)
+        except sa.exc.OperationalError as exc:
+            raise BackendError(NAME, f"cannot reach the database: {exc.orig}") from exc
+
+    # ------------------------------------------------------------------ writing
+
+    def _row(self, ad: AnalysedDocument) -> dict[str, Any]:
+        d = ad.doc
+        return {
+            "doc_id": d.doc_id,
+            "archive_id": d.archive_id,
+            "archive_number": d.archive_number,
+            "class_code": d.class_code,
+            "status": d.status,
+            "level": d.level,
+            "document_date": d.document_date,
+            "amount": d.amount,
+            "tsv": tsvector_literal(ad.title_terms, ad.body_terms),
+        }
+
+    def add(self, docs: Iterable[IndexDocument]) -> int:
+        t = self.t
+        stmt = pg_insert(t).values(
+            {c: sa.bindparam(c) for c in self._columns if c != "tsv"}
+            | {"tsv": sa.cast(sa.bindparam("tsv", type_=sa.Text), TSVECTOR)}
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[t.c.doc_id],
+            set_={c: stmt.excluded[c] for c in self._columns if c != "doc_id"},
+        )
+        written = 0
+        batch: dict[str, dict[str, Any]] = {}
+
+        def flush() -> None:
+            if batch:
+                with self.engine.begin() as conn:
+                    conn.execute(stmt, list(batch.values()))
+                batch.clear()
+
+        for ad in self._analyser.map(docs):
+            batch[ad.doc.doc_id] = self._row(ad)  # a repeated id in one batch: last wins
+            written += 1
+            if len(batch) >= self.batch_size:
+                flush()
+        flush()
+        return written
+
+    def delete(self, doc_ids: Iterable[str]) -> int:
+        ids = list(doc_ids)
+        with self.engine.begin() as conn:
+            for i in range(0, len(ids), 1000):
+                conn.execute(sa.delete(self.t).where(self.t.c.doc_id.in_(ids[i : i + 1000])))
+        return len(ids)
+
+    def purge(self) -> None:
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(sa.text(f'VACUUM (FULL, ANALYZE) "{self.table_name}"'))
+
+    def clear(self) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(sa.text(f'TRUNCATE "{self.table_name}"'))
+
+    def drop(self) -> None:
+        """Remove the table and its indexes (tests, uninstall)."""
+        with self.engine.begin() as conn:
+            self._md.drop_all(conn, checkfirst=True)
+
+    # ------------------------------------------------------------------ reading
+
+    def count(self) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.count()).select_from(self.t)).scalar_one()
+
+    def doc_ids(self) -> Iterator[str]:
+        with self.engine.connect() as conn:
+            result = conn.execution_options(stream_results=True, yield_per=5000).execute(
+                sa.select(self.t.c.doc_id).order_by(self.t.c.doc_id)
+            )
+            for (doc_id,) in result:
+                yield doc_id
+
+    def search(self, request: SearchRequest) -> SearchResults:
+        request.validate()
+        empty = SearchResults(0, [], {"class": {}, "archive": {}} if request.facets else {})
+        if not request.allowed_levels:
+            return empty
+        compiler = _Compiler(self.t)
+        compiled = compiler.compile(parse_query(request.query))
+        if compiled is None:
+            return empty
+        t = self.t
+        cond = sa.and_(compiler.to_sql(compiled), *self._filters(request))
+        rank_q = compiler.rank_query()
+        if rank_q is not None and request.sort == "relevance":
+            score = sa.func.ts_rank_cd(t.c.tsv, sa.cast(sa.literal(rank_q), TSQUERY))
+        else:
+            score = sa.literal(0.0)
+        if request.sort == "relevance":
+            order = [score.desc(), t.c.doc_id]
+        elif request.sort == "date":
+            order = [t.c.document_date.asc().nulls_first(), t.c.doc_id]
+        else:
+            order = [t.c.document_date.desc().nulls_last(), t.c.doc_id]
+        hits_stmt = (
+            sa.select(t.c.doc_id, score.label("score"))
+            .where(cond)
+            .order_by(*order)
+            .limit(request.per_page)
+            .offset((request.page - 1) * request.per_page)
+        )
+        with self.engine.connect() as conn:
+            hits = [Hit(r.doc_id, float(r.score or 0.0)) for r in conn.execute(hits_stmt)]
+            if request.facets:
+                facet_stmt = (
+                    sa.select(
+                        t.c.class_code,
+                        t.c.archive_id,
+                        sa.func.grouping(t.c.class_code).label("g_class"),
+                        sa.func.count().label("n"),
+                    )
+                    .where(cond)
+                    .group_by(
+                        sa.text("GROUPING SETS ((class_code), (archive_id), ())"),
+                    )
+                )
+                facets: dict[str, dict[str, int]] = {"class": {}, "archive": {}}
+                total = 0
+                for r in conn.execute(facet_stmt):
+                    if r.class_code is None and r.archive_id is None:
+                        total = r.n
+                    elif r.g_class == 0:
+                        facets["class"][r.class_code] = r.n
+                    else:
+                        facets["archive"][r.archive_id] = r.n
+            else:
+                facets = {}
+                total = conn.execute(
+                    sa.select(sa.func.count()).select_from(t).where(cond)
+                ).scalar_one()
+        return SearchResults(total, hits, facets)
+
+    def _filters(self, req: SearchRequest) -> list[sa.ColumnElement[bool]]:
+        t = self.t
+        out: list[sa.ColumnElement[bool]] = [t.c.level.in_(sorted(req.allowed_levels))]
+        if req.archive_ids is not None:
+            out.append(t.c.archive_id.in_(req.archive_ids))
+        if req.class_codes is not None:
+            out.append(t.c.class_code.in_(req.class_codes))
+        if req.statuses is not None:
+            out.append(t.c.status.in_(req.statuses))
+        if req.date_from is not None:
+            out.append(t.c.document_date >= req.date_from)
+        if req.date_to is not None:
+            out.append(t.c.document_date <= req.date_to)
+        if req.amount_min is not None:
+            out.append(t.c.amount >= req.amount_min)
+        if req.amount_max is not None:
+            out.append(t.c.amount <= req.amount_max)
+        return out
+
+    def close(self) -> None:
+        self._analyser.close()
+        if self._own_engine:
+            self.engine.dispose()
+
+    def __enter__(self) -> PostgresBackend:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+# ---------------------------------------------------------------------- compile
+
+# A compiled node is ("ts", tsquery text) while it is pure full text, so that whole
+# boolean sub-trees run as one tsquery against the GIN index, or ("sql", expression) once
+# it involves columns (class:, archive:, status:) or "everything".
+_Compiled = tuple[str, Any]
+
+
+class _Compiler:
+    def __init__(self, t: sa.Table) -> None:
+        self.t = t
+        self.positive: list[str] = []  # tsquery fragments that rank documents
+
+    def rank_query(self) -> str | None:
+        if not self.positive:
+            return None
+        return " | ".join(f"({p})" for p in self.positive)
+
+    def to_sql(self, c: _Compiled) -> sa.ColumnElement[bool]:
+        kind, value = c
+        if kind == "ts":
+            return self.t.c.tsv.op("@@")(sa.cast(sa.literal(value), TSQUERY))
+        return value
+
+    def compile(self, node: Node, negated: bool = False) -> _Compiled | None:
+        t = self.t
+        if isinstance(node, MatchAll):
+            return ("sql", sa.true())
+        if isinstance(node, Word | Phrase):
+            if node.field == "class":
+                return ("sql", t.c.class_code == node.text)
+            if node.field == "status":
+                return ("sql", t.c.status == node.text)
+            if node.field == "archive":
+                return ("sql", sa.or_(t.c.archive_id == node.text, t.c.archive_number == node.text))
+            units = query_units(node.text, phrase=isinstance(node, Phrase))
+            if not units:
+                return None
+            weight = {"title": "A", "body": "D"}.get(node.field or "", "")
+            ts = " & ".join(_unit_ts(u, weight) for u in units)
+            if not negated:
+                self.positive.append(ts)
+            return ("ts", ts)
+        if isinstance(node, Not):
+            inner = self.compile(node.child, not negated)
+            if inner is None:
+                return ("sql", sa.true())
+            if inner[0] == "ts":
+                return ("ts", f"!({inner[1]})")
+            return ("sql", sa.not_(inner[1]))
+        if isinstance(node, And | Or):
+            parts: list[_Compiled] = []
+            for child in node.children:
+                c = self.compile(child, negated)
+                if c is None:
+                    if isinstance(node, And) and not (
+                        isinstance(child, Word | Phrase) and not query_units(child.text)
+                    ):
+                        return None
+                    continue
+                parts.append(c)
+            if not parts:
+                return None
+            if len(parts) == 1:
+                return parts[0]
+            op = " & " if isinstance(node, And) else " | "
+            if all(k == "ts" for k, _ in parts):
+                return ("ts", op.join(f"({v})" for _, v in parts))
+            combine = sa.and_ if isinstance(node, And) else sa.or_
+            return ("sql", combine(*(self.to_sql(p) for p in parts)))
+        raise TypeError(f"unknown query node {node!r}")
+
+
+def _unit_ts(unit: Unit, weight: str) -> str:
+    w = f":{weight}" if weight else ""
+    if isinstance(unit, TermUnit):
+        return f"{_lexeme(unit.term)}{w}"
+    if isinstance(unit, PrefixUnit):
+        return f"{_lexeme(unit.prefix)}:*{weight}"
+    assert isinstance(unit, PhraseUnit)
+    phrase = " <-> ".join(f"{_lexeme(term)}{w}" for term in unit.terms)
+    if unit.word:
+        return f"(({phrase}) | {_lexeme(unit.word)}{w})"
+    return f"({phrase})"

@@ -1,0 +1,375 @@
+"""The embedded search backend: a Whoosh index in one directory.
+
+What the index holds on disk (segment files ``*.seg``, ``_MAIN_*.toc``):
+
+* per document: the doc id (the only stored field), columns for sorting/faceting/filtering
+  (archive id, class code, document date as a day ordinal, amount in cents), and the
+  indexed keywords archive id, archive number, class code, status, level;
+* for ``title`` and ``body``: a term dictionary and postings with term positions. The
+  terms are character bigrams, lone characters at the end of CJK runs, jieba words of 3+
+  characters and stemmed Latin words (see ``analysis``). Nothing else: no stored text,
+  no term vectors, no character offsets.
+
+Honest trade-off: positions are what phrase queries need, and terms + positions are enough
+to rebuild the normalised, stemmed token sequence of a body (punctuation lost). The index
+must therefore be protected like the text itself (it lives in the instance folder); it is
+not a way around the encryption of the text for someone who can read the folder.
+
+Deleting marks documents deleted; their terms stay in the segment files until a merge.
+:meth:`WhooshBackend.purge` rewrites every segment into one (``optimize``), after which the
+terms and positions of deleted documents are physically gone from the index files (the old
+files are removed; what the filesystem does with freed blocks is outside our reach).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from datetime import date
+from decimal import ROUND_HALF_EVEN, Decimal
+
+from whoosh import fields, index, sorting
+from whoosh import query as wq
+from whoosh.analysis import RegexTokenizer
+from whoosh.index import LockError
+
+from .analysis import PhraseUnit, PrefixUnit, TermUnit, Unit, index_terms, query_units
+from .backend import Analyser, Hit, IndexDocument, SearchRequest, SearchResults
+from .errors import BackendError, IndexLocked
+from .query import And, MatchAll, Node, Not, Or, Phrase, Word, parse_query
+
+__all__ = ["WhooshBackend"]
+
+NAME = "whoosh"
+
+
+class AnalysedText(fields.TEXT):
+    """A TEXT field indexed from our analyser's ``(term, position)`` pairs.
+
+    ``index()`` accepts either a string (analysed here) or the pairs already computed
+    (possibly in a worker process), so the text itself never reaches Whoosh.
+    """
+
+    def index(self, value, **kwargs):
+        pairs = index_terms(value) if isinstance(value, str) else value
+        poses: dict[str, list[int]] = defaultdict(list)
+        for term, pos in pairs:
+            poses[term].append(pos)
+        encode = self.format.encode
+        for term, poslist in poses.items():
+            poslist.sort()
+            yield term.encode("utf-8"), len(poslist), float(len(poslist)), encode(poslist)
+
+
+def _schema() -> fields.Schema:
+    # The analyzer given to Whoosh is never used for our fields' content (index() above
+    # replaces it and queries are compiled from our own units); it only has to exist.
+    placeholder = RegexTokenizer()
+    return fields.Schema(
+        doc_id=fields.ID(stored=True, unique=True),
+        archive_id=fields.ID(sortable=True),
+        archive_number=fields.ID(),
+        class_code=fields.ID(sortable=True),
+        status=fields.ID(),
+        level=fields.ID(),
+        document_date=fields.NUMERIC(int, bits=32, signed=True, sortable=True),
+        amount=fields.NUMERIC(int, bits=64, signed=True, sortable=True),
+        title=AnalysedText(analyzer=placeholder, phrase=True, field_boost=2.0),
+        body=AnalysedText(analyzer=placeholder, phrase=True),
+    )
+
+
+def _cents(amount: Decimal) -> int:
+    return int((Decimal(amount) * 100).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+
+
+def _date_key(d: date) -> int:
+    return d.toordinal()
+
+
+class WhooshBackend:
+    """Whoosh index in ``path`` (created if missing). Single writer, many readers."""
+
+    name = NAME
+
+    def __init__(
+        self,
+        path: str,
+        *,
+        limitmb: int = 128,
+        analysis_workers: int = 1,
+        lock_timeout: float = 30.0,
+        commit_every: int = 5000,
+    ) -> None:
+        if not path:
+            raise BackendError(NAME, "no index directory given (whoosh:///path/to/dir)")
+        self.path = os.path.abspath(path)
+        self.limitmb = limitmb
+        self.lock_timeout = lock_timeout
+        self.commit_every = commit_every
+        self._analyser = Analyser(analysis_workers)
+        self._lock = threading.Lock()
+        self._searcher = None
+        os.makedirs(self.path, exist_ok=True)
+        try:
+            if index.exists_in(self.path):
+                self._ix = index.open_dir(self.path)
+            else:
+                self._ix = index.create_in(self.path, _schema())
+        except (OSError, index.IndexError) as exc:
+            raise BackendError(NAME, f"cannot open index at {self.path}: {exc}") from exc
+
+    # ------------------------------------------------------------------ writing
+
+    def _writer(self):
+        try:
+            return self._ix.writer(limitmb=self.limitmb, timeout=self.lock_timeout)
+        except LockError as exc:
+            raise IndexLocked(NAME, self.path, self.lock_timeout) from exc
+
+    def add(self, docs: Iterable[IndexDocument]) -> int:
+        written = 0
+        writer = self._writer()
+        fresh = self._ix.doc_count_all() == 0
+        seen: set[str] = set()
+        try:
+            for ad in self._analyser.map(docs):
+                d = ad.doc
+                if d.doc_id in seen or len(seen) >= self.commit_every:
+                    # A writer cannot replace a document it buffered itself: commit first.
+                    writer.commit()
+                    writer = self._writer()
+                    fresh = False
+                    seen.clear()
+                seen.add(d.doc_id)
+                values = {
+                    "doc_id": d.doc_id,
+                    "archive_id": d.archive_id,
+                    "archive_number": d.archive_number,
+                    "class_code": d.class_code,
+                    "status": d.status,
+                    "level": d.level,
+                    "title": ad.title_terms,
+                    "body": ad.body_terms,
+                }
+                if d.document_date is not None:
+                    values["document_date"] = _date_key(d.document_date)
+                if d.amount is not None:
+                    values["amount"] = _cents(d.amount)
+                if fresh:
+                    writer.add_document(**values)
+                else:
+                    writer.update_document(**values)
+                written += 1
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
+        return written
+
+    def delete(self, doc_ids: Iterable[str]) -> int:
+        n = 0
+        writer = self._writer()
+        try:
+            for doc_id in doc_ids:
+                writer.delete_by_term("doc_id", doc_id)
+                n += 1
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
+        return n
+
+    def purge(self) -> None:
+        writer = self._writer()
+        writer.commit(optimize=True)
+        self._drop_searcher()
+
+    def clear(self) -> None:
+        writer = self._writer()
+        writer.commit(mergetype=_clear_all)
+        self._drop_searcher()
+
+    def optimize(self) -> None:
+        self.purge()
+
+    # ------------------------------------------------------------------ reading
+
+    def count(self) -> int:
+        return self._ix.doc_count()
+
+    def doc_ids(self) -> Iterator[str]:
+        with self._ix.searcher() as s:
+            ids = [stored["doc_id"] for _docnum, stored in s.reader().iter_docs()]
+        return iter(ids)
+
+    def _drop_searcher(self) -> None:
+        with self._lock:
+            if self._searcher is not None:
+                self._searcher.close()
+                self._searcher = None
+
+    def search(self, request: SearchRequest) -> SearchResults:
+        request.validate()
+        if not request.allowed_levels:
+            return SearchResults(0, [], _empty_facets() if request.facets else {})
+        compiled = _compile(parse_query(request.query))
+        if compiled is None:
+            return SearchResults(0, [], _empty_facets() if request.facets else {})
+        filt = _filters(request)
+        kwargs: dict = {"filter": filt, "limit": request.page * request.per_page}
+        if request.sort != "relevance":
+            kwargs["sortedby"] = sorting.FieldFacet(
+                "document_date", reverse=request.sort == "-date"
+            )
+            kwargs["scored"] = False
+        if request.facets:
+            kwargs["groupedby"] = {
+                "class": sorting.FieldFacet("class_code", maptype=sorting.Count),
+                "archive": sorting.FieldFacet("archive_id", maptype=sorting.Count),
+            }
+        with self._lock:
+            if self._searcher is None:
+                self._searcher = self._ix.searcher()
+            else:
+                self._searcher = self._searcher.refresh()
+            searcher = self._searcher
+            results = searcher.search(compiled, **kwargs)
+            total = len(results)
+            start = (request.page - 1) * request.per_page
+            hits = []
+            for i in range(start, min(start + request.per_page, results.scored_length())):
+                stored = searcher.stored_fields(results.docnum(i))
+                score = results.score(i) if request.sort == "relevance" else 0.0
+                hits.append(Hit(stored["doc_id"], float(score or 0.0)))
+            facets = {}
+            if request.facets:
+                facets = {
+                    "class": {_text(k): v for k, v in results.groups("class").items()},
+                    "archive": {_text(k): v for k, v in results.groups("archive").items()},
+                }
+        return SearchResults(total, hits, facets)
+
+    def close(self) -> None:
+        self._drop_searcher()
+        self._analyser.close()
+        self._ix.close()
+
+    def __enter__(self) -> WhooshBackend:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _clear_all(writer, segments):
+    return []
+
+
+def _text(value) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+
+
+def _empty_facets() -> dict[str, dict[str, int]]:
+    return {"class": {}, "archive": {}}
+
+
+# ---------------------------------------------------------------------- compile
+
+
+def _filters(req: SearchRequest) -> wq.Query:
+    parts: list[wq.Query] = [wq.Or([wq.Term("level", lv) for lv in sorted(req.allowed_levels)])]
+    if req.archive_ids is not None:
+        parts.append(
+            wq.Or([wq.Term("archive_id", a) for a in req.archive_ids])
+            if req.archive_ids
+            else wq.NullQuery
+        )
+    if req.class_codes is not None:
+        parts.append(
+            wq.Or([wq.Term("class_code", c) for c in req.class_codes])
+            if req.class_codes
+            else wq.NullQuery
+        )
+    if req.statuses is not None:
+        parts.append(
+            wq.Or([wq.Term("status", s) for s in req.statuses]) if req.statuses else wq.NullQuery
+        )
+    if req.date_from is not None or req.date_to is not None:
+        parts.append(
+            wq.NumericRange(
+                "document_date",
+                _date_key(req.date_from) if req.date_from else None,
+                _date_key(req.date_to) if req.date_to else None,
+            )
+        )
+    if req.amount_min is not None or req.amount_max is not None:
+        parts.append(
+            wq.NumericRange(
+                "amount",
+                _cents(req.amount_min) if req.amount_min is not None else None,
+                _cents(req.amount_max) if req.amount_max is not None else None,
+            )
+        )
+    return wq.And(parts) if len(parts) > 1 else parts[0]
+
+
+def _unit_query(unit: Unit, fieldname: str) -> wq.Query:
+    if isinstance(unit, TermUnit):
+        return wq.Term(fieldname, unit.term)
+    if isinstance(unit, PrefixUnit):
+        return wq.Prefix(fieldname, unit.prefix)
+    assert isinstance(unit, PhraseUnit)
+    phrase = wq.Phrase(fieldname, list(unit.terms))
+    if unit.word:
+        return wq.Or([phrase, wq.Term(fieldname, unit.word)])
+    return phrase
+
+
+def _text_query(units: list[Unit], field: str | None) -> wq.Query | None:
+    if not units:
+        return None
+    names = ("title", "body") if field is None else (field,)
+    per_unit = []
+    for unit in units:
+        qs = [_unit_query(unit, name) for name in names]
+        per_unit.append(qs[0] if len(qs) == 1 else wq.Or(qs))
+    return per_unit[0] if len(per_unit) == 1 else wq.And(per_unit)
+
+
+def _compile(node: Node) -> wq.Query | None:
+    """Whoosh query for an AST node; None means "matches nothing"."""
+    if isinstance(node, MatchAll):
+        return wq.Every()
+    if isinstance(node, Word | Phrase):
+        if node.field == "class":
+            return wq.Term("class_code", node.text)
+        if node.field == "status":
+            return wq.Term("status", node.text)
+        if node.field == "archive":
+            return wq.Or([wq.Term("archive_id", node.text), wq.Term("archive_number", node.text)])
+        units = query_units(node.text, phrase=isinstance(node, Phrase))
+        return _text_query(units, node.field)
+    if isinstance(node, Not):
+        inner = _compile(node.child)
+        return wq.Not(inner) if inner is not None else wq.Every()
+    if isinstance(node, And):
+        parts = []
+        for child in node.children:
+            q = _compile(child)
+            if q is None:
+                if isinstance(child, Word | Phrase) and not query_units(child.text):
+                    continue  # only punctuation/stopwords: ignore the word
+                return None
+            parts.append(q)
+        if not parts:
+            return None
+        return parts[0] if len(parts) == 1 else wq.And(parts)
+    if isinstance(node, Or):
+        parts = [q for q in (_compile(c) for c in node.children) if q is not None]
+        if not parts:
+            return None
+        return parts[0] if len(parts) == 1 else wq.Or(parts)
+    raise TypeError(f"unknown query node {node!r}")
