@@ -1,0 +1,99 @@
+"""The application factory. Nothing happens at import time; ``create_app`` validates the
+settings, checks the instance is initialised, and wires blueprints and extensions."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask, request
+from flask_babel import Babel
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFProtect
+
+import templates as templates_package
+from archive_app import schema
+from archive_app.config import Settings
+from archive_app.db import Database
+from archive_app.errors import NotInitialised
+from archive_app.instance import load_secret_key
+from archive_app.models import User
+from archive_app.web import archives, auth, errors, users
+from archive_app.web.context import AppServices, db_session, install
+from archive_app.web.i18n import LANGUAGE_NAMES, select_locale
+from archive_app.web.view_helpers import register_template_helpers
+
+PACKAGE_DIR = Path(__file__).parent
+
+
+def create_app(settings: Settings | None = None, *, testing: bool = False) -> Flask:
+    settings = settings or Settings.from_env()
+    secret_key = load_secret_key(settings)
+    if secret_key is None:
+        raise NotInitialised(f"no session signing key in {settings.home}")
+    database = Database(settings.database_url)
+    if not schema.is_up_to_date(database.engine):
+        database.dispose()
+        raise NotInitialised("the database schema is missing or out of date")
+
+    app = Flask(
+        __name__,
+        template_folder=str(Path(templates_package.__file__).parent),
+        static_folder=str(PACKAGE_DIR / "static"),
+    )
+    app.config.update(
+        SECRET_KEY=secret_key,
+        TESTING=testing,
+        SESSION_COOKIE_NAME="archive_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SECURE=settings.secure_cookies,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_hours),
+        WTF_CSRF_TIME_LIMIT=None,
+        BABEL_TRANSLATION_DIRECTORIES=str(PACKAGE_DIR / "translations"),
+        BABEL_DEFAULT_LOCALE=settings.default_language,
+        MAX_CONTENT_LENGTH=1024 * 1024 * 1024,
+    )
+
+    install(app, AppServices(settings=settings, database=database))
+    CSRFProtect(app)
+    Babel(app, locale_selector=select_locale)
+
+    login_manager = LoginManager(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "strong"
+    login_manager.login_message = None
+
+    @login_manager.user_loader
+    def _load_user(user_id: str) -> User | None:
+        if not user_id.isdigit():
+            return None
+        user = db_session().get(User, int(user_id))
+        return user if user is not None and user.active else None
+
+    app.register_blueprint(auth.blueprint)
+    app.register_blueprint(archives.blueprint)
+    app.register_blueprint(users.blueprint)
+    errors.register(app)
+    register_template_helpers(app, LANGUAGE_NAMES)
+
+    @app.after_request
+    def _security_headers(response):  # type: ignore[no-untyped-def]
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+            "script-src 'self'; frame-ancestors 'none'",
+        )
+        if request.path.startswith("/static/"):
+            response.headers.setdefault("Cache-Control", "public, max-age=3600")
+        else:
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    return app

@@ -1,0 +1,44 @@
+"""Entry point: the command group and the one place where errors become exit codes."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from archive_app.cli import archives, audit, instance, users
+from archive_app.cli.runtime import Runtime
+from archive_app.errors import AppError
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="archive-records", prog_name="archive")
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """Customer archives: filing, search, retention and destruction."""
+    runtime = ctx.ensure_object(Runtime)
+    ctx.call_on_close(runtime.close)
+
+
+instance.register(cli)
+users.register(cli)
+archives.register(cli)
+audit.register(cli)
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        cli.main(args=argv, prog_name="archive", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(1)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    except AppError as error:
+        click.echo(f"archive: {error}", err=True)
+        sys.exit(error.exit_code)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    sys.exit(0)

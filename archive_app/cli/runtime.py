@@ -1,0 +1,87 @@
+"""What every command needs: settings, the database, the acting user, output helpers."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import click
+from sqlalchemy.orm import Session
+
+from archive_app import schema
+from archive_app.config import Settings
+from archive_app.db import Database
+from archive_app.errors import NotFound, NotInitialised
+from archive_app.models import CustomerArchive, User
+from archive_app.services.bootstrap import ADMIN_USERNAME
+from archive_app.services.users import get_user
+
+
+@dataclass
+class Runtime:
+    """Lazily built per invocation, so ``archive --help`` touches nothing."""
+
+    _settings: Settings | None = None
+    _database: Database | None = field(default=None, repr=False)
+    on_archive_created: Callable[[CustomerArchive], None] | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = Settings.from_env()
+        return self._settings
+
+    @property
+    def database(self) -> Database:
+        if self._database is None:
+            database = Database(self.settings.database_url)
+            if not schema.is_up_to_date(database.engine):
+                database.dispose()
+                raise NotInitialised("the database schema is missing or out of date")
+            self._database = database
+        return self._database
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self.database.session() as session:
+            yield session
+
+    def actor(self, session: Session, username: str | None) -> User:
+        name = username or ADMIN_USERNAME
+        try:
+            user = get_user(session, name)
+        except NotFound:
+            raise NotFound("user", name) from None
+        if not user.active:
+            raise NotFound("active user", name)
+        return user
+
+    def close(self) -> None:
+        if self._database is not None:
+            self._database.dispose()
+
+
+pass_runtime = click.make_pass_decorator(Runtime, ensure=True)
+
+
+def print_json(document: Any) -> None:
+    sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def as_option(function: Any) -> Any:
+    return click.option(
+        "--as",
+        "as_user",
+        metavar="USERNAME",
+        help="Act as this user (recorded in the audit trail). Default: admin.",
+    )(function)
+
+
+def json_option(function: Any) -> Any:
+    return click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")(
+        function
+    )

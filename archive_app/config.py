@@ -1,0 +1,142 @@
+"""Settings: one typed, validated object built from ``ARCHIVE_*`` environment variables.
+
+Only the app factory and the CLI call :meth:`Settings.from_env`; every other part of the
+program receives a ``Settings`` (or the single values it needs). Validation happens once,
+at start, and a bad value raises :class:`SettingsError` whose message is one line naming
+the variable and what is wrong with it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from archive_app.errors import SettingsError
+
+CONFIDENTIALITY_LEVELS = ("public", "internal", "confidential", "secret")
+SUPPORTED_LANGUAGES = ("zh_CN", "en")
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the application can be configured with, already validated."""
+
+    home: Path
+    database_url: str
+    secret_key: str | None = None
+    archive_number_pattern: str = "KH-{seq:06d}"
+    master_key: str | None = None
+    master_key_file: Path | None = None
+    broker_url: str | None = None
+    search_url: str | None = None
+    secure_cookies: bool = False
+    default_language: str = "zh_CN"
+    session_hours: int = 12
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        home = Path(env.get("ARCHIVE_HOME") or "instance").expanduser().absolute()
+        database_url = env.get("ARCHIVE_DATABASE_URL") or f"sqlite:///{home / 'archive.db'}"
+        master_key_file = env.get("ARCHIVE_MASTER_KEY_FILE")
+        settings = cls(
+            home=home,
+            database_url=database_url,
+            secret_key=env.get("ARCHIVE_SECRET_KEY") or None,
+            archive_number_pattern=env.get("ARCHIVE_NUMBER_PATTERN") or cls.archive_number_pattern,
+            master_key=env.get("ARCHIVE_MASTER_KEY") or None,
+            master_key_file=Path(master_key_file).expanduser().absolute()
+            if master_key_file
+            else None,
+            broker_url=env.get("ARCHIVE_BROKER_URL") or None,
+            search_url=env.get("ARCHIVE_SEARCH_URL") or None,
+            secure_cookies=_parse_bool(env, "ARCHIVE_SECURE_COOKIES", False),
+            default_language=env.get("ARCHIVE_LANGUAGE") or cls.default_language,
+            session_hours=_parse_int(env, "ARCHIVE_SESSION_HOURS", cls.session_hours),
+        )
+        settings.validate()
+        return settings
+
+    def with_overrides(self, **changes: object) -> Settings:
+        updated = replace(self, **changes)
+        updated.validate()
+        return updated
+
+    def validate(self) -> None:
+        if not self.database_url.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:")):
+            raise SettingsError(
+                "ARCHIVE_DATABASE_URL",
+                f"unsupported database {self.database_url.split(':', 1)[0]!r}; "
+                "use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB",
+            )
+        validate_number_pattern(self.archive_number_pattern)
+        if self.default_language not in SUPPORTED_LANGUAGES:
+            raise SettingsError(
+                "ARCHIVE_LANGUAGE",
+                f"{self.default_language!r} is not one of {', '.join(SUPPORTED_LANGUAGES)}",
+            )
+        if self.secret_key is not None and len(self.secret_key) < 16:
+            raise SettingsError("ARCHIVE_SECRET_KEY", "must be at least 16 characters long")
+        if not 1 <= self.session_hours <= 24 * 30:
+            raise SettingsError("ARCHIVE_SESSION_HOURS", "must be between 1 and 720")
+        if self.broker_url and not self.broker_url.startswith(("redis://", "rediss://", "amqp://")):
+            raise SettingsError("ARCHIVE_BROKER_URL", "must be a redis:// or amqp:// URL")
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite:")
+
+    @property
+    def resolved_master_key_file(self) -> Path:
+        return self.master_key_file or self.home / "keys" / "master.key"
+
+
+def validate_number_pattern(pattern: str) -> None:
+    """An archive number pattern must contain exactly one ``{seq}`` field, optionally
+    with a zero-padded width (``{seq:06d}``), and only characters safe on a folder cover."""
+    try:
+        fields = [name for _, name, _, _ in string.Formatter().parse(pattern) if name is not None]
+    except ValueError as exc:
+        raise SettingsError("ARCHIVE_NUMBER_PATTERN", f"not a valid pattern: {exc}") from None
+    if fields != ["seq"]:
+        raise SettingsError(
+            "ARCHIVE_NUMBER_PATTERN", "must contain exactly one {seq} field, e.g. KH-{seq:06d}"
+        )
+    try:
+        sample = pattern.format(seq=1)
+    except (ValueError, TypeError) as exc:
+        raise SettingsError("ARCHIVE_NUMBER_PATTERN", f"cannot format a number: {exc}") from None
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._/-]*", sample):
+        raise SettingsError(
+            "ARCHIVE_NUMBER_PATTERN",
+            "may only use letters, digits, '.', '_', '/', '-' and must start with a letter or digit",
+        )
+
+
+def _parse_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise SettingsError(name, f"{raw!r} is not a yes/no value (use 1 or 0)")
+
+
+def _parse_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SettingsError(name, f"{raw!r} is not a whole number") from None

@@ -1,0 +1,97 @@
+"""The application's error types, each carrying the data that explains it.
+
+Services raise these; exactly one place per front end translates them: the web layer
+maps :attr:`AppError.http_status`, the CLI prints ``str(error)`` on one line and exits
+with :attr:`AppError.exit_code`. Library errors (storage, indexing, retention) are
+translated there too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+
+class AppError(Exception):
+    """Base class: a refused or failed operation a user can understand."""
+
+    http_status = 400
+    exit_code = 1
+    code = "error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class SettingsError(AppError):
+    code = "invalid_setting"
+
+    def __init__(self, variable: str, problem: str) -> None:
+        super().__init__(f"invalid setting {variable}: {problem}")
+        self.variable = variable
+        self.problem = problem
+
+
+class NotFound(AppError):
+    http_status = 404
+    code = "not_found"
+
+    def __init__(self, kind: str, identifier: str) -> None:
+        super().__init__(f"{kind} {identifier!r} not found")
+        self.kind = kind
+        self.identifier = identifier
+
+
+class PermissionDenied(AppError):
+    http_status = 403
+    code = "forbidden"
+
+    def __init__(self, action: str, username: str | None = None) -> None:
+        who = f"user {username!r}" if username else "you"
+        super().__init__(f"{who} may not {action}")
+        self.action = action
+        self.username = username
+
+
+class ValidationFailed(AppError):
+    """One or more fields are invalid; ``problems`` maps field name to message."""
+
+    http_status = 422
+    code = "invalid"
+
+    def __init__(self, problems: Mapping[str, str]) -> None:
+        self.problems = dict(problems)
+        text = "; ".join(f"{name}: {message}" for name, message in self.problems.items())
+        super().__init__(f"invalid input: {text}")
+
+
+class Conflict(AppError):
+    http_status = 409
+    code = "conflict"
+
+
+class AuthenticationFailed(AppError):
+    http_status = 401
+    code = "authentication_failed"
+
+    def __init__(self) -> None:
+        super().__init__("wrong user name or password")
+
+
+class NotInitialised(AppError):
+    code = "not_initialised"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"the instance is not initialised ({detail}); run `archive init` first")
+
+
+class AuditChainBroken(AppError):
+    code = "audit_chain_broken"
+
+    def __init__(self, entry: int | None, problem: str) -> None:
+        super().__init__(f"audit trail broken at entry {entry}: {problem}")
+        self.entry = entry
+        self.problem = problem

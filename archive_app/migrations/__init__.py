@@ -1,0 +1,1 @@
+"""Alembic migrations for the application schema; run by ``archive init``."""

@@ -1,0 +1,18 @@
+"""Typed SQLAlchemy 2.0 models. Import from here; each module holds one concept."""
+
+from archive_app.models.archive import CustomerArchive
+from archive_app.models.audit import AuditEntry, AuditHead
+from archive_app.models.base import Base
+from archive_app.models.document_class import DocumentClass
+from archive_app.models.sequence import NumberSequence
+from archive_app.models.user import User
+
+__all__ = [
+    "AuditEntry",
+    "AuditHead",
+    "Base",
+    "CustomerArchive",
+    "DocumentClass",
+    "NumberSequence",
+    "User",
+]

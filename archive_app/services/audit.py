@@ -1,0 +1,203 @@
+"""Appending to and verifying the hash-chained audit trail.
+
+The hash of an entry covers its sequence number, time (UTC, microseconds), actor, action,
+object and before/after values in canonical JSON, plus the previous entry's hash. Editing
+any of those, deleting an entry (including the newest: the head row remembers it) or
+reordering entries breaks the chain, and :func:`verify_chain` names the first broken link.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from archive_app.models import AuditEntry, AuditHead, User
+from archive_app.models.audit import GENESIS_HASH
+from archive_app.models.base import utcnow
+
+SYSTEM_ACTOR = "system"
+
+
+def _canonical_time(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def compute_entry_hash(
+    *,
+    seq: int,
+    at: datetime,
+    actor_name: str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    before: Mapping[str, Any] | None,
+    after: Mapping[str, Any] | None,
+    prev_hash: str,
+) -> str:
+    material = json.dumps(
+        {
+            "seq": seq,
+            "at": _canonical_time(at),
+            "actor": actor_name,
+            "action": action,
+            "object": [object_type, object_id],
+            "before": before,
+            "after": after,
+            "prev": prev_hash,
+        },
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+        default=str,
+    )
+    return hashlib.sha256(material.encode("utf-8")).hexdigest()
+
+
+def record(
+    session: Session,
+    actor: User | None,
+    action: str,
+    object_type: str,
+    object_id: str | int,
+    *,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+) -> AuditEntry:
+    """Append one entry. Call it last in the unit of work: it locks the chain head until
+    the transaction commits, which serialises concurrent writers of the trail."""
+    head = session.execute(
+        select(AuditHead).where(AuditHead.id == 1).with_for_update()
+    ).scalar_one()
+    seq = head.last_seq + 1
+    at = utcnow()
+    actor_name = actor.username if actor is not None else SYSTEM_ACTOR
+    before_values = _plain(before)
+    after_values = _plain(after)
+    entry_hash = compute_entry_hash(
+        seq=seq,
+        at=at,
+        actor_name=actor_name,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        before=before_values,
+        after=after_values,
+        prev_hash=head.last_hash,
+    )
+    entry = AuditEntry(
+        seq=seq,
+        at=at,
+        actor_id=actor.id if actor is not None else None,
+        actor_name=actor_name,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        before=before_values,
+        after=after_values,
+        prev_hash=head.last_hash,
+        entry_hash=entry_hash,
+    )
+    session.add(entry)
+    head.last_seq = seq
+    head.last_hash = entry_hash
+    session.flush()
+    return entry
+
+
+def _plain(values: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if values is None:
+        return None
+    # Round-trip through JSON so what is hashed is exactly what the database returns.
+    return json.loads(json.dumps(dict(values), ensure_ascii=False, default=str))
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    ok: bool
+    entries: int
+    broken_at: int | None = None
+    problem: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "entries": self.entries,
+            "broken_at": self.broken_at,
+            "problem": self.problem,
+        }
+
+
+def verify_chain(
+    session: Session,
+    *,
+    on_progress: Callable[[int, int], None] | None = None,
+    batch_size: int = 5000,
+) -> ChainReport:
+    """Walk the whole trail in order and report the first broken link, if any."""
+    head = session.get(AuditHead, 1)
+    if head is None:
+        return ChainReport(False, 0, None, "the audit head row is missing")
+    total = head.last_seq
+    expected_prev = GENESIS_HASH
+    expected_seq = 1
+    count = 0
+    last_seq = 0
+    while True:
+        rows = session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.seq > last_seq)
+            .order_by(AuditEntry.seq)
+            .limit(batch_size)
+        ).all()
+        if not rows:
+            break
+        for entry in rows:
+            if entry.seq != expected_seq:
+                return ChainReport(
+                    False,
+                    count,
+                    expected_seq,
+                    f"entry {expected_seq} is missing (next is {entry.seq})",
+                )
+            if entry.prev_hash != expected_prev:
+                return ChainReport(
+                    False,
+                    count,
+                    entry.seq,
+                    f"entry {entry.seq} does not link to entry {entry.seq - 1}",
+                )
+            recomputed = compute_entry_hash(
+                seq=entry.seq,
+                at=entry.at,
+                actor_name=entry.actor_name,
+                action=entry.action,
+                object_type=entry.object_type,
+                object_id=entry.object_id,
+                before=entry.before,
+                after=entry.after,
+                prev_hash=entry.prev_hash,
+            )
+            if recomputed != entry.entry_hash:
+                return ChainReport(False, count, entry.seq, f"entry {entry.seq} was altered")
+            expected_prev = entry.entry_hash
+            expected_seq += 1
+            count += 1
+            last_seq = entry.seq
+        if on_progress is not None:
+            on_progress(count, total)
+        session.expunge_all()
+    if count != total or expected_prev != head.last_hash:
+        return ChainReport(
+            False,
+            count,
+            count + 1,
+            f"the trail ends at entry {count} but the head records {total} entries",
+        )
+    return ChainReport(True, count)

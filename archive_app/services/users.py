@@ -1,0 +1,151 @@
+"""User accounts: creation, authentication, role and clearance changes, language choice."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from archive_app.errors import AuthenticationFailed, Conflict, NotFound, ValidationFailed
+from archive_app.models import User
+from archive_app.models.user import DEFAULT_CLEARANCE, Level, Role
+from archive_app.permissions import Capability, require
+from archive_app.security import (
+    MIN_PASSWORD_LENGTH,
+    dummy_hash,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
+from archive_app.services import audit
+
+_USERNAME = re.compile(r"[a-z][a-z0-9._-]{1,63}")
+
+
+def _validate(username: str, role: str, password: str, clearance: str | None) -> dict[str, str]:
+    problems: dict[str, str] = {}
+    if not _USERNAME.fullmatch(username):
+        problems["username"] = (
+            "use 2-64 lower-case letters, digits, '.', '_' or '-', starting with a letter"
+        )
+    if role not in {r.value for r in Role}:
+        problems["role"] = f"must be one of {', '.join(r.value for r in Role)}"
+    if len(password) < MIN_PASSWORD_LENGTH:
+        problems["password"] = f"must be at least {MIN_PASSWORD_LENGTH} characters long"
+    if clearance is not None and clearance not in {level.value for level in Level}:
+        problems["clearance"] = f"must be one of {', '.join(level.value for level in Level)}"
+    return problems
+
+
+def create_user(
+    session: Session,
+    actor: User | None,
+    *,
+    username: str,
+    role: str,
+    password: str,
+    display_name: str = "",
+    clearance: str | None = None,
+) -> User:
+    """Create an account. ``actor`` is None only while bootstrapping the instance."""
+    if actor is not None:
+        require(actor, Capability.MANAGE_USERS)
+    username = username.strip().lower()
+    problems = _validate(username, role, password, clearance)
+    if problems:
+        raise ValidationFailed(problems)
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise Conflict(f"user {username!r} already exists")
+    user = User(
+        username=username,
+        display_name=display_name.strip() or username,
+        role=Role(role),
+        clearance=Level(clearance) if clearance else DEFAULT_CLEARANCE[Role(role)],
+        password_hash=hash_password(password),
+        active=True,
+    )
+    session.add(user)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "user.create",
+        "user",
+        user.username,
+        after={"role": user.role.value, "clearance": user.clearance.value, "active": True},
+    )
+    return user
+
+
+def authenticate(session: Session, username: str, password: str) -> User:
+    user = session.scalar(select(User).where(User.username == username.strip().lower()))
+    if user is None:
+        verify_password(dummy_hash(), password)
+        raise AuthenticationFailed()
+    if not verify_password(user.password_hash, password) or not user.active:
+        audit.record(session, None, "user.login_failed", "user", user.username)
+        # The failed attempt must stay on record although the operation fails.
+        session.commit()
+        raise AuthenticationFailed()
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    audit.record(session, user, "user.login", "user", user.username)
+    return user
+
+
+def update_user(
+    session: Session,
+    actor: User,
+    username: str,
+    *,
+    role: str | None = None,
+    clearance: str | None = None,
+    active: bool | None = None,
+) -> User:
+    require(actor, Capability.MANAGE_USERS)
+    user = get_user(session, username)
+    problems: dict[str, str] = {}
+    if role is not None and role not in {r.value for r in Role}:
+        problems["role"] = f"must be one of {', '.join(r.value for r in Role)}"
+    if clearance is not None and clearance not in {level.value for level in Level}:
+        problems["clearance"] = f"must be one of {', '.join(level.value for level in Level)}"
+    if user.id == actor.id and (active is False or (role is not None and role != Role.ADMIN)):
+        problems["user"] = "you cannot deactivate yourself or remove your own admin role"
+    if problems:
+        raise ValidationFailed(problems)
+    before = {"role": user.role.value, "clearance": user.clearance.value, "active": user.active}
+    if role is not None:
+        user.role = Role(role)
+    if clearance is not None:
+        user.clearance = Level(clearance)
+    if active is not None:
+        user.active = active
+    after = {"role": user.role.value, "clearance": user.clearance.value, "active": user.active}
+    if after != before:
+        audit.record(
+            session, actor, "user.update", "user", user.username, before=before, after=after
+        )
+    return user
+
+
+def set_language(session: Session, user: User, language: str) -> None:
+    if user.language != language:
+        user.language = language
+        session.flush()
+
+
+def get_user(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username.strip().lower()))
+    if user is None:
+        raise NotFound("user", username)
+    return user
+
+
+def list_users(session: Session, actor: User) -> list[User]:
+    require(actor, Capability.MANAGE_USERS)
+    return list(session.scalars(select(User).order_by(User.username)))
+
+
+def count_users(session: Session) -> int:
+    return session.scalar(select(func.count(User.id))) or 0

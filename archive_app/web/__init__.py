@@ -1,0 +1,1 @@
+"""HTTP front end: blueprints that translate requests into service calls and render."""

@@ -1,0 +1,75 @@
+"""Log in, log out, switch language."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from archive_app.config import SUPPORTED_LANGUAGES
+from archive_app.errors import AuthenticationFailed
+from archive_app.services import audit, users
+from archive_app.web.context import db_session
+from archive_app.web.forms import LoginForm
+
+blueprint = Blueprint("auth", __name__)
+
+
+def _safe_next(target: str | None) -> str:
+    # Only same-site relative paths: never redirect to another host after login.
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and not urlsplit(target).netloc
+    ):
+        return target
+    return url_for("archives.index")
+
+
+@blueprint.route("/login", methods=["GET", "POST"])
+def login():  # type: ignore[no-untyped-def]
+    if current_user.is_authenticated:
+        return redirect(url_for("archives.index"))
+    form = LoginForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            user = users.authenticate(
+                db_session(), form.username.data or "", form.password.data or ""
+            )
+        except AuthenticationFailed:
+            error = _("Wrong user name or password.")
+        else:
+            language = session.get("language")
+            session.clear()  # a fresh session on login defeats session fixation
+            login_user(user)
+            if language and not user.language:
+                users.set_language(db_session(), user, language)
+            return redirect(_safe_next(request.args.get("next")))
+    return render_template("auth/login.html", form=form, error=error), (401 if error else 200)
+
+
+@blueprint.route("/logout", methods=["POST"])
+@login_required
+def logout():  # type: ignore[no-untyped-def]
+    audit.record(db_session(), current_user, "user.logout", "user", current_user.username)
+    logout_user()
+    session.clear()
+    flash(_("You have been logged out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@blueprint.route("/language/<code>", methods=["POST"])
+def set_language(code: str):  # type: ignore[no-untyped-def]
+    if code in SUPPORTED_LANGUAGES:
+        session["language"] = code
+        if current_user.is_authenticated:
+            users.set_language(db_session(), current_user, code)
+    return redirect(
+        _safe_next(
+            request.form.get("next") or (request.referrer and urlsplit(request.referrer).path)
+        )
+    )

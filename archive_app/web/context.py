@@ -1,0 +1,63 @@
+"""Per-request unit of work and access to the application's services container.
+
+One SQLAlchemy session per request: committed after a successful response, rolled back
+after an error response or exception, always closed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import Flask, Response, current_app, g
+from sqlalchemy.orm import Session
+
+from archive_app.config import Settings
+from archive_app.db import Database
+from archive_app.models import CustomerArchive
+
+EXTENSION_KEY = "archive"
+
+
+@dataclass
+class AppServices:
+    """What the web layer hands to services: settings, the database, and the hooks that
+    connect services to the side libraries."""
+
+    settings: Settings
+    database: Database
+    on_archive_created: Callable[[CustomerArchive], None] | None = None
+
+
+def services() -> AppServices:
+    return current_app.extensions[EXTENSION_KEY]
+
+
+def db_session() -> Session:
+    if "db_session" not in g:
+        g.db_session = services().database.session_factory()
+    return g.db_session
+
+
+def install(app: Flask, container: AppServices) -> None:
+    app.extensions[EXTENSION_KEY] = container
+
+    @app.after_request
+    def _finish_unit_of_work(response: Response) -> Response:
+        session: Session | None = g.pop("db_session", None)
+        if session is not None:
+            try:
+                if response.status_code < 400:
+                    session.commit()
+                else:
+                    session.rollback()
+            finally:
+                session.close()
+        return response
+
+    @app.teardown_request
+    def _discard_on_exception(_exc: BaseException | None) -> None:
+        session: Session | None = g.pop("db_session", None)
+        if session is not None:
+            session.rollback()
+            session.close()

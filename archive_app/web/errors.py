@@ -1,0 +1,33 @@
+"""The one place where errors become HTTP responses (HTML pages or JSON)."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from archive_app.errors import AppError
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def _render(status: int, title: str, message: str, code: str):  # type: ignore[no-untyped-def]
+    if _wants_json():
+        return jsonify({"error": code, "message": message}), status
+    return render_template("errors/error.html", status=status, title=title, message=message), status
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(AppError)
+    def _app_error(error: AppError):  # type: ignore[no-untyped-def]
+        return _render(error.http_status, error.code, str(error), error.code)
+
+    @app.errorhandler(CSRFError)
+    def _csrf(error: CSRFError):  # type: ignore[no-untyped-def]
+        return _render(400, "csrf", error.description, "csrf")
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException):  # type: ignore[no-untyped-def]
+        return _render(error.code or 500, str(error.code), error.description or "", str(error.code))

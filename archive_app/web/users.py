@@ -1,0 +1,71 @@
+"""User administration (admin only): list, create, change role/clearance/active."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from archive_app.errors import Conflict, ValidationFailed
+from archive_app.permissions import Capability, require
+from archive_app.services import users
+from archive_app.web.context import db_session
+from archive_app.web.forms import UserForm, UserUpdateForm
+
+blueprint = Blueprint("users", __name__, url_prefix="/admin/users")
+
+
+@blueprint.route("/", methods=["GET", "POST"])
+@login_required
+def list_page():  # type: ignore[no-untyped-def]
+    require(current_user, Capability.MANAGE_USERS)
+    form = UserForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = users.create_user(
+                db_session(),
+                current_user,
+                username=form.username.data or "",
+                role=form.role.data or "",
+                password=form.password.data or "",
+                display_name=form.display_name.data or "",
+                clearance=form.clearance.data or None,
+            )
+        except ValidationFailed as error:
+            for name, message in error.problems.items():
+                getattr(form, name).errors = [message]
+            status = 422
+        except Conflict as error:
+            form.username.errors = [str(error)]
+            status = 409
+        else:
+            flash(_("User %(name)s created.", name=user.username), "success")
+            return redirect(url_for("users.list_page"))
+    elif form.errors:
+        status = 422
+    return render_template(
+        "users/list.html", users=users.list_users(db_session(), current_user), form=form
+    ), status
+
+
+@blueprint.route("/<username>", methods=["POST"])
+@login_required
+def update(username: str):  # type: ignore[no-untyped-def]
+    require(current_user, Capability.MANAGE_USERS)
+    form = UserUpdateForm()
+    if form.validate_on_submit():
+        try:
+            users.update_user(
+                db_session(),
+                current_user,
+                username,
+                role=form.role.data,
+                clearance=form.clearance.data,
+                active=form.active.data,
+            )
+        except ValidationFailed as error:
+            flash("; ".join(error.problems.values()), "danger")
+        else:
+            flash(_("User %(name)s updated.", name=username), "success")
+    return redirect(url_for("users.list_page"))

@@ -1,0 +1,58 @@
+"""Small helpers available in every template: formatting and navigation."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from flask import Flask
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from archive_app.permissions import Capability, allowed
+
+LEVEL_BADGES = {
+    "public": "text-bg-success",
+    "internal": "text-bg-secondary",
+    "confidential": "text-bg-warning",
+    "secret": "text-bg-danger",
+}
+LEVEL_LABELS = {
+    "public": _l("Public"),
+    "internal": _l("Internal"),
+    "confidential": _l("Confidential"),
+    "secret": _l("Secret"),
+}
+ROLE_LABELS = {
+    "archivist": _l("Archivist"),
+    "staff": _l("Staff"),
+    "compliance": _l("Compliance"),
+    "auditor": _l("Auditor"),
+    "admin": _l("Administrator"),
+}
+CUSTOMER_TYPE_LABELS = {"company": _l("Company"), "person": _l("Person")}
+
+
+def register_template_helpers(app: Flask, language_names: Mapping[str, str]) -> None:
+    @app.template_filter("date")
+    def _date(value: datetime | None) -> str:
+        return value.strftime("%Y-%m-%d") if value else ""
+
+    @app.template_filter("datetime")
+    def _datetime(value: datetime | None) -> str:
+        return value.strftime("%Y-%m-%d %H:%M UTC") if value else ""
+
+    @app.context_processor
+    def _globals() -> dict[str, object]:
+        return {
+            "can": lambda name: (
+                current_user.is_authenticated and allowed(current_user, Capability[name])
+            ),
+            "current_language": str(get_locale() or "zh_CN"),
+            "language_names": language_names,
+            "level_badges": LEVEL_BADGES,
+            "level_labels": LEVEL_LABELS,
+            "role_labels": ROLE_LABELS,
+            "customer_type_labels": CUSTOMER_TYPE_LABELS,
+        }

@@ -1,0 +1,81 @@
+"""Settings come from ARCHIVE_* variables and a bad value stops start-up in one line."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from archive_app.config import Settings
+from archive_app.errors import SettingsError
+
+
+def test_defaults_put_everything_in_the_instance_folder(tmp_path: Path) -> None:
+    settings = Settings.from_env({"ARCHIVE_HOME": str(tmp_path / "inst")})
+    assert settings.home == tmp_path / "inst"
+    assert settings.database_url == f"sqlite:///{tmp_path / 'inst' / 'archive.db'}"
+    assert settings.archive_number_pattern == "KH-{seq:06d}"
+    assert settings.resolved_master_key_file == tmp_path / "inst" / "keys" / "master.key"
+
+
+def test_postgres_url_and_options_are_read(tmp_path: Path) -> None:
+    settings = Settings.from_env(
+        {
+            "ARCHIVE_HOME": str(tmp_path),
+            "ARCHIVE_DATABASE_URL": "postgresql+psycopg://u@h/db",
+            "ARCHIVE_NUMBER_PATTERN": "CUST{seq:05d}",
+            "ARCHIVE_SECURE_COOKIES": "1",
+            "ARCHIVE_LANGUAGE": "en",
+        }
+    )
+    assert not settings.is_sqlite
+    assert settings.archive_number_pattern.format(seq=7) == "CUST00007"
+    assert settings.secure_cookies is True
+    assert settings.default_language == "en"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "fragment"),
+    [
+        ("ARCHIVE_DATABASE_URL", "mysql://x/y", "unsupported database"),
+        ("ARCHIVE_NUMBER_PATTERN", "KH-000", "exactly one {seq}"),
+        ("ARCHIVE_NUMBER_PATTERN", "KH-{seq}-{year}", "exactly one {seq}"),
+        ("ARCHIVE_NUMBER_PATTERN", "KH {seq}", "may only use"),
+        ("ARCHIVE_NUMBER_PATTERN", "KH-{seq:s}", "cannot format"),
+        ("ARCHIVE_SECURE_COOKIES", "maybe", "yes/no"),
+        ("ARCHIVE_SESSION_HOURS", "ten", "whole number"),
+        ("ARCHIVE_SESSION_HOURS", "0", "between 1 and 720"),
+        ("ARCHIVE_LANGUAGE", "fr", "not one of"),
+        ("ARCHIVE_SECRET_KEY", "short", "at least 16"),
+        ("ARCHIVE_BROKER_URL", "http://x", "redis://"),
+    ],
+)
+def test_invalid_settings_name_the_variable(
+    variable: str, value: str, fragment: str, tmp_path: Path
+) -> None:
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({"ARCHIVE_HOME": str(tmp_path), variable: value})
+    message = str(caught.value)
+    assert variable in message
+    assert fragment in message
+    assert "\n" not in message
+
+
+def test_cli_stops_with_one_line_on_a_bad_setting(tmp_path: Path) -> None:
+    env = {**os.environ, "ARCHIVE_HOME": str(tmp_path), "ARCHIVE_NUMBER_PATTERN": "nope"}
+    result = subprocess.run(
+        [sys.executable, "-m", "archive_app", "archives", "list"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert lines == [
+        "archive: invalid setting ARCHIVE_NUMBER_PATTERN: must contain exactly one {seq} field, e.g. KH-{seq:06d}"
+    ]

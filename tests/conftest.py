@@ -1,0 +1,135 @@
+"""Shared fixtures: a real database per test, on SQLite and on PostgreSQL.
+
+Every test that uses ``database_url`` (directly or through ``settings``/``app``) runs
+once per database. The schema is migrated and seeded once per session into a template
+(a SQLite file that is copied, a PostgreSQL template database that is cloned), so each
+test starts from a fresh, fully migrated database in milliseconds.
+
+PostgreSQL: ``ARCHIVE_TEST_POSTGRES_URL`` (default: the local server, user postgres).
+When the server is unreachable its tests skip with the reason, unless
+``ARCHIVE_TEST_REQUIRE_SERVICES=1`` (set by CI), which turns the skip into a failure.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from archive_app import schema
+from archive_app.config import Settings
+from archive_app.db import Database
+from archive_app.services import bootstrap
+
+ADMIN_PASSWORD = "admin-password-123"
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+_counter = itertools.count()
+
+
+def services_required() -> bool:
+    return os.environ.get("ARCHIVE_TEST_REQUIRE_SERVICES") == "1"
+
+
+def unavailable(reason: str) -> None:
+    if services_required():
+        pytest.fail(f"{reason} (ARCHIVE_TEST_REQUIRE_SERVICES=1, so this is a failure)")
+    pytest.skip(reason)
+
+
+def seed(url: str) -> None:
+    database = Database(url)
+    try:
+        schema.upgrade(database.engine)
+        with database.session() as session:
+            bootstrap.seed_chain_and_counters(session)
+            bootstrap.seed_document_classes(session)
+            bootstrap.ensure_admin(session, ADMIN_PASSWORD)
+    finally:
+        database.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "archive.db"
+    seed(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> str:
+    url = os.environ.get("ARCHIVE_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("select 1"))
+    except Exception as error:
+        unavailable(f"PostgreSQL is not reachable at {make_url(url).render_as_string()}: {error}")
+    finally:
+        engine.dispose()
+    return url
+
+
+def _database_url(admin_url: str, name: str) -> str:
+    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_admin_url: str) -> Iterator[str]:
+    name = f"archive_template_{os.getpid()}"
+    admin = create_engine(postgres_admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    seed(_database_url(postgres_admin_url, name))
+    yield name
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_kind(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def database_url(
+    request: pytest.FixtureRequest, database_kind: str, tmp_path: Path
+) -> Iterator[str]:
+    if database_kind == "sqlite":
+        path = tmp_path / "archive.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    admin_url = request.getfixturevalue("postgres_admin_url")
+    template = request.getfixturevalue("postgres_template")
+    name = f"archive_test_{os.getpid()}_{next(_counter)}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    try:
+        yield _database_url(admin_url, name)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    home = tmp_path / "instance"
+    home.mkdir(exist_ok=True)
+    return Settings(home=home, database_url=database_url, secret_key="test-secret-key-0123456789")
+
+
+@pytest.fixture
+def database(settings: Settings) -> Iterator[Database]:
+    db = Database(settings.database_url)
+    yield db
+    db.dispose()
