@@ -122,10 +122,14 @@ class BlobStore:
         for folder in (root / "keys", root / "blobs" / ".tmp"):
             ensure_dir(folder)
         keystore = KeyStore(root / "keys" / "keystore.sqlite3", master, root=root)
-        keystore.initialise()
-        store = cls(root, keystore, chunk_size)
-        sweep_temporaries(store._tmp)
-        store._finish_unlinks()
+        try:
+            keystore.initialise()
+            store = cls(root, keystore, chunk_size)
+            sweep_temporaries(store._tmp)
+            store._finish_unlinks()
+        except BaseException:
+            keystore.close()
+            raise
         return store
 
     def close(self) -> None:
