@@ -1,0 +1,69 @@
+"""The OCR engine interface: what the extraction pipeline needs from any OCR engine.
+
+Contract: an engine is stateless and thread-safe (the pipeline calls it from several threads
+at once, one page each); it receives an upright-or-not grayscale page image and returns the
+recognised words of that page. Orientation *decisions* and contrast normalisation belong to
+the pipeline, not to the engine, so a second engine gets them for free. Tesseract is the one
+implementation (``indexing.extract.tesseract``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+from PIL import Image
+
+__all__ = ["OcrEngine", "OrientationGuess", "PageOcr", "Word"]
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str
+    confidence: float  # 0..100
+    line: int  # running line number within the page, for rebuilding the layout
+
+
+@dataclass(frozen=True)
+class PageOcr:
+    """One page as the engine read it. ``text`` is the engine's raw layout (not normalised)."""
+
+    text: str
+    confidence: float | None  # mean word confidence 0..100; None when no word was found
+    words: tuple[Word, ...] = ()
+    # A one-page PDF with the recognised text, invisible, positioned over a page the size of
+    # the image: the rendition lays it over the page image. None unless requested.
+    pdf: bytes | None = field(default=None, repr=False)
+
+    @property
+    def score(self) -> float:
+        """Confidence-weighted count of real characters (letters, digits, CJK): compares
+        readings of the same page, e.g. in four orientations. Junk scores near zero."""
+        return sum(w.confidence / 100 * sum(1 for c in w.text if c.isalnum()) for w in self.words)
+
+
+@dataclass(frozen=True)
+class OrientationGuess:
+    """Clockwise rotation that makes the page upright, and how sure the engine is."""
+
+    rotate: int  # 0, 90, 180 or 270
+    confidence: float
+
+
+@runtime_checkable
+class OcrEngine(Protocol):
+    name: str
+
+    def check(self, languages: str) -> None:
+        """Raise ``OcrEngineUnavailable`` if the engine or one of ``languages`` is missing."""
+
+    def recognize(
+        self, image: Image.Image, languages: str, *, dpi: int | None, want_pdf: bool = False
+    ) -> PageOcr:
+        """Read one page. ``languages`` uses Tesseract syntax (``chi_sim+eng``)."""
+
+    def detect_orientation(self, image: Image.Image, *, dpi: int | None) -> OrientationGuess | None:
+        """Guess the page orientation; None when the engine cannot tell (too little text)."""
+
+    def render_pdf_page(self, image: Image.Image, languages: str, *, dpi: int | None) -> bytes:
+        """A one-page PDF with the page's text invisible, sized like the image."""

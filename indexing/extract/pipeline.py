@@ -1,0 +1,186 @@
+"""Extraction: the text of every page of an accepted document, by text layer or OCR.
+
+Contract: ``extract(path, info, options=..., engine=..., on_page=...)`` returns an
+``Extraction`` with one ``PageText`` per page, in order. For each PDF page the text layer is
+used when ``textlayer`` judges it usable (no OCR at all for that page); every other page is
+rasterised at ``options.dpi`` (PDF) or taken as stored (images, each TIFF frame), contrast-
+normalised, read the right way up (``orientation``) and normalised (``indexing.text``).
+
+Parallelism: OCR pages run in a pool of ``options.workers`` threads, each driving one
+``tesseract`` subprocess with ``OMP_THREAD_LIMIT=1``; the work happens in those processes, so
+threads are enough, and page images need not be pickled between processes. A worker renders
+its own page, so memory holds about ``workers`` page images at a time.
+
+``on_page(done, total)`` is called from the calling thread after each page (text-layer pages
+included), so the app can show "OCR page n/m". Errors: ``OcrEngineUnavailable`` before any
+work if Tesseract or a language is missing; ``ExtractionFailed(reason, page)`` if a page fails.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Literal
+
+from indexing.text import normalize_text
+
+from .engine import OcrEngine
+from .errors import ExtractError, ExtractionFailed
+from .orientation import OrientationPolicy, recognize_upright
+from .preflight import Kind, Preflight, preflight
+from .raster import PageSource, normalize_contrast, to_gray
+from .textlayer import read_text_layer
+
+__all__ = ["ExtractOptions", "Extraction", "PageText", "extract"]
+
+Method = Literal["text-layer", "ocr"]
+ProgressCallback = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class ExtractOptions:
+    languages: str = "chi_sim+eng"
+    dpi: int = 300  # PDF rasterisation resolution
+    workers: int = 1  # OCR pages in parallel (one tesseract process each)
+    normalize_contrast: bool = True
+    # Keep each OCR page's invisible-text PDF for the searchable rendition (made in the same
+    # Tesseract pass, so it costs almost nothing); switch off when no rendition is wanted.
+    keep_overlays: bool = True
+    use_text_layer: bool = True
+    orientation: OrientationPolicy = field(default_factory=OrientationPolicy)
+
+
+@dataclass(frozen=True)
+class PageText:
+    number: int  # 1-based
+    text: str  # normalised (NFKC, CJK spaces removed)
+    method: Method
+    confidence: float | None  # mean OCR word confidence 0..100; None for text-layer pages
+    rotation: int = 0  # clockwise degrees applied before OCR
+    reason: str = ""  # why OCR was used instead of the text layer, if it was
+    overlay_pdf: bytes | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class Extraction:
+    kind: Kind
+    languages: str
+    engine: str
+    pages: tuple[PageText, ...]
+
+    @property
+    def text(self) -> str:
+        """All pages, separated by form feeds (as pdftotext does)."""
+        return "\f".join(p.text for p in self.pages)
+
+    @property
+    def confidence(self) -> float | None:
+        """Mean confidence over OCR pages; None when no page was OCR'd."""
+        values = [p.confidence for p in self.pages if p.confidence is not None]
+        return sum(values) / len(values) if values else None
+
+    @property
+    def ocr_pages(self) -> int:
+        return sum(1 for p in self.pages if p.method == "ocr")
+
+
+def _default_engine() -> OcrEngine:
+    from .tesseract import TesseractEngine
+
+    return TesseractEngine()
+
+
+def extract(
+    path: str | os.PathLike[str],
+    info: Preflight | None = None,
+    *,
+    options: ExtractOptions | None = None,
+    engine: OcrEngine | None = None,
+    on_page: ProgressCallback | None = None,
+) -> Extraction:
+    options = options or ExtractOptions()
+    info = info or preflight(path)
+    engine = engine or _default_engine()
+    total = info.pages
+    results: dict[int, PageText] = {}
+    done = 0
+
+    def progress() -> None:
+        if on_page is not None:
+            on_page(done, total)
+
+    to_ocr: dict[int, str] = {}
+    if info.kind == "pdf" and options.use_text_layer:
+        for i, layer in enumerate(read_text_layer(path)):
+            if layer.usable:
+                results[i] = PageText(i + 1, normalize_text(layer.text), "text-layer", None)
+                done += 1
+                progress()
+            else:
+                to_ocr[i] = layer.reason
+    else:
+        to_ocr = dict.fromkeys(range(total), "no text layer" if info.kind == "pdf" else "image")
+
+    if to_ocr:
+        engine.check(options.languages)
+        with (
+            PageSource(path, info.kind, total, dpi=options.dpi) as source,
+            ThreadPoolExecutor(max_workers=max(1, options.workers)) as pool,
+        ):
+            futures = {
+                pool.submit(_ocr_page, engine, source, i, reason, options): i
+                for i, reason in to_ocr.items()
+            }
+            pending = set(futures)
+            while pending:
+                finished, pending = wait(pending, return_when=FIRST_EXCEPTION)
+                for future in finished:
+                    index = futures[future]
+                    error = future.exception()
+                    if error is not None:
+                        for other in pending:
+                            other.cancel()
+                        if isinstance(error, ExtractError):
+                            raise error
+                        raise ExtractionFailed(
+                            f"{type(error).__name__}: {error}", index + 1
+                        ) from error
+                    results[index] = future.result()
+                    done += 1
+                    progress()
+    return Extraction(
+        kind=info.kind,
+        languages=options.languages,
+        engine=engine.name,
+        pages=tuple(results[i] for i in range(total)),
+    )
+
+
+def _ocr_page(
+    engine: OcrEngine, source: PageSource, index: int, reason: str, options: ExtractOptions
+) -> PageText:
+    image = source.load(index)
+    prepared = normalize_contrast(image) if options.normalize_contrast else to_gray(image)
+    del image
+    try:
+        reading, rotation = recognize_upright(
+            engine,
+            prepared,
+            options.languages,
+            dpi=source.dpi(),
+            want_pdf=options.keep_overlays,
+            policy=options.orientation,
+        )
+    except ExtractionFailed as e:
+        raise ExtractionFailed(e.reason, index + 1) from e
+    return PageText(
+        number=index + 1,
+        text=normalize_text(reading.text),
+        method="ocr",
+        confidence=reading.confidence,
+        rotation=rotation,
+        reason=reason,
+        overlay_pdf=reading.pdf,
+    )

@@ -1,0 +1,191 @@
+"""Tesseract as an ``OcrEngine``: one ``tesseract`` subprocess per call.
+
+Contract: thread-safe and stateless; every subprocess runs with ``OMP_THREAD_LIMIT=1`` because
+the pipeline parallelises across pages (one core per page), and Tesseract's own OpenMP threads
+would only fight over the same cores.
+
+Why the binary is run directly instead of through ``pytesseract.image_to_data``: one
+recognition pass must yield both the words with confidences (TSV) and the invisible-text PDF
+page for the rendition; ``tesseract IN OUT tsv pdf`` writes both, whereas separate pytesseract
+calls would recognise the page twice. pytesseract still locates the binary
+(``pytesseract.pytesseract.tesseract_cmd``, which the app may configure) and reports versions
+and installed languages. Images go to Tesseract as fast-compressed PNG with their resolution,
+in a private temporary directory that is removed after each call.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import os
+import re
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytesseract
+from PIL import Image
+
+from .engine import OrientationGuess, PageOcr, Word
+from .errors import ExtractionFailed, OcrEngineUnavailable
+
+__all__ = ["TesseractEngine"]
+
+csv.field_size_limit(1 << 24)
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["OMP_THREAD_LIMIT"] = "1"
+    return env
+
+
+@functools.cache
+def _installed_languages(cmd: str) -> frozenset[str]:
+    try:
+        return frozenset(pytesseract.get_languages(config=""))
+    except (pytesseract.TesseractNotFoundError, OSError) as e:
+        raise OcrEngineUnavailable(f"the tesseract program was not found ({cmd})") from e
+
+
+class TesseractEngine:
+    """OCR through the ``tesseract`` command-line program (Tesseract 4 or 5, LSTM models)."""
+
+    name = "tesseract"
+
+    def __init__(self, psm: int = 3, timeout: float = 600.0) -> None:
+        self.psm = psm
+        self.timeout = timeout
+
+    @property
+    def cmd(self) -> str:
+        return pytesseract.pytesseract.tesseract_cmd
+
+    def check(self, languages: str) -> None:
+        installed = _installed_languages(self.cmd)
+        missing = [lang for lang in languages.split("+") if lang and lang not in installed]
+        if missing:
+            raise OcrEngineUnavailable(
+                f"language data not installed: {', '.join(missing)} "
+                f"(installed: {', '.join(sorted(installed)) or 'none'})"
+            )
+
+    def version(self) -> str:
+        return str(pytesseract.get_tesseract_version())
+
+    # -- running ------------------------------------------------------------------------------
+
+    def _run(self, args: list[str]) -> subprocess.CompletedProcess[bytes]:
+        try:
+            return subprocess.run(
+                [self.cmd, *args],
+                capture_output=True,
+                env=_env(),
+                timeout=self.timeout,
+                check=False,
+            )
+        except FileNotFoundError as e:
+            raise OcrEngineUnavailable(f"the tesseract program was not found ({self.cmd})") from e
+        except subprocess.TimeoutExpired as e:
+            raise ExtractionFailed(f"tesseract took longer than {self.timeout:.0f} s") from e
+
+    @staticmethod
+    def _write_input(image: Image.Image, folder: str, dpi: int | None) -> str:
+        path = os.path.join(folder, "page.png")
+        # compress_level=1: the file lives for one call; encoding speed matters, size does not.
+        kwargs: dict[str, object] = {"compress_level": 1}
+        if dpi:
+            kwargs["dpi"] = (dpi, dpi)
+        image.save(path, "PNG", **kwargs)
+        return path
+
+    def recognize(
+        self, image: Image.Image, languages: str, *, dpi: int | None, want_pdf: bool = False
+    ) -> PageOcr:
+        with tempfile.TemporaryDirectory(prefix="ocr-") as folder:
+            src = self._write_input(image, folder, dpi)
+            out = os.path.join(folder, "out")
+            args = [src, out, "-l", languages, "--psm", str(self.psm)]
+            if dpi:
+                args += ["--dpi", str(dpi)]
+            if want_pdf:
+                args += ["-c", "textonly_pdf=1", "tsv", "pdf"]
+            else:
+                args += ["tsv"]
+            result = self._run(args)
+            if result.returncode != 0:
+                self._fail(result)
+            tsv = Path(out + ".tsv").read_text(encoding="utf-8", errors="replace")
+            pdf = Path(out + ".pdf").read_bytes() if want_pdf else None
+        return _parse_tsv(tsv, pdf)
+
+    def render_pdf_page(self, image: Image.Image, languages: str, *, dpi: int | None) -> bytes:
+        page = self.recognize(image, languages, dpi=dpi, want_pdf=True)
+        assert page.pdf is not None
+        return page.pdf
+
+    def detect_orientation(self, image: Image.Image, *, dpi: int | None) -> OrientationGuess | None:
+        with tempfile.TemporaryDirectory(prefix="osd-") as folder:
+            src = self._write_input(image, folder, dpi)
+            args = [src, "-", "--psm", "0", "-l", "osd"]
+            if dpi:
+                args += ["--dpi", str(dpi)]
+            result = self._run(args)
+        if result.returncode != 0:
+            # "Too few characters", typical for sparse pages and some CJK pages: no guess.
+            if b"osd" in result.stderr and b"Failed loading" in result.stderr:
+                raise OcrEngineUnavailable("orientation data (osd.traineddata) not installed")
+            return None
+        return _parse_osd(result.stdout.decode("utf-8", "replace"))
+
+    @staticmethod
+    def _fail(result: subprocess.CompletedProcess[bytes]) -> None:
+        err = result.stderr.decode("utf-8", "replace").strip()
+        if "Failed loading language" in err or "Could not initialize tesseract" in err:
+            raise OcrEngineUnavailable(err.splitlines()[-1] if err else "cannot initialise")
+        raise ExtractionFailed(f"tesseract exited with {result.returncode}: {err[-300:]}")
+
+
+_OSD_ROTATE = re.compile(r"Rotate:\s*(\d+)")
+_OSD_CONF = re.compile(r"Orientation confidence:\s*([\d.]+)")
+
+
+def _parse_osd(out: str) -> OrientationGuess | None:
+    rotate, conf = _OSD_ROTATE.search(out), _OSD_CONF.search(out)
+    if not rotate or not conf:
+        return None
+    return OrientationGuess(rotate=int(rotate.group(1)) % 360, confidence=float(conf.group(1)))
+
+
+def _parse_tsv(tsv: str, pdf: bytes | None) -> PageOcr:
+    """Rebuild the page text from TSV word rows: words joined by spaces, one line per text
+    line, a blank line between paragraphs (the layout of Tesseract's plain-text output)."""
+    words: list[Word] = []
+    out: list[str] = []
+    last_line: tuple[str, ...] | None = None
+    last_par: tuple[str, ...] | None = None
+    line_no = -1
+    for row in csv.DictReader(io.StringIO(tsv), delimiter="\t", quoting=csv.QUOTE_NONE):
+        if row.get("level") != "5":
+            continue
+        text = (row.get("text") or "").strip()
+        if not text:
+            continue
+        par = (row["page_num"], row["block_num"], row["par_num"])
+        line = (*par, row["line_num"])
+        if line != last_line:
+            if last_line is not None:
+                out.append("\n\n" if par != last_par else "\n")
+            line_no += 1
+            last_line, last_par = line, par
+        else:
+            out.append(" ")
+        out.append(text)
+        try:
+            conf = max(0.0, float(row.get("conf") or 0))
+        except ValueError:
+            conf = 0.0
+        words.append(Word(text=text, confidence=conf, line=line_no))
+    mean = sum(w.confidence for w in words) / len(words) if words else None
+    return PageOcr(text="".join(out), confidence=mean, words=tuple(words), pdf=pdf)
