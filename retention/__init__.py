@@ -66,6 +66,7 @@ from retention.keys import (
     public_key_fingerprint,
     public_key_pem,
 )
+from retention.persist import batch_from_dict, batch_to_dict
 from retention.plan import Plan, plan
 from retention.rules import (
     DOCUMENT_DATE,
@@ -130,6 +131,8 @@ __all__ = [
     "UnknownRule",
     "VerifiedCertificate",
     "add_years",
+    "batch_from_dict",
+    "batch_to_dict",
     "build_certificate",
     "canonical_json",
     "create_batch",

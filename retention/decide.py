@@ -37,6 +37,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from types import MappingProxyType
 
 from retention.clock import eligible_on as compute_eligible_on
 from retention.errors import RuleMismatch
@@ -85,7 +86,7 @@ class RecordFacts:
 
     def __post_init__(self) -> None:
         # Freeze the inputs so a Decision can never be changed behind the caller's back.
-        object.__setattr__(self, "events", dict(self.events))
+        object.__setattr__(self, "events", MappingProxyType(dict(self.events)))
         object.__setattr__(self, "hold_ids", frozenset(self.hold_ids))
 
 

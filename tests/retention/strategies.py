@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from retention import (
@@ -18,6 +19,10 @@ from retention import (
 EVENTS = ("contract_end", "relationship_end", "asset_scrapped")
 CLASSES = ("voucher", "contract", "personal", "invoice", "asset_card")
 CITATION = Citation(zh="测试依据", en="test authority")
+
+# Shared by every property test here: no per-example deadline (the machine is shared and
+# timing is not what these tests are about), a bounded number of examples.
+PROPERTY = settings(deadline=None, max_examples=100, suppress_health_check=[HealthCheck.too_slow])
 
 days = st.dates(min_value=date(1950, 1, 1), max_value=date(2120, 12, 31))
 years = st.integers(min_value=0, max_value=60)

@@ -34,6 +34,7 @@ from retention import (
 )
 from retention.certificate import list_digest
 from retention.keys import load_public_key, raw_public_key
+from tests.retention.strategies import PROPERTY
 
 RULES = default_rules()
 AS_OF = date(2026, 11, 23)
@@ -437,7 +438,7 @@ def _mutated(value: Any, salt: str) -> Any:
     return salt
 
 
-@settings(max_examples=150)
+@settings(PROPERTY, max_examples=150)
 @given(st.sampled_from(LEAVES), st.text(min_size=1, max_size=3), st.booleans())
 def test_any_single_change_is_detected(path: tuple[Any, ...], salt: str, resigned: bool) -> None:
     document = load()

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from retention import add_years, eligible_on, fiscal_year_end, fiscal_year_start
 from retention.clock import clock_start, next_fiscal_year_start
-from tests.retention.strategies import days
+from tests.retention.strategies import PROPERTY, days
 
 months = st.integers(min_value=1, max_value=12)
 
@@ -89,6 +89,7 @@ def test_bad_inputs_are_refused() -> None:
         fiscal_year_end(date(2024, 1, 1), 13)
 
 
+@PROPERTY
 @given(days, st.integers(min_value=0, max_value=100))
 def test_add_years_keeps_month_and_day_except_leap_day(day: date, years: int) -> None:
     result = add_years(day, years)
@@ -99,6 +100,7 @@ def test_add_years_keeps_month_and_day_except_leap_day(day: date, years: int) ->
         assert (result.month, result.day) == (day.month, day.day)
 
 
+@PROPERTY
 @given(days, months)
 def test_fiscal_year_contains_the_day(day: date, start_month: int) -> None:
     start = fiscal_year_start(day, start_month)
@@ -109,6 +111,7 @@ def test_fiscal_year_contains_the_day(day: date, start_month: int) -> None:
     assert 365 <= (end - start).days + 1 <= 366
 
 
+@PROPERTY
 @given(days, days, st.integers(min_value=0, max_value=60), st.booleans(), months)
 def test_eligible_on_is_monotonic_in_anchor_and_after_it(
     a: date, b: date, years: int, fiscal: bool, start_month: int

@@ -19,7 +19,7 @@ from retention import (
     default_rules,
     eligible_on,
 )
-from tests.retention.strategies import days, rule_and_facts
+from tests.retention.strategies import PROPERTY, days, rule_and_facts
 
 RULES = default_rules().by_class
 
@@ -192,6 +192,7 @@ def _statutory_due(facts: RecordFacts, rule: RetentionRule) -> date | None:
     )
 
 
+@PROPERTY
 @given(rule_and_facts(), days)
 def test_nothing_blocked_is_ever_eligible(
     pair: tuple[RetentionRule, RecordFacts], as_of: date
@@ -215,6 +216,7 @@ def test_nothing_blocked_is_ever_eligible(
         assert not decision.eligible
 
 
+@PROPERTY
 @given(rule_and_facts(), days)
 def test_statutory_permanent_is_never_eligible(
     pair: tuple[RetentionRule, RecordFacts], as_of: date
@@ -224,6 +226,7 @@ def test_statutory_permanent_is_never_eligible(
         assert not decide(facts, rule, as_of).eligible
 
 
+@PROPERTY
 @given(rule_and_facts(), days)
 def test_event_triggered_record_without_event_is_never_eligible(
     pair: tuple[RetentionRule, RecordFacts], as_of: date
@@ -236,6 +239,7 @@ def test_event_triggered_record_without_event_is_never_eligible(
     assert decision.eligible_on is None
 
 
+@PROPERTY
 @given(rule_and_facts(clean=True), days, st.integers(min_value=0, max_value=40_000))
 def test_eligibility_is_monotonic_in_as_of(
     pair: tuple[RetentionRule, RecordFacts], day: date, later_by: int
@@ -250,6 +254,7 @@ def test_eligibility_is_monotonic_in_as_of(
         assert first.eligible == (day >= first.eligible_on)
 
 
+@PROPERTY
 @given(rule_and_facts(), days)
 def test_eligible_on_never_precedes_the_statutory_minimum(
     pair: tuple[RetentionRule, RecordFacts], as_of: date
@@ -263,6 +268,7 @@ def test_eligible_on_never_precedes_the_statutory_minimum(
         assert as_of >= statutory
 
 
+@PROPERTY
 @given(rule_and_facts(), days)
 def test_decision_is_deterministic_and_echoes_the_rule(
     pair: tuple[RetentionRule, RecordFacts], as_of: date
@@ -277,6 +283,7 @@ def test_decision_is_deterministic_and_echoes_the_rule(
     )
 
 
+@PROPERTY
 @given(rule_and_facts(clean=True), days)
 def test_lengthening_a_rule_never_makes_a_record_eligible_earlier(
     pair: tuple[RetentionRule, RecordFacts], as_of: date

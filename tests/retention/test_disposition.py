@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
@@ -23,6 +24,8 @@ from retention import (
     SkipReason,
     StaleCheck,
     UnknownItem,
+    batch_from_dict,
+    batch_to_dict,
     create_batch,
     default_rules,
     execute_check,
@@ -30,6 +33,7 @@ from retention import (
     plan,
     record_execution,
 )
+from tests.retention.strategies import PROPERTY
 
 RULES = default_rules()
 AS_OF = date(2026, 11, 23)
@@ -258,6 +262,7 @@ def test_cancel_needs_reason_and_ends_the_batch() -> None:
 users = st.sampled_from(("ann", "bo", "chen", "dai", "eve"))
 
 
+@PROPERTY
 @given(st.lists(users, max_size=8), st.integers(min_value=1, max_value=4))
 def test_approvals_count_distinct_users(approvers: list[str], required: int) -> None:
     batch = reviewed(required)
@@ -270,6 +275,7 @@ def test_approvals_count_distinct_users(approvers: list[str], required: int) -> 
     assert (batch.state is BatchState.APPROVED) == (len(distinct) >= required)
 
 
+@PROPERTY
 @given(st.lists(users, min_size=2, max_size=6, unique=True), users)
 def test_no_approver_ever_executes(approvers: list[str], executor: str) -> None:
     batch = reviewed()
@@ -283,6 +289,7 @@ def test_no_approver_ever_executes(approvers: list[str], executor: str) -> None:
         assert record_execution(batch, check, executor, NOW).state is BatchState.EXECUTED
 
 
+@PROPERTY
 @given(
     st.fixed_dictionaries(
         {
@@ -318,3 +325,39 @@ def test_nothing_blocked_at_execution_is_destroyed(
 def test_review_action_values() -> None:
     assert ReviewAction("destroy") is ReviewAction.DESTROY
     assert ReviewAction("extend") is ReviewAction.EXTEND
+
+
+# --- persistence --------------------------------------------------------------------------
+
+
+def _states() -> list[Batch]:
+    base = approved()
+    fresh = {**FACTS, "R-2": report("R-2", hold_ids=frozenset({"H-1"}))}
+    check = execute_check(base, fresh, RULES, AS_OF)
+    extended = reviewed().review(
+        "R-1", "extend", "c", NOW, reason="研究价值", review_on=date(2031, 1, 1)
+    )
+    return [
+        draft(),
+        reviewed(),
+        extended.approve("a", NOW),
+        base,
+        record_execution(base, check, "supervisor", NOW, destroyed_ids=["R-1"]),
+        reviewed().cancel("c", NOW, "redo"),
+    ]
+
+
+@pytest.mark.parametrize("batch", _states(), ids=lambda b: b.state.value)
+def test_batch_round_trips_through_plain_json(batch: Batch) -> None:
+    data = json.loads(json.dumps(batch_to_dict(batch), ensure_ascii=False))
+    rebuilt = batch_from_dict(data)
+    assert rebuilt == batch
+    assert rebuilt.items_digest == batch.items_digest
+    assert rebuilt.approvers == batch.approvers
+
+
+def test_unknown_schema_is_refused() -> None:
+    data = batch_to_dict(draft())
+    data["schema"] = 99
+    with pytest.raises(ValueError):
+        batch_from_dict(data)

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from retention import Plan, ReasonCode, RecordFacts, default_rules, plan
-from tests.retention.strategies import days, facts
+from tests.retention.strategies import PROPERTY, days, facts
 
 RULES = default_rules().by_class
 
@@ -70,6 +70,7 @@ def test_duplicate_records_are_refused() -> None:
         plan([record("a", "voucher"), record("a", "voucher")], RULES, date(2026, 1, 1))
 
 
+@PROPERTY
 @given(st.lists(facts(), max_size=25, unique_by=lambda f: f.record_id), days)
 def test_plan_partitions_the_input(records: list[RecordFacts], as_of: date) -> None:
     result: Plan = plan(records, RULES, as_of)

@@ -21,7 +21,7 @@ from retention import (
     UnknownRule,
     default_rules,
 )
-from tests.retention.strategies import periods, rules
+from tests.retention.strategies import PROPERTY, periods, rules
 
 EXPECTED_DEFAULTS = {
     # class: (period, minimum, anchor, fiscal)
@@ -164,6 +164,7 @@ def test_period_order_and_parsing() -> None:
         Period.parse("ten")
 
 
+@PROPERTY
 @given(rules(), periods)
 def test_change_is_refused_exactly_below_the_minimum(
     rule: RetentionRule, requested: Period
@@ -182,6 +183,7 @@ def test_change_is_refused_exactly_below_the_minimum(
         assert new.trigger == rule.trigger and new.class_code == rule.class_code
 
 
+@PROPERTY
 @given(rules(), st.lists(periods, max_size=6))
 def test_no_sequence_of_changes_ends_below_the_minimum(
     rule: RetentionRule, requests: list[Period]
