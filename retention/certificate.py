@@ -288,7 +288,7 @@ def _need_time(mapping: Any, key: str, where: str) -> None:
 
 
 def _check_items(cert: dict[str, Any]) -> list[dict[str, Any]]:
-    items = _need(cert, "items", list, "")
+    items: list[dict[str, Any]] = _need(cert, "items", list, "")
     for n, item in enumerate(items):
         where = f"items[{n}]."
         for key in ("record_id", "document_number", "title", "class_code", "sha256"):
@@ -326,7 +326,7 @@ def _check_items(cert: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _check_skipped(cert: dict[str, Any], destroyed_ids: set[str]) -> list[dict[str, Any]]:
-    skipped = _need(cert, "skipped", list, "")
+    skipped: list[dict[str, Any]] = _need(cert, "skipped", list, "")
     for n, skip in enumerate(skipped):
         where = f"skipped[{n}]."
         for key in ("record_id", "document_number", "reason", "detail"):

@@ -145,7 +145,13 @@ def decide(facts: RecordFacts, rule: RetentionRule | None, as_of: date) -> Decis
     due = due_date(facts, rule) if rule is not None else None
     period = _effective_period(facts, rule) if rule is not None else None
 
-    def result(reason: ReasonCode, detail: str, **extra: object) -> Decision:
+    def result(
+        reason: ReasonCode,
+        detail: str,
+        *,
+        hold_ids: frozenset[str] = frozenset(),
+        missing_event: str | None = None,
+    ) -> Decision:
         eligible = reason is ReasonCode.ELIGIBLE
         return Decision(
             record_id=facts.record_id,
@@ -158,8 +164,9 @@ def decide(facts: RecordFacts, rule: RetentionRule | None, as_of: date) -> Decis
             citation=rule.citation if rule else None,
             detail=detail,
             as_of=as_of,
+            hold_ids=hold_ids,
+            missing_event=missing_event,
             restricted=facts.erasure_requested and not eligible and not facts.destroyed,
-            **extra,  # type: ignore[arg-type]
         )
 
     if facts.destroyed:
@@ -176,8 +183,9 @@ def decide(facts: RecordFacts, rule: RetentionRule | None, as_of: date) -> Decis
         )
     if rule is None or period is None:
         return result(ReasonCode.NO_RULE, f"no retention rule for class {facts.class_code!r}")
+    basis = "statutory minimum (erasure requested)" if facts.erasure_requested else "rule"
     if period.is_permanent:
-        return result(ReasonCode.PERMANENT, f"rule {rule.code} keeps this class permanently")
+        return result(ReasonCode.PERMANENT, f"kept permanently under {basis} {rule.code}")
     event = rule.event_name
     if due is None:
         return result(
@@ -185,7 +193,6 @@ def decide(facts: RecordFacts, rule: RetentionRule | None, as_of: date) -> Decis
             f"event {event!r} not recorded; the retention clock has not started",
             missing_event=event,
         )
-    basis = "statutory minimum (erasure requested)" if facts.erasure_requested else "rule"
     if as_of < due:
         return result(
             ReasonCode.PERIOD_RUNNING,

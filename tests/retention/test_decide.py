@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -138,7 +139,7 @@ def test_erasure_request_cuts_policy_period_to_statutory_minimum() -> None:
         events={"relationship_end": date(2025, 5, 31)},
     )
     assert decide(personal, RULES["personal"], date(2025, 7, 1)).reason is ReasonCode.PERIOD_RUNNING
-    erase = RecordFacts(**{**_fields(personal), "erasure_requested": True})
+    erase = replace(personal, erasure_requested=True)
     assert decide(erase, RULES["personal"], date(2025, 6, 1)).eligible
     # An invoice under erasure is kept for its statutory 5 years, restricted meanwhile.
     invoice = RecordFacts(
@@ -152,14 +153,10 @@ def test_erasure_request_cuts_policy_period_to_statutory_minimum() -> None:
     assert kept.reason is ReasonCode.PERIOD_RUNNING and kept.restricted
     assert kept.eligible_on == date(2030, 1, 1)
     # A personal record under erasure without its event is still waiting for the event.
-    open_relationship = RecordFacts(**{**_fields(erase), "events": {}})
+    open_relationship = replace(erase, events={})
     assert decide(open_relationship, RULES["personal"], date(2099, 1, 1)).reason is (
         ReasonCode.EVENT_MISSING
     )
-
-
-def _fields(facts: RecordFacts) -> dict[str, object]:
-    return {name: getattr(facts, name) for name in RecordFacts.__dataclass_fields__}
 
 
 def test_rule_of_another_class_is_a_programming_error() -> None:
@@ -233,7 +230,7 @@ def test_event_triggered_record_without_event_is_never_eligible(
 ) -> None:
     rule, facts = pair
     assume(rule.event_name is not None)
-    without = RecordFacts(**{**_fields(facts), "events": {}})
+    without = replace(facts, events={})
     decision = decide(without, rule, as_of)
     assert not decision.eligible
     assert decision.eligible_on is None
