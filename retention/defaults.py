@@ -170,9 +170,10 @@ def default_rules(
             trigger=fiscal,
             citation=Citation(
                 zh="《中华人民共和国发票管理办法》：已经开具的发票存根联应当保存5年；"
-                "公司制度：发票保存10年",
+                "公司制度：按规定年限保存（默认10年，与其他涉税资料一致）",
                 en="Invoice Administration Measures of the PRC: issued invoice stubs kept "
-                "5 years; company policy: invoices kept 10 years",
+                "5 years; company policy: the configured period (10 years by default, as "
+                "for other tax records)",
             ),
             statutory_minimum=Period(5),
         ),
@@ -182,9 +183,9 @@ def default_rules(
             period=Period(contract_years),
             trigger=Trigger.event(EVENT_CONTRACT_END),
             citation=Citation(
-                zh="公司制度：合同自履行完毕（终止）之日起保存10年（无国家规定的保管期限）",
-                en="Company policy: contracts kept 10 years after the contract ends "
-                "(no national statutory period)",
+                zh="公司制度：合同自履行完毕（终止）之日起按规定年限保存（无国家规定的保管期限）",
+                en="Company policy: contracts kept for the configured period after the "
+                "contract ends (no national statutory period)",
             ),
             statutory_minimum=None,
         ),
@@ -195,11 +196,10 @@ def default_rules(
             trigger=Trigger.event(EVENT_RELATIONSHIP_END),
             citation=Citation(
                 zh="《中华人民共和国个人信息保护法》第十九条、第四十七条：保存期限应当为实现处理目的"
-                "所必要的最短时间；公司制度：客户关系终止后保存"
-                f"{personal_data_years}年",
+                "所必要的最短时间；公司制度：客户关系终止后按规定年限保存",
                 en="Personal Information Protection Law of the PRC, arts. 19 and 47: kept no "
-                "longer than necessary for the purpose; company policy: "
-                f"{personal_data_years} years after the customer relationship ends",
+                "longer than necessary for the purpose; company policy: the configured "
+                "period after the customer relationship ends",
             ),
             statutory_minimum=None,
         ),
