@@ -19,15 +19,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from archive_app import schema
+from archive_app.app import create_app
 from archive_app.config import Settings
 from archive_app.db import Database
-from archive_app.services import bootstrap
+from archive_app.models import User
+from archive_app.services import bootstrap, users
 
 ADMIN_PASSWORD = "admin-password-123"
+USER_PASSWORD = "user-password-123"
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 _counter = itertools.count()
 
@@ -133,3 +138,49 @@ def database(settings: Settings) -> Iterator[Database]:
     db = Database(settings.database_url)
     yield db
     db.dispose()
+
+
+@pytest.fixture
+def app(settings: Settings) -> Iterator[Flask]:
+    application = create_app(settings, testing=True)
+    yield application
+    application.extensions["archive"].database.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def admin_client(client: FlaskClient) -> FlaskClient:
+    from tests.app.helpers import login
+
+    response = login(client, "admin", ADMIN_PASSWORD)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return client
+
+
+@pytest.fixture
+def make_user(database: Database):  # type: ignore[no-untyped-def]
+    def _make(username: str, role: str, clearance: str | None = None) -> User:
+        with database.session() as session:
+            admin = bootstrap.get_admin(session)
+            return users.create_user(
+                session,
+                admin,
+                username=username,
+                role=role,
+                password=USER_PASSWORD,
+                clearance=clearance,
+            )
+
+    return _make
+
+
+@pytest.fixture
+def admin(database: Database) -> User:
+    with database.session() as session:
+        user = bootstrap.get_admin(session)
+        assert user is not None
+        return user
