@@ -53,7 +53,6 @@ class AtomicFile:
         # Held until close; tells sweep_temporaries that this writer is alive.
         fcntl.flock(fd, fcntl.LOCK_EX)
         self._file = os.fdopen(fd, "wb", buffering=0)
-        self._published = False
 
     def write(self, data: bytes | memoryview) -> None:
         view = memoryview(data)
@@ -61,29 +60,40 @@ class AtomicFile:
             written = self._file.write(view)
             view = view[written:]
 
+    def sync(self) -> None:
+        """Make the written data durable (before it is given its final name)."""
+        os.fsync(self._file.fileno())
+
+    def link(self, final: Path) -> None:
+        """Give the synced data its final name without replacing an existing file.
+
+        Not yet durable: fsync ``final.parent`` afterwards (once per folder for a batch).
+        An existing ``final`` raises ``FileExistsError`` and the temporary stays for
+        ``close`` to remove. The temporary's own unlink is not fsynced: if a crash undoes
+        it, the temporary reappears without a lock and the next sweep removes it.
+        """
+        os.link(self.path, final)
+        os.unlink(self.path)
+
     def publish(self, final: Path, *, overwrite: bool = False) -> None:
         """fsync the data, move it to ``final``, fsync the directory.
 
         With ``overwrite=False`` an existing ``final`` raises ``FileExistsError`` and the
         temporary is left for the context manager to remove.
         """
-        os.fsync(self._file.fileno())
+        self.sync()
         if overwrite:
             os.rename(self.path, final)
         else:
-            os.link(self.path, final)
-            os.unlink(self.path)
-        self._published = True
+            self.link(final)
         fsync_dir(final.parent)
-        if final.parent != self.path.parent:
-            fsync_dir(self.path.parent)
 
     def close(self) -> None:
         if not self._file.closed:
             self._file.close()
-        if not self._published:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(self.path)
+        # After a link or rename the temporary name is already gone; otherwise remove it.
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.path)
 
     def __enter__(self) -> Self:
         return self

@@ -341,19 +341,21 @@ class KeyStore:
         if taken or self._tombstone(conn, archive_id, object_id) is not None:
             raise ObjectExists(archive_id, object_id)
 
-    def add_object(self, archive_id: str, object_id: str, size: int, data_key: SecretKey) -> None:
-        """Commit point of a put: after this the object exists."""
+    def add_objects(self, archive_id: str, objects: list[tuple[str, int, SecretKey]]) -> None:
+        """Commit point of a put: after this the objects (id, size, data key) exist.
+
+        One transaction, so a batch costs one fsync of the key store.
+        """
         with self._write() as conn:
-            self._check_new_object(conn, archive_id, object_id)
-            # Wrap inside the write transaction so a concurrent rotation cannot leave this
-            # key wrapped under a superseded archive key.
+            # Wrap inside the write transaction so a concurrent rotation cannot leave these
+            # keys wrapped under a superseded archive key.
             archive_key, generation = self._archive_key(conn, archive_id)
-            wrapped = wrap(
-                archive_key, data_key, data_key_context(archive_id, object_id, generation)
-            )
-            conn.execute(
-                "INSERT INTO objects VALUES (?, ?, ?, ?)", (archive_id, object_id, size, wrapped)
-            )
+            rows = []
+            for object_id, size, data_key in objects:
+                self._check_new_object(conn, archive_id, object_id)
+                context = data_key_context(archive_id, object_id, generation)
+                rows.append((archive_id, object_id, size, wrap(archive_key, data_key, context)))
+            conn.executemany("INSERT INTO objects VALUES (?, ?, ?, ?)", rows)
 
     def data_key(self, archive_id: str, object_id: str) -> tuple[SecretKey, int]:
         """The object's data key and plaintext size."""

@@ -28,7 +28,7 @@ def store(tmp_path: Path, master_key: bytes):
 
 
 def blob_path(root: Path, archive_id: str, object_id: str) -> Path:
-    return root / "blobs" / archive_id / object_id[:2] / f"{object_id}.blob"
+    return root / "blobs" / archive_id / f"{object_id}.blob"
 
 
 def decrypt_with(path: Path, key: SecretKey, archive_id: str, object_id: str) -> bytes:

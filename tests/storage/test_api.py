@@ -128,3 +128,38 @@ def test_reader_can_be_closed_early(store: BlobStore) -> None:
     assert len(reader.read(10)) == 10
     reader.close()
     assert reader.closed
+
+
+def test_put_many_round_trips_across_groups(store: BlobStore) -> None:
+    from storage.store import PUT_GROUP
+
+    payloads = [os.urandom(i * 37) for i in range(2 * PUT_GROUP + 5)]
+    stored = store.put_many("A1", iter(payloads))
+    assert [s.size for s in stored] == [len(p) for p in payloads]
+    assert len({s.object_id for s in stored}) == len(payloads)
+    for item, payload in zip(stored, payloads, strict=True):
+        assert store.read_bytes("A1", item.object_id) == payload
+    assert store.put_many("A1", []) == []
+
+
+def test_put_many_failing_group_leaves_nothing(store: BlobStore) -> None:
+    from storage.store import PUT_GROUP
+
+    def failing():
+        yield b"partial content"
+        raise OSError("source failed")
+
+    def sources():
+        for i in range(PUT_GROUP + 3):
+            # Two objects of the second group are already linked when the third one fails.
+            yield failing() if i == PUT_GROUP + 2 else f"object {i}".encode()
+
+    with pytest.raises(OSError, match="source failed"):
+        store.put_many("A1", sources())
+    kept = list(store.iter_objects())
+    assert len(kept) == PUT_GROUP  # the first group was committed, the second not at all
+    blobs = list((store.root / "blobs" / "A1").rglob("*.blob"))
+    assert len(blobs) == PUT_GROUP
+    assert list((store.root / "blobs" / ".tmp").iterdir()) == []
+    with pytest.raises(ArchiveNotFound):
+        store.put_many("NOPE", [b"x"])

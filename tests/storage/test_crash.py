@@ -88,8 +88,7 @@ def test_sweep_leaves_a_live_writers_temporary_alone(tmp_path: Path) -> None:
 def test_keyless_blob_from_a_crash_is_invisible_and_collected(store: BlobStore) -> None:
     store.put("A1", b"kept", object_id="kept")
     # What a crash between publishing the blob and committing its key leaves behind.
-    orphan = store.root / "blobs" / "A1" / "or" / "orphan.blob"
-    orphan.parent.mkdir(parents=True)
+    orphan = store.root / "blobs" / "A1" / "orphan.blob"
     orphan.write_bytes(b"ciphertext whose key never reached the disk")
     assert not store.exists("A1", "orphan")
     assert [info.object_id for info in store.iter_objects()] == ["kept"]
@@ -106,7 +105,7 @@ def test_interrupted_unlink_is_finished_by_open(tmp_path: Path, master_key: byte
     with BlobStore.open(root, master_key) as store:
         store.create_archive("A1")
         store.put("A1", b"x", object_id="gone")
-        path = root / "blobs" / "A1" / "go" / "gone.blob"
+        path = root / "blobs" / "A1" / "gone.blob"
         saved = path.read_bytes()
         store.shred_object("A1", "gone")
     # Simulate a crash after the key commit but before the unlink: file back, queue row back.
