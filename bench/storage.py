@@ -10,6 +10,8 @@ Measures, each phase in its own child process so its peak RSS is its own (os.wai
     fsync (one file, and one fsync'd file per small object), and a plain cold read.
 Reads are cold: each file's pages are dropped from the page cache (posix_fadvise
 DONTNEED, per file, so nothing else on the machine is disturbed) before it is read.
+Each figure is the median of ``--rounds`` passes (raw and store phases alternate within a
+pass; ratios are paired within a pass), because the disk is shared and noisy.
 ``--chunk-sweep`` also compares chunk sizes on a 256 MiB object. Prints figures; asserts
 nothing. The temporary folder is created on the disk of ``--dir`` (default: the system
 temporary folder) and removed afterwards.
@@ -24,6 +26,7 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -209,11 +212,46 @@ def run_child(task: str, work: Path, a: argparse.Namespace, **overrides: object)
     return result
 
 
+def _round(work: Path, a: argparse.Namespace) -> dict[str, dict]:
+    """One pass over every phase; raw and store phases alternate so drift hits both."""
+    r: dict[str, dict] = {}
+    r["large  AES-GCM only (no I/O)"] = run_child("gcm", work, a)
+    r["large  raw write + fsync"] = run_child("raw-write", work, a)
+    r["large  raw read (cold)"] = run_child("raw-read", work, a)
+    (work / "raw-large").unlink()
+    r["large  store put"] = run_child("put", work, a)
+    r["large  store get (cold)"] = run_child("get", work, a)
+    shutil.rmtree(work / "store")
+    r["small  AES-GCM only (no I/O)"] = run_child("gcm", work, a, small=True)
+    r["small  raw write + fsync per file"] = run_child("raw-write", work, a, small=True)
+    shutil.rmtree(work / "raw-small")
+    r["small  store put"] = run_child("put", work, a, small=True)
+    r["small  store get (cold)"] = run_child("get", work, a, small=True)
+    shutil.rmtree(work / "store")
+    r["small  store put_many (group commit)"] = run_child("put", work, a, small=True, many=True)
+    shutil.rmtree(work / "store")
+    return r
+
+
+RATIOS = {
+    "put / raw fsync'd write, large object": ("large  store put", "large  raw write + fsync"),
+    "put / raw fsync'd write, small objects": (
+        "small  store put",
+        "small  raw write + fsync per file",
+    ),
+    "put_many / raw fsync'd write, small": (
+        "small  store put_many (group commit)",
+        "small  raw write + fsync per file",
+    ),
+}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mb", type=int, default=1024)
     parser.add_argument("--count", type=int, default=2000)
     parser.add_argument("--object-kb", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=3, help="report the median of rounds")
     parser.add_argument("--chunk", type=int, default=0, help="0 = the store's default")
     parser.add_argument("--dir", type=Path, default=None)
     parser.add_argument("--chunk-sweep", action="store_true")
@@ -224,80 +262,66 @@ def main() -> None:
     parser.add_argument("--key", default="")
     a = parser.parse_args()
 
-    if a.child:
-        if not a.chunk:
-            sys.path.insert(0, str(REPO))
-            from storage import DEFAULT_CHUNK_SIZE
-
-            a.chunk = DEFAULT_CHUNK_SIZE
-        print(json.dumps(TASKS[a.child](a.work, a)))
-        return
-
-    a.key = os.urandom(32).hex()
     if not a.chunk:
         sys.path.insert(0, str(REPO))
         from storage import DEFAULT_CHUNK_SIZE
 
         a.chunk = DEFAULT_CHUNK_SIZE
+    if a.child:
+        print(json.dumps(TASKS[a.child](a.work, a)))
+        return
+
+    a.key = os.urandom(32).hex()
     print(
-        f"python {platform.python_version()}, {os.cpu_count()} cores, chunk {a.chunk // 1024} KiB"
+        f"python {platform.python_version()}, {os.cpu_count()} cores, "
+        f"load average {os.getloadavg()[0]:.1f} at start, chunk {a.chunk // 1024} KiB, "
+        f"large object {a.size_mb} MiB, small objects {a.count} x {a.object_kb} KB, "
+        f"{a.rounds} rounds"
     )
-    rows: list[tuple[str, dict]] = []
+    rounds: list[dict[str, dict]] = []
+    sweep: list[tuple[int, float, float, float]] = []
     with tempfile.TemporaryDirectory(prefix="bench-storage-", dir=a.dir) as tmp:
         work = Path(tmp)
-        print(f"large object: {a.size_mb} MiB")
-        rows.append(("large  AES-GCM only (no I/O)", run_child("gcm", work, a)))
-        rows.append(("large  raw write + fsync", run_child("raw-write", work, a)))
-        rows.append(("large  raw read (cold)", run_child("raw-read", work, a)))
-        (work / "raw-large").unlink()
-        rows.append(("large  store put", run_child("put", work, a)))
-        rows.append(("large  store get (cold)", run_child("get", work, a)))
-        shutil.rmtree(work / "store")
-        print(f"small objects: {a.count} x {a.object_kb} KB")
-        rows.append(("small  AES-GCM only (no I/O)", run_child("gcm", work, a, small=True)))
-        rows.append(
-            ("small  raw write + fsync per file", run_child("raw-write", work, a, small=True))
-        )
-        shutil.rmtree(work / "raw-small")
-        put_many = run_child("put", work, a, small=True, many=True)
-        rows.append(("small  store put_many (group commit)", put_many))
-        shutil.rmtree(work / "store")
-        rows.append(("small  store put", run_child("put", work, a, small=True)))
-        rows.append(("small  store get (cold)", run_child("get", work, a, small=True)))
-        shutil.rmtree(work / "store")
-        sweep = []
+        for number in range(a.rounds):
+            started = time.perf_counter()
+            rounds.append(_round(work, a))
+            print(f"round {number + 1}: {time.perf_counter() - started:.0f} s", flush=True)
         if a.chunk_sweep:
             for chunk in (64 * 1024, 256 * 1024, MIB, 4 * MIB):
-                put = run_child("put", work, a, size_mb=256, chunk=chunk)
-                get = run_child("get", work, a, size_mb=256, chunk=chunk)
-                shutil.rmtree(work / "store")
-                sweep.append((chunk, put, get))
+                puts, gets, rss = [], [], 0.0
+                for _ in range(a.rounds):
+                    put = run_child("put", work, a, size_mb=256, chunk=chunk)
+                    get = run_child("get", work, a, size_mb=256, chunk=chunk)
+                    shutil.rmtree(work / "store")
+                    puts.append(put["mb_s"])
+                    gets.append(get["mb_s"])
+                    rss = max(rss, put["peak_rss_mb"], get["peak_rss_mb"])
+                sweep.append((chunk, statistics.median(puts), statistics.median(gets), rss))
+    print(f"load average {os.getloadavg()[0]:.1f} at the end")
 
     print()
-    print(f"{'phase':38} {'MB/s':>8} {'peak RSS MB':>12}")
-    for name, result in rows:
-        print(f"{name:38} {result['mb_s']:8.0f} {result['peak_rss_mb']:12.1f}")
-    figures = dict(rows)
-    large_ratio = figures["large  store put"]["mb_s"] / figures["large  raw write + fsync"]["mb_s"]
-    small_ratio = (
-        figures["small  store put"]["mb_s"] / figures["small  raw write + fsync per file"]["mb_s"]
-    )
-    many_ratio = (
-        figures["small  store put_many (group commit)"]["mb_s"]
-        / figures["small  raw write + fsync per file"]["mb_s"]
-    )
-    peak = max(r["peak_rss_mb"] for name, r in rows if "store" in name)
+    print(f"{'phase':38} {'median MB/s':>11} {'min':>6} {'max':>6} {'peak RSS MB':>12}")
+    for name in rounds[0]:
+        speeds = [r[name]["mb_s"] for r in rounds]
+        rss = max(r[name]["peak_rss_mb"] for r in rounds)
+        print(
+            f"{name:38} {statistics.median(speeds):11.0f} {min(speeds):6.0f} "
+            f"{max(speeds):6.0f} {rss:12.1f}"
+        )
     print()
-    print(f"put / raw fsync'd write, large object : {large_ratio:.0%}  (goal >= 70%)")
-    print(f"put / raw fsync'd write, small objects: {small_ratio:.0%}  (goal >= 70%)")
-    print(f"put_many / raw fsync'd write, small   : {many_ratio:.0%}  (goal >= 70%)")
-    print(f"peak RSS of any store phase           : {peak:.1f} MB  (goal < 100 MB)")
+    for label, (store_phase, raw_phase) in RATIOS.items():
+        # Paired within each round, so a busy spell on the machine affects both sides.
+        ratios = [r[store_phase]["mb_s"] / r[raw_phase]["mb_s"] for r in rounds]
+        shown = ", ".join(f"{x:.0%}" for x in ratios)
+        print(f"{label:40}: median {statistics.median(ratios):.0%} ({shown})  goal >= 70%")
+    peak = max(r[name]["peak_rss_mb"] for r in rounds for name in r if "store" in name)
+    print(f"{'peak RSS of any store phase':40}: {peak:.1f} MB  goal < 100 MB")
     if sweep:
         print()
-        print("chunk size sweep, 256 MiB object: chunk KiB, put MB/s, get MB/s, peak RSS MB")
-        for chunk, put, get in sweep:
-            rss = max(put["peak_rss_mb"], get["peak_rss_mb"])
-            print(f"  {chunk // 1024:6}  {put['mb_s']:8.0f}  {get['mb_s']:8.0f}  {rss:8.1f}")
+        print("chunk size sweep, 256 MiB object (median of rounds):")
+        print(f"  {'chunk KiB':>9} {'put MB/s':>9} {'get MB/s':>9} {'peak RSS MB':>12}")
+        for chunk, put_speed, get_speed, rss in sweep:
+            print(f"  {chunk // 1024:9} {put_speed:9.0f} {get_speed:9.0f} {rss:12.1f}")
 
 
 if __name__ == "__main__":

@@ -56,12 +56,17 @@ def _ids(archive_id: str, object_id: str) -> bytes:
     return len(a).to_bytes(2, "big") + a + len(o).to_bytes(2, "big") + o
 
 
-def _fixed_chunks(source: Source, size: int) -> Iterator[bytes]:
-    """Re-cut any source into ``size``-byte pieces; only the last one may be shorter."""
+def _fixed_chunks(source: Source, size: int) -> Iterator[bytes | memoryview]:
+    """Re-cut any source into ``size``-byte pieces; only the last one may be shorter.
+
+    Avoids copying where the data cannot change under us (immutable ``bytes`` pieces, or a
+    whole buffer passed in one call): the writer keeps one piece of look-ahead, so a piece
+    from a producer that refills one mutable buffer must be copied before asking for more.
+    """
     if isinstance(source, bytes | bytearray | memoryview):
-        view = memoryview(source)
+        view = memoryview(source).cast("B")
         for start in range(0, len(view), size):
-            yield bytes(view[start : start + size])
+            yield view[start : start + size]
         return
     read = getattr(source, "read", None)
     if read is not None:
@@ -85,14 +90,21 @@ def _fixed_chunks(source: Source, size: int) -> Iterator[bytes]:
     for piece in source:
         if not isinstance(piece, bytes | bytearray | memoryview):
             raise TypeError("an iterable source must yield bytes")
-        buffer += piece
-        if len(buffer) >= size:
-            view = memoryview(buffer)
-            whole = len(buffer) - len(buffer) % size
-            for start in range(0, whole, size):
-                yield bytes(view[start : start + size])
-            view.release()
-            del buffer[:whole]
+        view = memoryview(piece).cast("B")
+        if not isinstance(piece, bytes):
+            view = memoryview(bytes(view))
+        if buffer:
+            need = size - len(buffer)
+            buffer += view[:need]
+            view = view[need:]
+            if len(buffer) < size:
+                continue
+            yield bytes(buffer)
+            buffer = bytearray()
+        whole = len(view) - len(view) % size
+        for start in range(0, whole, size):
+            yield view[start : start + size]
+        buffer += view[whole:]
     if buffer:
         yield bytes(buffer)
 
@@ -116,12 +128,12 @@ def encrypt_stream(
     size = 0
     index = 0
 
-    def seal(plain: bytes, final: bool) -> None:
+    def seal(plain: bytes | memoryview, final: bool) -> None:
         nonce = prefix + index.to_bytes(4, "big")
         aad = aad_base + index.to_bytes(8, "big") + (b"\x01" if final else b"\x00")
         sink.write(key.aead.encrypt(nonce, plain, aad))
 
-    pending: bytes | None = None
+    pending: bytes | memoryview | None = None
     for piece in _fixed_chunks(source, chunk_size):
         digest.update(piece)
         size += len(piece)

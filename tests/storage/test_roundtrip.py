@@ -111,3 +111,22 @@ def test_fifty_megabytes_streamed_in_constant_memory(tmp_path: Path, master_key:
     # A few chunks of 1 MiB at most, never anything near the object's 50 MB.
     assert put_peak < 8 * 1024 * 1024, put_peak
     assert get_peak < 8 * 1024 * 1024, get_peak
+
+
+def test_producer_that_refills_one_buffer(store: BlobStore) -> None:
+    """A producer may reuse one bytearray for every piece; what was given is what is stored."""
+    data = os.urandom(5 * SMALL_CHUNK + 123)
+    expected = hashlib.sha256(data).hexdigest()
+
+    def refilling(piece_size: int):
+        buffer = bytearray(piece_size)
+        for start in range(0, len(data), piece_size):
+            n = len(data[start : start + piece_size])
+            buffer[:n] = data[start : start + piece_size]
+            yield memoryview(buffer)[:n]
+            buffer[:] = b"\xff" * piece_size  # scribble over it once consumed
+
+    for piece_size in (SMALL_CHUNK, SMALL_CHUNK // 3, 2 * SMALL_CHUNK + 5):
+        stored = store.put("A1", refilling(piece_size))
+        assert stored.sha256_hex == expected
+        assert store.read_bytes("A1", stored.object_id) == data
