@@ -205,6 +205,7 @@ class BlobStore:
         linked: list[Path] = []
         try:
             with contextlib.ExitStack() as temporaries:
+                written: list[AtomicFile] = []
                 for object_id, source in items:
                     data_key = SecretKey.generate()
                     # Kept open (and locked) until the group is committed so no sweep in
@@ -213,7 +214,12 @@ class BlobStore:
                     sha256_hex, size = encrypt_stream(
                         source, tmp, data_key, archive_id, object_id, self.chunk_size
                     )
+                    written.append(tmp)
+                    staged.append((object_id, data_key, sha256_hex, size))
+                # fsync after all writes: the device flushes of a group then overlap.
+                for tmp in written:
                     tmp.sync()
+                for tmp, (object_id, *_) in zip(written, staged, strict=True):
                     final = self._blob_path(archive_id, object_id)
                     ensure_dir(final.parent)
                     try:
@@ -221,7 +227,6 @@ class BlobStore:
                     except FileExistsError:
                         raise ObjectExists(archive_id, object_id) from None
                     linked.append(final)
-                    staged.append((object_id, data_key, sha256_hex, size))
                 for folder in dict.fromkeys(path.parent for path in linked):
                     fsync_dir(folder)
                 self._keys.add_objects(
