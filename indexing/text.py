@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["is_cjk", "normalize_text", "remove_cjk_spaces"]
+__all__ = ["is_cjk", "levenshtein", "normalize_text", "remove_cjk_spaces"]
 
 # Han (incl. extension A and compatibility ideographs), kana, hangul, CJK symbols and
 # punctuation, and full-width forms that NFKC keeps (e.g. "、", "。", "「").
@@ -57,3 +57,38 @@ def normalize_text(text: str) -> str:
     text = _MULTI_SPACE.sub(" ", text)
     lines = [line.strip() for line in text.split("\n")]
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+
+
+def levenshtein(a: str, b: str) -> int:
+    """Edit distance (insertions, deletions, substitutions), for OCR error rates.
+
+    Bit-parallel (Myers 1999 / Hyyrö 2001) with Python integers as bit vectors: a page of
+    10,000 characters against its ground truth takes milliseconds, where the textbook
+    dynamic programme would take minutes in pure Python.
+    """
+    if len(a) < len(b):
+        a, b = b, a
+    m = len(b)
+    if m == 0:
+        return len(a)
+    peq: dict[str, int] = {}
+    for i, c in enumerate(b):
+        peq[c] = peq.get(c, 0) | (1 << i)
+    full = (1 << m) - 1
+    last = 1 << (m - 1)
+    pv, mv, score = full, 0, m
+    for c in a:
+        eq = peq.get(c, 0)
+        xv = eq | mv
+        xh = (((eq & pv) + pv) ^ pv) | eq
+        ph = mv | (~(xh | pv) & full)
+        mh = pv & xh
+        if ph & last:
+            score += 1
+        elif mh & last:
+            score -= 1
+        ph = ((ph << 1) | 1) & full
+        mh = (mh << 1) & full
+        pv = mh | (~(xv | ph) & full)
+        mv = ph & xv
+    return score

@@ -174,8 +174,12 @@ def _save_kwargs(image: Image.Image) -> dict[str, object]:
     return {"dpi": image.info.get("dpi", (DPI, DPI))}
 
 
+# Images are saved as copies: Pillow remembers the last encoder settings on the image object
+# and would apply them when the same image is later appended to a TIFF.
+
+
 def write_png(image: Image.Image, path: str | os.PathLike[str]) -> Path:
-    image.save(path, "PNG", **_save_kwargs(image))
+    image.copy().save(path, "PNG", **_save_kwargs(image))
     return Path(path)
 
 
@@ -186,7 +190,7 @@ def write_jpeg(image: Image.Image, path: str | os.PathLike[str], quality: int = 
 
 def write_tiff(images: Sequence[Image.Image], path: str | os.PathLike[str]) -> Path:
     """Multi-page TIFF (one frame per image), losslessly compressed."""
-    first, *rest = images
+    first, *rest = [im.copy() for im in images]
     first.save(
         path, "TIFF", save_all=True, append_images=rest, compression="tiff_lzw",
         **_save_kwargs(first),

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_EXCEPTION, Executor, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -43,6 +43,7 @@ ProgressCallback = Callable[[int, int], None]
 class ExtractOptions:
     languages: str = "chi_sim+eng"
     dpi: int = 300  # PDF rasterisation resolution
+    max_pixels: int = 60_000_000  # larger PDF pages are rendered at a lower resolution
     workers: int = 1  # OCR pages in parallel (one tesseract process each)
     normalize_contrast: bool = True
     # Keep each OCR page's invisible-text PDF for the searchable rendition (made in the same
@@ -99,7 +100,14 @@ def extract(
     options: ExtractOptions | None = None,
     engine: OcrEngine | None = None,
     on_page: ProgressCallback | None = None,
+    executor: Executor | None = None,
 ) -> Extraction:
+    """Extract every page of the file at ``path`` (preflighted now if ``info`` is None).
+
+    ``executor``: a thread pool shared across documents (e.g. one per app worker process), so
+    that its size bounds the Tesseract processes of all documents together; by default each
+    call makes its own pool of ``options.workers`` threads.
+    """
     options = options or ExtractOptions()
     info = info or preflight(path)
     engine = engine or _default_engine()
@@ -125,31 +133,38 @@ def extract(
 
     if to_ocr:
         engine.check(options.languages)
-        with (
-            PageSource(path, info.kind, total, dpi=options.dpi) as source,
-            ThreadPoolExecutor(max_workers=max(1, options.workers)) as pool,
-        ):
+        own_pool = executor is None
+        pool = executor or ThreadPoolExecutor(max_workers=max(1, options.workers))
+        try:
+            source = PageSource(path, info.kind, total, options.dpi, options.max_pixels)
             futures = {
                 pool.submit(_ocr_page, engine, source, i, reason, options): i
                 for i, reason in to_ocr.items()
             }
             pending = set(futures)
-            while pending:
-                finished, pending = wait(pending, return_when=FIRST_EXCEPTION)
-                for future in finished:
-                    index = futures[future]
-                    error = future.exception()
-                    if error is not None:
-                        for other in pending:
-                            other.cancel()
-                        if isinstance(error, ExtractError):
-                            raise error
-                        raise ExtractionFailed(
-                            f"{type(error).__name__}: {error}", index + 1
-                        ) from error
-                    results[index] = future.result()
-                    done += 1
-                    progress()
+            try:
+                while pending:
+                    finished, pending = wait(pending, return_when=FIRST_EXCEPTION)
+                    for future in finished:
+                        index = futures[future]
+                        error = future.exception()
+                        if error is not None:
+                            if isinstance(error, ExtractError):
+                                raise error
+                            raise ExtractionFailed(
+                                f"{type(error).__name__}: {error}", index + 1
+                            ) from error
+                        results[index] = future.result()
+                        done += 1
+                        progress()
+            finally:
+                for other in pending:
+                    other.cancel()
+                wait(pending)  # running pages finish before their source closes
+                source.close()
+        finally:
+            if own_pool:
+                pool.shutdown(wait=True, cancel_futures=True)
     return Extraction(
         kind=info.kind,
         languages=options.languages,
@@ -169,7 +184,7 @@ def _ocr_page(
             engine,
             prepared,
             options.languages,
-            dpi=source.dpi(),
+            dpi=source.dpi(index),
             want_pdf=options.keep_overlays,
             policy=options.orientation,
         )

@@ -41,8 +41,9 @@ class Limits:
 
     max_bytes: int = 200 * 1024 * 1024
     max_pages: int = 2000
-    # Per page/frame, as decoded (images) or as rendered at ``render_dpi`` (PDF pages).
-    # 60 MP is an A2 sheet at 300 dpi; a decompression bomb declares far more.
+    # Per image page/frame, as decoded: 60 MP is an A2 sheet at 300 dpi; a decompression bomb
+    # declares far more. PDF pages are not refused for their size: extraction renders an
+    # oversized page (a poster, a drawing) at a lower resolution that fits this budget.
     max_pixels: int = 60_000_000
     render_dpi: int = 300
     max_filename_length: int = 255  # bytes of UTF-8, the usual file-system limit
@@ -57,9 +58,9 @@ class Preflight:
     pages: int
     size_bytes: int
     filename: str | None
-    # Pixel size of the first page: as stored for images, as rendered at ``render_dpi`` for PDFs.
+    # Pixel size of the first page: as stored for images, at ``render_dpi`` for PDFs.
     pixel_size: tuple[int, int] | None
-    # Largest page/frame in pixels (what OCR will have to hold in memory).
+    # Largest page/frame in pixels (for PDFs at ``render_dpi``, before any size clamp).
     max_page_pixels: int
     # Image resolution from the file's metadata, if it states a plausible one.
     dpi: int | None = None
@@ -252,13 +253,12 @@ def _check_pdf(path: Path, size: int, filename: str | None, limits: Limits) -> P
         scale = limits.render_dpi / 72
         first: tuple[int, int] | None = None
         largest = 0
-        for i, page in enumerate(reader.pages):
+        for page in reader.pages:
             box = page.cropbox
             w, h = abs(float(box.width)), abs(float(box.height))
             if (page.rotation or 0) % 180:
                 w, h = h, w
             px = (max(1, round(w * scale)), max(1, round(h * scale)))
-            _too_many_pixels(*px, limits, filename, f"page {i + 1} at {limits.render_dpi} dpi")
             first = first or px
             largest = max(largest, px[0] * px[1])
             page.get_contents()  # parses the content stream objects: catches broken xrefs

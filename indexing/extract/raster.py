@@ -61,11 +61,19 @@ def rotate_upright(image: Image.Image, clockwise: int) -> Image.Image:
 class PageSource:
     """The pages of one accepted file (see ``preflight``), as images."""
 
-    def __init__(self, path: str | os.PathLike[str], kind: Kind, pages: int, dpi: int = 300):
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        kind: Kind,
+        pages: int,
+        dpi: int = 300,
+        max_pixels: int = 60_000_000,
+    ):
         self.path = Path(path)
         self.kind = kind
         self.pages = pages
         self.render_dpi = dpi
+        self.max_pixels = max_pixels
         self._pdf = None
         if kind == "pdf":
             import pypdfium2 as pdfium
@@ -77,23 +85,30 @@ class PageSource:
             with Image.open(self.path) as im:
                 self._image_dpi = image_dpi(im)
 
-    def dpi(self) -> int | None:
-        """Resolution of the images ``load`` returns; None when an image file does not say."""
-        return self.render_dpi if self.kind == "pdf" else self._image_dpi
+    def dpi(self, index: int = 0) -> int | None:
+        """Resolution of page ``index`` as ``load`` returns it; None when an image file does
+        not say. PDF pages render at ``dpi``, or lower for a page too large for ``max_pixels``."""
+        if self._pdf is None:
+            return self._image_dpi
+        with _PDFIUM_LOCK:
+            page = self._pdf[index]
+            w, h = page.get_size()  # points, rotation applied
+            page.close()
+        fit = int((self.max_pixels / max(1.0, w * h)) ** 0.5 * 72)
+        return max(1, min(self.render_dpi, fit))
 
     def load(self, index: int, *, color: bool = False) -> Image.Image:
         """Page ``index`` (0-based): grayscale for OCR, or in colour for a rendition."""
         if self._pdf is not None:
+            dpi = self.dpi(index)
             with _PDFIUM_LOCK:
                 page = self._pdf[index]
                 try:
-                    bitmap = page.render(
-                        scale=self.render_dpi / 72, grayscale=not color, may_draw_forms=True
-                    )
+                    bitmap = page.render(scale=dpi / 72, grayscale=not color, may_draw_forms=True)
                     image = bitmap.to_pil()
                 finally:
                     page.close()
-            image.info["dpi"] = (self.render_dpi, self.render_dpi)
+            image.info["dpi"] = (dpi, dpi)
             return image if color else image.convert("L")
         with Image.open(self.path) as im:
             im.seek(index)

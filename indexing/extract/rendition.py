@@ -62,14 +62,15 @@ def build_rendition(
     reader = pypdf.PdfReader(path, strict=False) if info.kind == "pdf" else None
     if reader is not None and reader.is_encrypted:
         reader.decrypt("")
-    with PageSource(path, info.kind, info.pages, dpi=options.dpi) as source:
+    with PageSource(path, info.kind, info.pages, options.dpi, options.max_pixels) as source:
         for page in extraction.pages:
             if page.method == "text-layer" and reader is not None:
                 writer.add_page(reader.pages[page.number - 1])
                 continue
             image = rotate_upright(source.load(page.number - 1, color=True), page.rotation)
             overlay = page.overlay_pdf or _make_overlay(engine, image, page, source, options)
-            _add_image_page(writer, image, source.dpi() or UNKNOWN_DPI, overlay, jpeg_quality)
+            dpi = source.dpi(page.number - 1) or UNKNOWN_DPI
+            _add_image_page(writer, image, dpi, overlay, jpeg_quality)
             del image
     buffer = io.BytesIO()
     writer.write(buffer)
@@ -91,7 +92,7 @@ def _make_overlay(
 
         engine = TesseractEngine()
     prepared = normalize_contrast(image) if options.normalize_contrast else image.convert("L")
-    return engine.render_pdf_page(prepared, options.languages, dpi=source.dpi())
+    return engine.render_pdf_page(prepared, options.languages, dpi=source.dpi(page.number - 1))
 
 
 def _add_image_page(

@@ -1,0 +1,194 @@
+"""Extraction with the real Tesseract: text layers, OCR, orientation, faded scans, workers."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from indexing.extract import (
+    ExtractionFailed,
+    ExtractOptions,
+    OcrEngineUnavailable,
+    TesseractEngine,
+    extract,
+    preflight,
+)
+from indexing.extract.engine import PageOcr
+from tests import documents as docs
+
+ONE = ExtractOptions(workers=1, keep_overlays=False)
+
+
+class CountingEngine(TesseractEngine):
+    """The real engine, counting how often it is asked to read a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+        self.threads: set[int] = set()
+        self._lock = threading.Lock()
+
+    def recognize(self, image, languages, **kw) -> PageOcr:
+        with self._lock:
+            self.calls += 1
+            self.threads.add(threading.get_ident())
+        return super().recognize(image, languages, **kw)
+
+
+def squash(text: str) -> str:
+    return "".join(text.split())
+
+
+@pytest.fixture(scope="module")
+def contract_png(folder, contract_page, tesseract):
+    path = docs.write_png(contract_page, folder / "contract.png")
+    return extract(path, preflight(path, "contract.png"), options=ONE)
+
+
+@pytest.fixture(scope="module")
+def scanned(scanned_pdf, tesseract):
+    progress: list[tuple[int, int]] = []
+    result = extract(scanned_pdf, options=ONE, on_page=lambda d, t: progress.append((d, t)))
+    return result, progress
+
+
+def test_chinese_scan_is_read(contract_png):
+    page = contract_png.pages[0]
+    assert page.method == "ocr" and page.rotation == 0
+    text = squash(page.text)
+    for word in ("违约金", "合同", "HT-2026-0315", "128,000.00", "2026年3月5日"):
+        assert word in text
+    assert page.confidence is not None and page.confidence > 70
+
+
+def test_ocr_removes_spaces_between_chinese_characters(contract_png):
+    text = contract_png.pages[0].text
+    assert "违约金" in text and "违 约" not in text
+    assert "上海明远贸易有限公司" in text
+
+
+def test_scanned_pdf_pages_are_read_in_order_with_progress(scanned):
+    result, progress = scanned
+    assert [p.method for p in result.pages] == ["ocr", "ocr"]
+    assert "违约金" in result.pages[0].text
+    english = result.pages[1].text
+    assert "Invoice" in english and "INV-20417" in english and "4,250.00" in english
+    assert "Harbour Tools" in english  # spaces between English words survive
+    assert progress == [(1, 2), (2, 2)]
+    assert result.text.count("\f") == 1
+
+
+@pytest.fixture(scope="module")
+def rotated(folder, english_page, tesseract):
+    results = {}
+    for degrees in (90, 180, 270):
+        path = docs.write_png(docs.rotate_page(english_page, degrees), folder / f"r{degrees}.png")
+        results[degrees] = extract(path, options=ONE).pages[0]
+    return results
+
+
+@pytest.mark.parametrize("degrees", [90, 180, 270])
+def test_rotated_pages_are_read_upright(rotated, degrees):
+    page = rotated[degrees]
+    assert "Invoice" in page.text and "INV-20417" in page.text and "4,250.00" in page.text
+    # The page was turned counter-clockwise; turning it back is the same angle clockwise,
+    # unless Tesseract read it as it was (it copes with some sideways pages by itself).
+    assert page.rotation in (degrees, 0)
+    if degrees == 180:
+        assert page.rotation == 180
+
+
+def test_faded_receipt_needs_contrast_normalisation(folder, tesseract):
+    path = docs.write_png(docs.faded_receipt(), folder / "faded.png")
+    plain = extract(path, options=ExtractOptions(normalize_contrast=False, keep_overlays=False))
+    normalised = extract(path, options=ONE)
+    # Without normalisation the faint print is lost in Tesseract's global threshold.
+    assert "TOTAL" not in plain.text and "9.70" not in plain.text
+    assert "TOTAL" in normalised.text and "9.70" in normalised.text
+    assert "WELLMART" in normalised.text
+
+
+def test_born_digital_pdf_uses_its_text_layer_without_ocr(text_pdf, tesseract):
+    engine = CountingEngine()
+    result = extract(text_pdf, engine=engine)
+    assert engine.calls == 0
+    assert [p.method for p in result.pages] == ["text-layer", "text-layer"]
+    assert all(p.confidence is None for p in result.pages)
+    assert "Invoice No. INV-20417" in result.pages[0].text
+    assert "违约金" in result.pages[1].text and "甲方:上海明远贸易有限公司" in result.pages[1].text
+
+
+def test_garbage_text_layer_is_detected_and_ocr_runs(folder, contract_page, tesseract):
+    path = docs.write_garbage_layer_pdf(contract_page, folder / "garbage.pdf")
+    page = extract(path, options=ONE).pages[0]
+    assert page.method == "ocr" and "garbage" in page.reason
+    assert "违约金" in page.text
+    assert not any(0xE000 <= ord(c) <= 0xF8FF for c in page.text)
+
+
+def test_multipage_tiff_with_two_workers(folder, contract_page, english_page, tesseract):
+    path = docs.write_tiff([english_page, contract_page, english_page], folder / "three.tif")
+    engine = CountingEngine()
+    done: list[int] = []
+    result = extract(
+        path,
+        options=ExtractOptions(workers=2, keep_overlays=False),
+        engine=engine,
+        on_page=lambda d, t: done.append(d),
+    )
+    assert [p.number for p in result.pages] == [1, 2, 3]
+    assert "INV-20417" in result.pages[0].text and "INV-20417" in result.pages[2].text
+    assert "违约金" in result.pages[1].text
+    assert done == [1, 2, 3]
+    assert len(engine.threads) == 2  # pages went to both workers
+
+
+def test_tesseract_subprocesses_run_single_threaded():
+    from indexing.extract.tesseract import _env
+
+    assert _env()["OMP_THREAD_LIMIT"] == "1"
+
+
+def test_missing_language_is_reported_as_engine_unavailable(folder, contract_page, tesseract):
+    path = docs.write_png(contract_page, folder / "lang.png")
+    with pytest.raises(OcrEngineUnavailable) as info:
+        extract(path, options=ExtractOptions(languages="chi_sim+zzz_missing"))
+    assert "zzz_missing" in str(info.value)
+
+
+def test_missing_tesseract_program_is_reported(folder, contract_page, monkeypatch):
+    import pytesseract
+
+    from indexing.extract import tesseract as module
+
+    module._installed_languages.cache_clear()
+    monkeypatch.setattr(pytesseract.pytesseract, "tesseract_cmd", "/nonexistent/tesseract")
+    path = docs.write_png(contract_page, folder / "noprog.png")
+    try:
+        with pytest.raises(OcrEngineUnavailable):
+            extract(path)
+    finally:
+        module._installed_languages.cache_clear()
+
+
+def test_page_failure_names_the_page(folder, contract_page, tesseract):
+    class Broken(TesseractEngine):
+        def recognize(self, image, languages, **kw):
+            raise ExtractionFailed("simulated engine crash")
+
+    path = docs.write_png(contract_page, folder / "broken.png")
+    with pytest.raises(ExtractionFailed) as info:
+        extract(path, engine=Broken())
+    assert info.value.page == 1 and "simulated" in info.value.reason
+
+
+def test_unknown_resolution_image_is_read(folder, english_page, tesseract):
+    """A JPEG that states no resolution (as phone and many scanner JPEGs do)."""
+    image = english_page.copy()
+    image.info.pop("dpi", None)
+    path = Path(folder / "nodpi.jpg")
+    image.save(path, "JPEG", quality=90)
+    assert preflight(path, "nodpi.jpg").dpi is None
+    assert "INV-20417" in extract(path, options=ONE).text
