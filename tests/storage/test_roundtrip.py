@@ -108,7 +108,7 @@ def test_fifty_megabytes_streamed_in_constant_memory(tmp_path: Path, master_key:
             tracemalloc.stop()
     assert stored.size == size == total
     assert stored.sha256_hex == digest.hexdigest() == expected.hexdigest()
-    # A few chunks of 1 MiB at most, never anything near the object's 50 MB.
+    # A few chunks at most, never anything near the object's 50 MB.
     assert put_peak < 8 * 1024 * 1024, put_peak
     assert get_peak < 8 * 1024 * 1024, get_peak
 
