@@ -50,7 +50,9 @@ class AtomicFile:
     def __init__(self, temp_dir: Path, stem: str, mode: int = 0o600) -> None:
         self.path = temp_dir / f".{stem}.{secrets.token_hex(8)}{TEMP_SUFFIX}"
         fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
-        # Held until close; tells sweep_temporaries that this writer is alive.
+        # Held until close; tells sweep_temporaries that this writer is alive. A sweep that
+        # slips in before the lock removes the name, and publishing then fails loudly with
+        # FileNotFoundError: never a silent loss.
         fcntl.flock(fd, fcntl.LOCK_EX)
         self._file = os.fdopen(fd, "wb", buffering=0)
 

@@ -189,7 +189,10 @@ class KeyStore:
                 )
             elif not key_check_matches(self._master, row[0]):
                 raise WrongMasterKey(self._root)
-        self.compact()
+        # Finish a compaction a crash may have interrupted after a shred. If other processes
+        # keep it busy now, their next shred or rotation compacts; opening must not fail.
+        with contextlib.suppress(KeyStoreBusy):
+            self.compact(wait_seconds=1.0)
 
     def _master_failed(self, conn: sqlite3.Connection) -> StorageError:
         row = conn.execute("SELECT value FROM meta WHERE name = 'kcv'").fetchone()
@@ -316,6 +319,8 @@ class KeyStore:
     def shred_archive(self, archive_id: str) -> None:
         """Destroy the archive key and every data key of it; queue its blob folder."""
         with self._write() as conn:
+            if self._tombstone(conn, archive_id, "") == "shredded":
+                return
             self._archive_row(conn, archive_id)
             conn.execute("DELETE FROM objects WHERE archive_id = ?", (archive_id,))
             conn.execute("DELETE FROM archives WHERE archive_id = ?", (archive_id,))

@@ -15,10 +15,10 @@ differently: a blob alone is ciphertext; the keys alone are wrapped by the maste
 Durability and crash order. ``put`` streams into a temporary in ``blobs/.tmp`` (held under a
 lock while its writer lives), fsyncs it, links it to its final name (never replacing an
 existing file), fsyncs the directory, and only then commits the wrapped data key: the key
-row is the commit point. ``put_many`` does the same for groups of objects, sharing the folder
-fsyncs and one key commit per group (each blob is still fsynced). A crash before that leaves either a temporary (removed by the next
-``open``) or, in the short window between link and key commit, a complete blob without a
-key: invisible to ``exists``, ``iter_objects`` and reads, undecryptable by anyone because its
+row is the commit point. ``put_many`` does the same for groups of objects (each blob is
+still fsynced), sharing the folder fsync and one key commit per group. A crash before the
+commit leaves either a temporary (removed by the next ``open``) or, in the short window
+between link and key commit, a complete blob without a key: invisible to ``exists``, ``iter_objects`` and reads, undecryptable by anyone because its
 data key never reached disk, and reclaimed by :meth:`BlobStore.collect_orphans`. ``delete``
 and the shreds commit the key removal first (so the object is gone at once) together with an
 entry in an unlink queue; the blob files are removed after the commit, and a crash in
@@ -31,10 +31,11 @@ wrapped data key and, in the same transaction, gives the archive a new key and r
 surviving objects' data keys under it; the old archive key then exists nowhere live, and
 the key store log is truncated so no superseded page lingers in the live files. The
 surviving data keys themselves do not change, so older backup copies of sibling blobs still
-decrypt with the live keys. What the shred guarantees: after it, nothing the live system
-holds (live key store, live master key, live archive key) unwraps any key that decrypts the
-shredded blob, wherever a copy of that blob survives, including in a backup taken earlier
-together with its key store. ``shred_archive`` deletes the archive key and all its data keys.
+decrypt with the live keys. What the shred guarantees: afterwards the live key store, opened
+with the live master key, yields no key that decrypts the shredded blob (wherever a copy of
+it survives), and the live archive key does not unwrap the copy of the object's data key held
+in an earlier backup of the key store. ``shred_archive`` deletes the archive key and all its
+data keys, with the same guarantee for every object of the archive.
 
 What it does not guarantee, stated plainly. A backup of the key store taken before the shred
 still holds the old archive key wrapped by the *master* key. Anyone who holds that backup
@@ -252,6 +253,8 @@ class BlobStore:
         try:
             file = open(self._blob_path(archive_id, object_id), "rb", buffering=0)  # noqa: SIM115
         except FileNotFoundError:
+            # Deleted or shredded since the key was read? Then report that, not damage.
+            self._keys.data_key(archive_id, object_id)
             raise IntegrityError(archive_id, object_id, "its blob file is missing") from None
         try:
             decryptor = ChunkDecryptor(file, data_key, archive_id, object_id)
@@ -320,7 +323,10 @@ class BlobStore:
         return removed
 
     def shred_archive(self, archive_id: str) -> None:
-        """Destroy the archive key, every data key of it and every blob; the id stays used."""
+        """Destroy the archive key, every data key of it and every blob; the id stays used.
+
+        Shredding a shredded archive again is a no-op, so a retried destruction succeeds.
+        """
         self._keys.shred_archive(_check_id("archive id", archive_id))
         self._finish_unlinks()
 

@@ -220,3 +220,10 @@ def test_shredded_and_deleted_ids_are_never_reused(store: BlobStore) -> None:
     for object_id in ("one", "two"):
         with pytest.raises(ObjectExists):
             store.put("A1", b"again", object_id=object_id)
+
+
+def test_shred_archive_twice_is_a_no_op(store: BlobStore) -> None:
+    store.put("A1", b"x")
+    store.shred_archive("A1")
+    store.shred_archive("A1")
+    assert list(store.iter_objects()) == []
