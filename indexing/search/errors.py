@@ -76,6 +76,24 @@ class IndexLocked(BackendError):
         )
 
 
+class PurgeIncomplete(BackendError):
+    """Deleted documents could not be made physically gone (yet).
+
+    PostgreSQL keeps a deleted row, even through ``VACUUM FULL``, while any transaction
+    that might still see it is open; ``blocking_pids`` are the sessions that held it back.
+    Run the purge again once they have finished.
+    """
+
+    def __init__(self, backend: str, blocking_pids: list[int], waited: float) -> None:
+        self.blocking_pids = blocking_pids
+        self.waited = waited
+        super().__init__(
+            backend,
+            f"deleted rows may still be in the data files: sessions {blocking_pids} held old "
+            f"snapshots for {waited:.0f}s",
+        )
+
+
 class CheckpointError(SearchError):
     """A reindex checkpoint file exists but cannot be read."""
 

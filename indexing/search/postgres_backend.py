@@ -33,13 +33,16 @@ phrase beyond roughly the first 16,000 characters may not be (a known PostgreSQL
 
 Deleting is a real ``DELETE``; :meth:`PostgresBackend.purge` runs ``VACUUM FULL`` on the
 table, which rewrites the table, its TOAST table and its indexes into new files and removes
-the old ones, so deleted rows' bytes are gone from the live data files. Copies in WAL
+the old ones, so deleted rows' bytes are gone from the live data files. ``VACUUM FULL``
+keeps rows that an open transaction might still see, so purge first waits for older
+snapshots to end and raises ``PurgeIncomplete`` if one outlives the wait. Copies in WAL
 segments, replicas and backups age out on their own schedule.
 """
 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -49,7 +52,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from .analysis import PhraseUnit, PrefixUnit, TermUnit, Unit, query_units
 from .backend import AnalysedDocument, Analyser, Hit, IndexDocument, SearchRequest, SearchResults
-from .errors import BackendError
+from .errors import BackendError, PurgeIncomplete
 from .query import And, MatchAll, Node, Not, Or, Phrase, Word, parse_query
 
 __all__ = ["PostgresBackend"]
@@ -194,9 +197,37 @@ class PostgresBackend:
                 conn.execute(sa.delete(self.t).where(self.t.c.doc_id.in_(ids[i : i + 1000])))
         return len(ids)
 
-    def purge(self) -> None:
+    def purge(self, wait_timeout: float = 60.0) -> None:
+        """Make deleted rows physically gone: wait for older snapshots, then VACUUM FULL.
+
+        ``VACUUM FULL`` copies every row that some open transaction might still see, deleted
+        or not, into the new files. So first wait (up to ``wait_timeout`` seconds) until no
+        session of this database holds a snapshot or transaction id older than now; if one
+        still does, vacuum anyway and raise :class:`PurgeIncomplete` naming the sessions.
+        """
+        started = time.monotonic()
         with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            now = conn.execute(sa.text("SELECT pg_current_xact_id()::xid::text")).scalar_one()
+            while True:
+                blocking = list(
+                    conn.execute(
+                        sa.text(
+                            "SELECT pid FROM pg_stat_activity"
+                            " WHERE pid <> pg_backend_pid() AND datname = current_database()"
+                            " AND ((backend_xmin IS NOT NULL"
+                            "       AND age(backend_xmin) >= age(CAST(:now AS xid)))"
+                            "   OR (backend_xid IS NOT NULL"
+                            "       AND age(backend_xid) >= age(CAST(:now AS xid))))"
+                        ),
+                        {"now": now},
+                    ).scalars()
+                )
+                if not blocking or time.monotonic() - started > wait_timeout:
+                    break
+                time.sleep(0.2)
             conn.execute(sa.text(f'VACUUM (FULL, ANALYZE) "{self.table_name}"'))
+        if blocking:
+            raise PurgeIncomplete(NAME, blocking, time.monotonic() - started)
 
     def clear(self) -> None:
         with self.engine.begin() as conn:

@@ -227,8 +227,11 @@ class WhooshBackend:
                     "title": ad.title_terms,
                     "body": ad.body_terms,
                 }
-                if d.document_date is not None:
-                    values["document_date"] = _date_key(d.document_date)
+                # Undated documents get day 0 (no real date has it), so they sort as the
+                # oldest; date filters start at day 1 and never match them.
+                values["document_date"] = (
+                    _date_key(d.document_date) if d.document_date is not None else 0
+                )
                 if d.amount is not None:
                     values["amount"] = _cents(d.amount)
                 for docnum in existing.document_numbers(doc_id=d.doc_id):
@@ -375,7 +378,7 @@ def _filters(req: SearchRequest) -> wq.Query:
         parts.append(
             wq.NumericRange(
                 "document_date",
-                _date_key(req.date_from) if req.date_from else None,
+                _date_key(req.date_from) if req.date_from else 1,
                 _date_key(req.date_to) if req.date_to else None,
             )
         )
