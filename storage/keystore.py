@@ -14,12 +14,18 @@ ids are never reused, so a queued unlink can never hit a newer object), ``unlink
 (blob files to remove after a committed delete or shred, finished by ``BlobStore.open``
 after a crash).
 
+The database runs in WAL mode with ``synchronous=FULL``: a commit costs one fsync (measured
+0.2 ms here against 0.8-1.2 ms with a rollback journal), which matters because every put
+commits a key. WAL needs shared memory between the processes using it, so the key store must
+sit on a local disk; a deployment whose blobs live on shared storage needs a key-store
+backend on its database server (same tables, same transactions).
+
 Forensic hygiene, because shredding relies on old wrapped keys being gone from the live
 file: ``secure_delete`` zeroes deleted and overwritten rows inside the database file, and
 after every shred or rotation the write-ahead log is checkpointed and truncated to zero bytes
-(:meth:`KeyStore.compact`), so no superseded page image stays in the live files. The
-rollback/WAL files are ordinary files; below the filesystem (unlinked blocks, SSD wear
-levelling) nothing is promised: the guarantee is that no live *file* holds a superseded key.
+(:meth:`KeyStore.compact`), so no superseded page image stays in the live files. Below the
+filesystem (blocks of truncated or unlinked files, SSD wear levelling) nothing is promised:
+the guarantee is that no live *file* holds a superseded wrapped key.
 
 Every archive's data keys are always wrapped under that archive's current generation, so
 rows need no generation column. The master key is never stored, only its key-check value.
