@@ -35,6 +35,7 @@ from whoosh import fields, formats, index, sorting
 from whoosh import query as wq
 from whoosh.analysis import RegexTokenizer
 from whoosh.codec.whoosh3 import W3Codec, W3PostingsWriter
+from whoosh.idsets import BitSet
 from whoosh.index import LockError
 
 from .analysis import PhraseUnit, PrefixUnit, TermUnit, Unit, index_terms, query_units
@@ -45,6 +46,7 @@ from .query import And, MatchAll, Node, Not, Or, Phrase, Word, parse_query
 __all__ = ["WhooshBackend"]
 
 NAME = "whoosh"
+FILTER_CACHE_SIZE = 64
 
 
 class CompactPositions(formats.Positions):
@@ -168,7 +170,7 @@ class WhooshBackend:
         self,
         path: str,
         *,
-        limitmb: int = 128,
+        limitmb: int = 64,
         analysis_workers: int = 1,
         lock_timeout: float = 30.0,
         commit_every: int = 5000,
@@ -182,6 +184,8 @@ class WhooshBackend:
         self._analyser = Analyser(analysis_workers)
         self._lock = threading.Lock()
         self._searcher = None
+        self._filter_cache: dict[str, BitSet] = {}
+        self._filter_cache_owner = None
         os.makedirs(self.path, exist_ok=True)
         try:
             if index.exists_in(self.path):
@@ -290,13 +294,16 @@ class WhooshBackend:
 
     def search(self, request: SearchRequest) -> SearchResults:
         request.validate()
-        if not request.allowed_levels:
+        if not request.allowed_levels or any(
+            f is not None and not f
+            for f in (request.archive_ids, request.class_codes, request.statuses)
+        ):
             return SearchResults(0, [], _empty_facets() if request.facets else {})
         compiled = _compile(parse_query(request.query))
         if compiled is None:
             return SearchResults(0, [], _empty_facets() if request.facets else {})
         filt = _filters(request)
-        kwargs: dict = {"filter": filt, "limit": request.page * request.per_page}
+        kwargs: dict = {"limit": request.page * request.per_page}
         if request.sort != "relevance":
             kwargs["sortedby"] = sorting.FieldFacet(
                 "document_date", reverse=request.sort == "-date"
@@ -313,6 +320,7 @@ class WhooshBackend:
             else:
                 self._searcher = self._searcher.refresh()
             searcher = self._searcher
+            kwargs["filter"] = self._filter_set(searcher, filt)
             results = searcher.search(compiled, **kwargs)
             total = len(results)
             start = (request.page - 1) * request.per_page
@@ -328,6 +336,21 @@ class WhooshBackend:
                     "archive": {_text(k): v for k, v in results.groups("archive").items()},
                 }
         return SearchResults(total, hits, facets)
+
+    def _filter_set(self, searcher, filt: wq.Query) -> BitSet:
+        """The documents a filter allows, cached per searcher (the permission filter is the
+        same for most requests and costs a pass over most of the index to compute)."""
+        if self._filter_cache_owner is not searcher:
+            self._filter_cache.clear()
+            self._filter_cache_owner = searcher
+        key = repr(filt)
+        cached = self._filter_cache.pop(key, None)
+        if cached is None:
+            cached = BitSet(searcher.docs_for_query(filt), size=searcher.doc_count_all())
+        self._filter_cache[key] = cached  # most recently used last
+        while len(self._filter_cache) > FILTER_CACHE_SIZE:
+            self._filter_cache.pop(next(iter(self._filter_cache)))
+        return cached
 
     def close(self) -> None:
         self._drop_searcher()
@@ -358,22 +381,14 @@ def _empty_facets() -> dict[str, dict[str, int]]:
 
 def _filters(req: SearchRequest) -> wq.Query:
     parts: list[wq.Query] = [wq.Or([wq.Term("level", lv) for lv in sorted(req.allowed_levels)])]
-    if req.archive_ids is not None:
-        parts.append(
-            wq.Or([wq.Term("archive_id", a) for a in req.archive_ids])
-            if req.archive_ids
-            else wq.NullQuery
-        )
-    if req.class_codes is not None:
-        parts.append(
-            wq.Or([wq.Term("class_code", c) for c in req.class_codes])
-            if req.class_codes
-            else wq.NullQuery
-        )
-    if req.statuses is not None:
-        parts.append(
-            wq.Or([wq.Term("status", s) for s in req.statuses]) if req.statuses else wq.NullQuery
-        )
+    # (Empty lists never get here: search() answers them with no results.)
+    for fieldname, values in (
+        ("archive_id", req.archive_ids),
+        ("class_code", req.class_codes),
+        ("status", req.statuses),
+    ):
+        if values:
+            parts.append(wq.Or([wq.Term(fieldname, v) for v in values]))
     if req.date_from is not None or req.date_to is not None:
         parts.append(
             wq.NumericRange(
