@@ -59,6 +59,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -89,6 +90,11 @@ class ObjectInfo:
     archive_id: str
     object_id: str
     size: int
+
+
+def _unlink_quietly(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
 
 
 def _check_id(kind: str, value: str) -> str:
@@ -217,9 +223,14 @@ class BlobStore:
                     )
                     written.append(tmp)
                     staged.append((object_id, data_key, sha256_hex, size))
-                # fsync after all writes: the device flushes of a group then overlap.
-                for tmp in written:
-                    tmp.sync()
+                # fsync after all writes, from a few threads: concurrent fsyncs share journal
+                # commits and device flushes, so a group costs far less than one flush each.
+                if len(written) > 1:
+                    with ThreadPoolExecutor(max_workers=8) as pool:
+                        list(pool.map(AtomicFile.sync, written))
+                else:
+                    for tmp in written:
+                        tmp.sync()
                 for tmp, (object_id, *_) in zip(written, staged, strict=True):
                     final = self._blob_path(archive_id, object_id)
                     ensure_dir(final.parent)
@@ -334,16 +345,29 @@ class BlobStore:
         queued = self._keys.queued_unlinks()
         if not queued:
             return
+        touched: set[Path] = set()
+        files: list[Path] = []
         for archive_id, object_id in queued:
             if object_id:
-                path = self._blob_path(archive_id, object_id)
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(path)
-                    fsync_dir(path.parent)
+                files.append(self._blob_path(archive_id, object_id))
             else:
-                folder = self._blobs / archive_id
-                shutil.rmtree(folder, ignore_errors=True)
-                fsync_dir(self._blobs)
+                shutil.rmtree(self._blobs / archive_id, ignore_errors=True)
+                touched.add(self._blobs)
+        touched.update(path.parent for path in files)
+        if len(files) > 1:
+            # Each unlink of a synced file waits on the filesystem journal (about 3 ms on
+            # the test machine); issued from a few threads they overlap: 10k shreds go from
+            # half a minute to seconds.
+            with ThreadPoolExecutor(max_workers=8) as pool:
+                list(pool.map(_unlink_quietly, files))
+        else:
+            for path in files:
+                _unlink_quietly(path)
+        # The unlinks must be durable before the queue forgets them, or a crash could bring
+        # back files nobody would remove; one fsync per folder, not per file.
+        for folder in touched:
+            with contextlib.suppress(FileNotFoundError):
+                fsync_dir(folder)
         self._keys.unlinked(queued)
 
     def collect_orphans(self, *, older_than_seconds: float = 3600.0) -> int:
