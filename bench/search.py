@@ -394,6 +394,8 @@ def phase_reindex(name: str, args) -> dict:
 
 def phase_query(name: str, args) -> dict:
     backend = _backend(name, args)
+    if name == "postgresql":
+        backend.analyze()  # as after any bulk load (add() does it for large batches)
     qs = queries()
     reqs = [SearchRequest(q, allowed_levels=VISIBLE, **opts) for q, opts in qs]
     totals = []
