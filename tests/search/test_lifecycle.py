@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from indexing.search import SearchRequest
+from indexing.search import SearchRequest, open_backend
 
 from .conftest import make_backend
 from .corpus import CORPUS, EVERYTHING, doc
@@ -147,3 +147,11 @@ def test_clear_empties_the_index(backend):
     assert found(backend, "违约金") == set()
     backend.add(CORPUS[:2])
     assert found(backend, "违约金") == {"c1", "c2"}
+
+
+def test_parallel_analysis_workers_index_the_same(tmp_path):
+    with open_backend(f"whoosh://{tmp_path}/index", analysis_workers=2) as backend:
+        backend.add(iter(CORPUS))
+        assert found(backend, "违约金") == {"c1", "c2", "c4", "c5"}
+        assert found(backend, '"late delivery"') == {"c2"}
+        assert backend.count() == len(CORPUS)
