@@ -14,6 +14,7 @@ Backends are chosen by URL:
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -212,7 +213,14 @@ class Analyser:
             warm_up()  # load jieba once, before forking, so workers share it
             ctx = multiprocessing.get_context("fork")
             self._pool = ctx.Pool(self.workers)
-        return self._pool.imap(_analyse_one, docs, chunksize=8)
+        return self._map_pooled(docs)
+
+    def _map_pooled(self, docs: Iterable[IndexDocument]) -> Iterator[AnalysedDocument]:
+        # Pool.imap would read the whole input ahead of the workers: feed it in slices so
+        # memory stays bounded when ``docs`` is a long generator.
+        it = iter(docs)
+        while chunk := list(itertools.islice(it, 64 * self.workers)):
+            yield from self._pool.imap(_analyse_one, chunk, chunksize=8)
 
     def close(self) -> None:
         if self._pool is not None:
