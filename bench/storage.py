@@ -6,6 +6,7 @@ Usage: python bench/storage.py [--size-mb 1024] [--count 2000] [--object-kb 200]
 Measures, each phase in its own child process so its peak RSS is its own (os.wait4):
   * one large object (default 1 GiB, generated on the fly, streamed): put and get;
   * many small objects (default 2,000 x 200 KB): put, put_many (group commit) and get;
+  * one batch of 10,000 shreds in an archive of 11,000 objects (one key rotation);
   * references over the same bytes: AES-256-GCM alone (no I/O), a plain file write with
     fsync (one file, and one fsync'd file per small object), and a plain cold read.
 Reads are cold: each file's pages are dropped from the page cache (posix_fadvise
@@ -172,12 +173,28 @@ def task_get(work: Path, a: argparse.Namespace) -> dict:
     return {"bytes": total, "seconds": seconds}
 
 
+def task_shred(work: Path, a: argparse.Namespace) -> dict:
+    """10,000 shreds in one batch from an archive of 11,000 small objects."""
+    store = _store(work, a)
+    stored = store.put_many("BENCH", (i.to_bytes(4, "big") * 256 for i in range(11_000)))
+    ids = [s.object_id for s in stored]
+    start = time.perf_counter()
+    store.shred_objects("BENCH", ids[:10_000])
+    seconds = time.perf_counter() - start
+    rotate_start = time.perf_counter()
+    store.rotate_archive_key("BENCH")
+    rotate_seconds = time.perf_counter() - rotate_start
+    store.close()
+    return {"bytes": 10_000, "seconds": seconds, "rotate_seconds": rotate_seconds}
+
+
 TASKS = {
     "gcm": task_gcm,
     "raw-write": task_raw_write,
     "raw-read": task_raw_read,
     "put": task_put,
     "get": task_get,
+    "shred": task_shred,
 }
 
 
@@ -286,6 +303,8 @@ def main() -> None:
             started = time.perf_counter()
             rounds.append(_round(work, a))
             print(f"round {number + 1}: {time.perf_counter() - started:.0f} s", flush=True)
+        shred = run_child("shred", work, a)
+        shutil.rmtree(work / "store")
         if a.chunk_sweep:
             for chunk in (64 * 1024, 256 * 1024, MIB, 4 * MIB):
                 puts, gets, rss = [], [], 0.0
@@ -316,6 +335,11 @@ def main() -> None:
         print(f"{label:40}: median {statistics.median(ratios):.0%} ({shown})  goal >= 70%")
     peak = max(r[name]["peak_rss_mb"] for r in rounds for name in r if "store" in name)
     print(f"{'peak RSS of any store phase':40}: {peak:.1f} MB  goal < 100 MB")
+    print(
+        f"{'shred_objects: 10,000 of 11,000 objects':40}: {shred['seconds']:.2f} s "
+        f"(then rotate_archive_key over the 1,000 left: {shred['rotate_seconds']:.3f} s; "
+        f"peak RSS {shred['peak_rss_mb']:.1f} MB)"
+    )
     if sweep:
         print()
         print("chunk size sweep, 256 MiB object (median of rounds):")
