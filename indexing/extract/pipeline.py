@@ -3,8 +3,10 @@
 Contract: ``extract(path, info, options=..., engine=..., on_page=...)`` returns an
 ``Extraction`` with one ``PageText`` per page, in order. For each PDF page the text layer is
 used when ``textlayer`` judges it usable (no OCR at all for that page); every other page is
-rasterised at ``options.dpi`` (PDF) or taken as stored (images, each TIFF frame), contrast-
-normalised, read the right way up (``orientation``) and normalised (``indexing.text``).
+rasterised at ``options.dpi`` (PDF) or taken as stored (images, each TIFF frame), read as
+grayscale, read again contrast-stretched if it is faded and the first reading is doubtful
+(``raster.is_low_contrast``), read the right way up (``orientation``), and its text normalised
+(``indexing.text``).
 
 Parallelism: OCR pages run in a pool of ``options.workers`` threads, each driving one
 ``tesseract`` subprocess with ``OMP_THREAD_LIMIT=1``; the work happens in those processes, so
@@ -26,11 +28,11 @@ from typing import Literal
 
 from indexing.text import normalize_text
 
-from .engine import OcrEngine
+from .engine import OcrEngine, PageOcr
 from .errors import ExtractError, ExtractionFailed
 from .orientation import OrientationPolicy, recognize_upright
 from .preflight import Kind, Preflight, preflight
-from .raster import PageSource, normalize_contrast, to_gray
+from .raster import PageSource, is_low_contrast, normalize_contrast, to_gray
 from .textlayer import read_text_layer
 
 __all__ = ["ExtractOptions", "Extraction", "PageText", "extract"]
@@ -45,7 +47,7 @@ class ExtractOptions:
     dpi: int = 300  # PDF rasterisation resolution
     max_pixels: int = 60_000_000  # larger PDF pages are rendered at a lower resolution
     workers: int = 1  # OCR pages in parallel (one tesseract process each)
-    normalize_contrast: bool = True
+    normalize_contrast: bool = True  # allow the contrast-stretched second reading
     # Keep each OCR page's invisible-text PDF for the searchable rendition (made in the same
     # Tesseract pass, so it costs almost nothing); switch off when no rendition is wanted.
     keep_overlays: bool = True
@@ -176,17 +178,30 @@ def extract(
 def _ocr_page(
     engine: OcrEngine, source: PageSource, index: int, reason: str, options: ExtractOptions
 ) -> PageText:
-    image = source.load(index)
-    prepared = normalize_contrast(image) if options.normalize_contrast else to_gray(image)
-    del image
+    gray = to_gray(source.load(index))
+    dpi = source.dpi(index)
     try:
+        first = engine.recognize(gray, options.languages, dpi=dpi, want_pdf=options.keep_overlays)
+        if (
+            options.normalize_contrast
+            and not _confident(first, options.orientation)
+            and is_low_contrast(gray)
+        ):
+            # Faded print: read the stretched page too and keep the better reading.
+            stretched = normalize_contrast(gray)
+            second = engine.recognize(
+                stretched, options.languages, dpi=dpi, want_pdf=options.keep_overlays
+            )
+            if second.score > first.score:
+                gray, first = stretched, second
         reading, rotation = recognize_upright(
             engine,
-            prepared,
+            gray,
             options.languages,
-            dpi=source.dpi(index),
+            dpi=dpi,
             want_pdf=options.keep_overlays,
             policy=options.orientation,
+            first=first,
         )
     except ExtractionFailed as e:
         raise ExtractionFailed(e.reason, index + 1) from e
@@ -199,3 +214,7 @@ def _ocr_page(
         reason=reason,
         overlay_pdf=reading.pdf,
     )
+
+
+def _confident(reading: PageOcr, policy: OrientationPolicy) -> bool:
+    return reading.confidence is not None and reading.confidence >= policy.confident

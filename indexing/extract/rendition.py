@@ -29,7 +29,7 @@ from PIL import Image
 from .engine import OcrEngine
 from .pipeline import Extraction, ExtractOptions, PageText
 from .preflight import Preflight
-from .raster import PageSource, normalize_contrast, rotate_upright
+from .raster import PageSource, is_low_contrast, normalize_contrast, rotate_upright, to_gray
 
 __all__ = ["build_rendition", "is_original_searchable"]
 
@@ -91,7 +91,9 @@ def _make_overlay(
         from .tesseract import TesseractEngine
 
         engine = TesseractEngine()
-    prepared = normalize_contrast(image) if options.normalize_contrast else image.convert("L")
+    prepared = to_gray(image)
+    if options.normalize_contrast and is_low_contrast(prepared):
+        prepared = normalize_contrast(prepared)
     return engine.render_pdf_page(prepared, options.languages, dpi=source.dpi(page.number - 1))
 
 

@@ -1,7 +1,15 @@
 """A PDF's own text layer, and whether it can be trusted.
 
-Contract: ``read_text_layer(path)`` returns one ``LayerPage`` per page with the text pypdf
-extracts and a verdict. A page's layer is *usable* when it holds enough real text: letters,
+Contract: ``read_text_layer(path)`` returns one ``LayerPage`` per page with the page's text
+and a verdict.
+
+Which extractor: poppler's ``pdftotext`` when it is installed (it is a system dependency of
+the product, like Tesseract), else pypdf in layout mode. Both read the same characters; they
+differ in reading order, and for search snippets and suggestions order matters: on the
+corpus's born-digital invoices pypdf's default mode interleaves table columns (CER 0.49-0.86
+against the layer, i.e. the text itself is right but scrambled), its layout mode does better
+(0.15-0.39), poppler's reading-order reconstruction is the reference. pypdf still parses the
+page structure (images, fonts) for the verdict. A page's layer is *usable* when it holds enough real text: letters,
 digits and CJK characters rather than Private Use Area code points, U+FFFD, control characters
 or ``(cid:NN)`` placeholders (what fonts without a Unicode mapping produce), and, for Latin
 text, tokens that look like words. A page that is essentially an image with (almost) no text
@@ -13,6 +21,8 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import subprocess
 from dataclasses import dataclass
 
 __all__ = ["LayerPage", "assess_text_layer", "read_text_layer"]
@@ -86,17 +96,40 @@ def _has_images(page: object, depth: int = 0) -> bool:
     return False
 
 
+def _pdftotext(path: str | os.PathLike[str], pages: int) -> list[str] | None:
+    """Per-page text from poppler, or None if it is missing, fails or disagrees on pages."""
+    exe = shutil.which("pdftotext")
+    if exe is None:
+        return None
+    try:
+        out = subprocess.run(
+            [exe, "-q", "-enc", "UTF-8", os.fspath(path), "-"],
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if out.returncode != 0:
+        return None
+    texts = out.stdout.decode("utf-8", "replace").split("\f")
+    if texts and not texts[-1].strip():
+        texts.pop()  # pdftotext ends every page, the last included, with a form feed
+    return texts if len(texts) == pages else None
+
+
 def read_text_layer(path: str | os.PathLike[str]) -> list[LayerPage]:
-    """Extract and assess every page's text layer (pypdf, layout order)."""
+    """Extract and assess every page's text layer."""
     import pypdf
 
     reader = pypdf.PdfReader(path, strict=False)
     if reader.is_encrypted:
         reader.decrypt("")  # preflight only lets owner-password-only PDFs through
+    poppler = _pdftotext(path, len(reader.pages))
     pages = []
-    for page in reader.pages:
+    for i, page in enumerate(reader.pages):
         try:
-            text = page.extract_text() or ""
+            text = poppler[i] if poppler else page.extract_text(extraction_mode="layout") or ""
         except Exception as e:  # pypdf raises many types on odd fonts; OCR is the fallback
             pages.append(LayerPage("", False, f"text layer unreadable ({type(e).__name__})", True))
             continue
