@@ -1,8 +1,8 @@
 """The OCR engine interface: what the extraction pipeline needs from any OCR engine.
 
 Contract: an engine is stateless and thread-safe (the pipeline calls it from several threads
-at once, one page each); it receives an upright-or-not grayscale page image and returns the
-recognised words of that page. Orientation *decisions* and contrast normalisation belong to
+at once, one page each); it receives a page image (mode ``1``, ``L`` or ``RGB``), upright or
+not, and returns the recognised words of that page. Orientation *decisions* and contrast normalisation belong to
 the pipeline, not to the engine, so a second engine gets them for free. Tesseract is the one
 implementation (``indexing.extract.tesseract``).
 """

@@ -3,8 +3,8 @@
 Contract: ``extract(path, info, options=..., engine=..., on_page=...)`` returns an
 ``Extraction`` with one ``PageText`` per page, in order. For each PDF page the text layer is
 used when ``textlayer`` judges it usable (no OCR at all for that page); every other page is
-rasterised at ``options.dpi`` (PDF) or taken as stored (images, each TIFF frame), read as
-grayscale, read again contrast-stretched if it is faded and the first reading is doubtful
+rasterised at ``options.dpi`` (PDF, grayscale) or taken as stored (images, each TIFF frame),
+read, read again contrast-stretched if it is faded and the first reading is doubtful
 (``raster.is_low_contrast``), read the right way up (``orientation``), and its text normalised
 (``indexing.text``).
 
@@ -32,7 +32,7 @@ from .engine import OcrEngine, PageOcr
 from .errors import ExtractError, ExtractionFailed
 from .orientation import OrientationPolicy, recognize_upright
 from .preflight import Kind, Preflight, preflight
-from .raster import PageSource, is_low_contrast, normalize_contrast, to_gray
+from .raster import PageSource, for_ocr, is_low_contrast, normalize_contrast, to_gray
 from .textlayer import read_text_layer
 
 __all__ = ["ExtractOptions", "Extraction", "PageText", "extract"]
@@ -178,25 +178,25 @@ def extract(
 def _ocr_page(
     engine: OcrEngine, source: PageSource, index: int, reason: str, options: ExtractOptions
 ) -> PageText:
-    gray = to_gray(source.load(index))
+    # The first reading sees the page's own pixels, as plain Tesseract would: a confident
+    # reading is then exactly Tesseract's, and only doubtful pages get the extra attempts.
+    image = for_ocr(source.load(index))
     dpi = source.dpi(index)
     try:
-        first = engine.recognize(gray, options.languages, dpi=dpi, want_pdf=options.keep_overlays)
-        if (
-            options.normalize_contrast
-            and not _confident(first, options.orientation)
-            and is_low_contrast(gray)
-        ):
-            # Faded print: read the stretched page too and keep the better reading.
-            stretched = normalize_contrast(gray)
-            second = engine.recognize(
-                stretched, options.languages, dpi=dpi, want_pdf=options.keep_overlays
-            )
-            if second.score > first.score:
-                gray, first = stretched, second
+        first = engine.recognize(image, options.languages, dpi=dpi, want_pdf=options.keep_overlays)
+        if options.normalize_contrast and not _confident(first, options.orientation):
+            gray = to_gray(image)
+            if is_low_contrast(gray):
+                # Faded print: read the stretched page too and keep the better reading.
+                stretched = normalize_contrast(gray)
+                second = engine.recognize(
+                    stretched, options.languages, dpi=dpi, want_pdf=options.keep_overlays
+                )
+                if second.score > first.score:
+                    image, first = stretched, second
         reading, rotation = recognize_upright(
             engine,
-            gray,
+            image,
             options.languages,
             dpi=dpi,
             want_pdf=options.keep_overlays,

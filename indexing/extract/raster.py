@@ -24,7 +24,14 @@ from PIL import Image, ImageOps
 
 from .preflight import Kind, image_dpi
 
-__all__ = ["PageSource", "is_low_contrast", "normalize_contrast", "rotate_upright", "to_gray"]
+__all__ = [
+    "PageSource",
+    "for_ocr",
+    "is_low_contrast",
+    "normalize_contrast",
+    "rotate_upright",
+    "to_gray",
+]
 
 _PDFIUM_LOCK = threading.Lock()
 
@@ -38,6 +45,16 @@ def to_gray(image: Image.Image) -> Image.Image:
     if image.mode in ("I;16", "I;16B", "I;16L", "I"):
         image = image.point(lambda v: v / 256)  # 16-bit scans: keep the top 8 bits
     return image.convert("L")
+
+
+def for_ocr(image: Image.Image) -> Image.Image:
+    """The page's own pixels in a mode OCR engines take (bilevel, gray or RGB)."""
+    if image.mode in ("1", "L", "RGB"):
+        return image
+    if image.mode in ("RGBA", "LA", "PA", "P", "CMYK", "YCbCr"):
+        has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+        return to_gray(image) if has_alpha else image.convert("RGB")
+    return to_gray(image)
 
 
 def normalize_contrast(image: Image.Image, cutoff: float = 1.0) -> Image.Image:

@@ -29,7 +29,14 @@ from PIL import Image
 from .engine import OcrEngine
 from .pipeline import Extraction, ExtractOptions, PageText
 from .preflight import Preflight
-from .raster import PageSource, is_low_contrast, normalize_contrast, rotate_upright, to_gray
+from .raster import (
+    PageSource,
+    for_ocr,
+    is_low_contrast,
+    normalize_contrast,
+    rotate_upright,
+    to_gray,
+)
 
 __all__ = ["build_rendition", "is_original_searchable"]
 
@@ -91,8 +98,8 @@ def _make_overlay(
         from .tesseract import TesseractEngine
 
         engine = TesseractEngine()
-    prepared = to_gray(image)
-    if options.normalize_contrast and is_low_contrast(prepared):
+    prepared = for_ocr(image)
+    if options.normalize_contrast and is_low_contrast(to_gray(prepared)):
         prepared = normalize_contrast(prepared)
     return engine.render_pdf_page(prepared, options.languages, dpi=source.dpi(page.number - 1))
 

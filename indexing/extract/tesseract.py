@@ -10,8 +10,9 @@ page for the rendition; ``tesseract IN OUT tsv pdf`` writes both, whereas separa
 calls would recognise the page twice. pytesseract still locates the binary
 (``pytesseract.pytesseract.tesseract_cmd``, which the app may configure) and reports versions
 and installed languages. Images go to Tesseract as fast-compressed PNG with their resolution,
-as uncompressed PGM (encoding a PNG costs ~0.1 s per A4 page, PGM ~5 ms) with ``--dpi`` when the
-resolution is known, in a private temporary directory that is removed after each call.
+as uncompressed PNM, pixels unchanged (encoding a PNG costs ~0.1 s per A4 page, PNM ~5 ms),
+with ``--dpi`` when the resolution is known, in a private temporary directory that is removed
+after each call.
 """
 
 from __future__ import annotations
@@ -93,11 +94,14 @@ class TesseractEngine:
 
     @staticmethod
     def _write_input(image: Image.Image, folder: str) -> str:
-        # The file lives for one call: encoding speed matters, size does not. PGM carries no
+        # The file lives for one call: encoding speed matters, size does not. PNM carries no
         # resolution, so callers pass --dpi; without it Tesseract estimates, as for any image
-        # that does not state its resolution.
-        path = os.path.join(folder, "page.pgm")
-        (image if image.mode == "L" else image.convert("L")).save(path, "PPM")
+        # that does not state its resolution. Bilevel, gray and colour pixels go as they are
+        # (PBM/PGM/PPM): Tesseract's own grayscale conversion is what it was tuned with.
+        path = os.path.join(folder, "page.pnm")
+        if image.mode not in ("1", "L", "RGB"):
+            image = image.convert("RGB")
+        image.save(path, "PPM")
         return path
 
     def recognize(
