@@ -21,6 +21,13 @@ from .orientation import OrientationPolicy
 from .pipeline import Extraction, ExtractOptions, PageText, extract
 from .preflight import Limits, Preflight, check_filename, preflight, sniff_kind
 from .rendition import build_rendition, is_original_searchable
+from .suggest import (
+    Suggestion,
+    Suggestions,
+    parse_chinese_amount,
+    parse_date,
+    suggest_metadata,
+)
 from .tesseract import TesseractEngine
 
 __all__ = [
@@ -38,12 +45,17 @@ __all__ = [
     "Preflight",
     "PreflightRejected",
     "RejectCode",
+    "Suggestion",
+    "Suggestions",
     "TesseractEngine",
     "Word",
     "build_rendition",
     "check_filename",
     "extract",
     "is_original_searchable",
+    "parse_chinese_amount",
+    "parse_date",
     "preflight",
     "sniff_kind",
+    "suggest_metadata",
 ]

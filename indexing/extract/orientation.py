@@ -25,7 +25,7 @@ from PIL import Image
 from .engine import OcrEngine, PageOcr
 from .raster import rotate_upright
 
-__all__ = ["OrientationPolicy", "recognize_upright"]
+__all__ = ["OrientationPolicy", "is_confident", "recognize_upright"]
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ class OrientationPolicy:
     try_all_below: float = 60.0
 
 
-def _confident(page: PageOcr, policy: OrientationPolicy) -> bool:
+def is_confident(page: PageOcr, policy: OrientationPolicy) -> bool:
     return page.confidence is not None and page.confidence >= policy.confident
 
 
@@ -58,7 +58,7 @@ def recognize_upright(
     policy = policy or OrientationPolicy()
     best = first or engine.recognize(image, languages, dpi=dpi, want_pdf=want_pdf)
     rotation = 0
-    if _confident(best, policy):
+    if is_confident(best, policy):
         return best, rotation
 
     guess = engine.detect_orientation(image, dpi=dpi)
@@ -76,6 +76,6 @@ def recognize_upright(
         )
         if reading.score > best.score * policy.margin:
             best, rotation = reading, candidate
-            if _confident(best, policy):
+            if is_confident(best, policy):
                 break
     return best, rotation

@@ -28,9 +28,9 @@ from typing import Literal
 
 from indexing.text import normalize_text
 
-from .engine import OcrEngine, PageOcr
+from .engine import OcrEngine
 from .errors import ExtractError, ExtractionFailed
-from .orientation import OrientationPolicy, recognize_upright
+from .orientation import OrientationPolicy, is_confident, recognize_upright
 from .preflight import Kind, Preflight, preflight
 from .raster import PageSource, for_ocr, is_low_contrast, normalize_contrast, to_gray
 from .textlayer import read_text_layer
@@ -184,7 +184,7 @@ def _ocr_page(
     dpi = source.dpi(index)
     try:
         first = engine.recognize(image, options.languages, dpi=dpi, want_pdf=options.keep_overlays)
-        if options.normalize_contrast and not _confident(first, options.orientation):
+        if options.normalize_contrast and not is_confident(first, options.orientation):
             gray = to_gray(image)
             if is_low_contrast(gray):
                 # Faded print: read the stretched page too and keep the better reading.
@@ -214,7 +214,3 @@ def _ocr_page(
         reason=reason,
         overlay_pdf=reading.pdf,
     )
-
-
-def _confident(reading: PageOcr, policy: OrientationPolicy) -> bool:
-    return reading.confidence is not None and reading.confidence >= policy.confident
