@@ -10,7 +10,8 @@ Measures, each phase in its own child process so its peak RSS is its own (os.wai
   * references over the same bytes: AES-256-GCM alone (no I/O), a plain file write with
     fsync (one file, and one fsync'd file per small object), and a plain cold read.
 Before each large write phase an untimed scratch file of the same size is written and
-dropped, so reclaiming page cache does not land on whichever phase runs first.
+dropped, so the cost of first-touch page-cache memory does not land on whichever phase runs
+first (see warm_page_cache).
 Reads are cold: each file's pages are dropped from the page cache (posix_fadvise
 DONTNEED, per file, so nothing else on the machine is disturbed) before it is read.
 Each figure is the median of ``--rounds`` passes (raw and store phases alternate within a
@@ -77,9 +78,11 @@ def drop_cache(path: Path) -> None:
 def warm_page_cache(work: Path, size: int) -> None:
     """Write and drop an unsynced scratch file of ``size`` bytes, untimed.
 
-    The first large write after other work pays for reclaiming page cache, and that cost
-    landed on whichever write phase came first (measured: the same raw write ran at 254 MB/s
-    first, 1,226 MB/s next). Both large write phases call this first so neither pays it.
+    On this virtual machine the first write into page-cache memory the process has not used
+    before is several times slower than later ones (measured: the same raw 1 GiB write ran
+    at 254 MB/s first and 1,226 MB/s next; the write calls, not the fsync, were slow, most
+    likely first-touch faults of guest memory). That cost landed on whichever write phase
+    ran first. Both large write phases call this first so neither pays it.
     """
     scratch = work / "scratch"
     with open(scratch, "wb", buffering=0) as f:
