@@ -14,12 +14,12 @@ from flask_wtf.csrf import CSRFProtect
 import templates as templates_package
 from archive_app import schema
 from archive_app.config import Settings
-from archive_app.db import Database
+from archive_app.container import Container
 from archive_app.errors import NotInitialised
 from archive_app.instance import load_secret_key
 from archive_app.models import User
-from archive_app.web import archives, auth, errors, users
-from archive_app.web.context import AppServices, db_session, install
+from archive_app.web import archives, auth, documents, errors, users
+from archive_app.web.context import db_session, install
 from archive_app.web.i18n import LANGUAGE_NAMES, select_locale
 from archive_app.web.view_helpers import register_template_helpers
 
@@ -31,10 +31,11 @@ def create_app(settings: Settings | None = None, *, testing: bool = False) -> Fl
     secret_key = load_secret_key(settings)
     if secret_key is None:
         raise NotInitialised(f"no session signing key in {settings.home}")
-    database = Database(settings.database_url)
-    if not schema.is_up_to_date(database.engine):
-        database.dispose()
+    container = Container.from_settings(settings)
+    if not schema.is_up_to_date(container.database.engine):
+        container.close()
         raise NotInitialised("the database schema is missing or out of date")
+    container.open_store()
 
     app = Flask(
         __name__,
@@ -58,7 +59,7 @@ def create_app(settings: Settings | None = None, *, testing: bool = False) -> Fl
         MAX_CONTENT_LENGTH=1024 * 1024 * 1024,
     )
 
-    install(app, AppServices(settings=settings, database=database))
+    install(app, container)
     CSRFProtect(app)
     Babel(app, locale_selector=select_locale)
 
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None, *, testing: bool = False) -> Fl
     app.register_blueprint(auth.blueprint)
     app.register_blueprint(archives.blueprint)
     app.register_blueprint(users.blueprint)
+    app.register_blueprint(documents.blueprint)
     errors.register(app)
     register_template_helpers(app, LANGUAGE_NAMES)
 

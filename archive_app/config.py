@@ -34,10 +34,15 @@ class Settings:
     master_key: str | None = None
     master_key_file: Path | None = None
     broker_url: str | None = None
+    queue_name: str = "archive"
     search_url: str | None = None
     secure_cookies: bool = False
     default_language: str = "zh_CN"
     session_hours: int = 12
+    ocr_languages: str = "chi_sim+eng"
+    ocr_workers: int = 2
+    max_upload_bytes: int = 200 * 1024 * 1024
+    max_pages: int = 2000
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -56,10 +61,15 @@ class Settings:
             if master_key_file
             else None,
             broker_url=env.get("ARCHIVE_BROKER_URL") or None,
+            queue_name=env.get("ARCHIVE_QUEUE") or cls.queue_name,
             search_url=env.get("ARCHIVE_SEARCH_URL") or None,
             secure_cookies=_parse_bool(env, "ARCHIVE_SECURE_COOKIES", False),
             default_language=env.get("ARCHIVE_LANGUAGE") or cls.default_language,
             session_hours=_parse_int(env, "ARCHIVE_SESSION_HOURS", cls.session_hours),
+            ocr_languages=env.get("ARCHIVE_OCR_LANGUAGES") or cls.ocr_languages,
+            ocr_workers=_parse_int(env, "ARCHIVE_OCR_WORKERS", cls.ocr_workers),
+            max_upload_bytes=_parse_int(env, "ARCHIVE_MAX_UPLOAD_BYTES", cls.max_upload_bytes),
+            max_pages=_parse_int(env, "ARCHIVE_MAX_PAGES", cls.max_pages),
         )
         settings.validate()
         return settings
@@ -86,6 +96,18 @@ class Settings:
             raise SettingsError("ARCHIVE_SECRET_KEY", "must be at least 16 characters long")
         if not 1 <= self.session_hours <= 24 * 30:
             raise SettingsError("ARCHIVE_SESSION_HOURS", "must be between 1 and 720")
+        if not re.fullmatch(r"[a-z_]+(\+[a-z_]+)*", self.ocr_languages):
+            raise SettingsError(
+                "ARCHIVE_OCR_LANGUAGES", "use Tesseract codes joined by '+', e.g. chi_sim+eng"
+            )
+        if not re.fullmatch(r"[A-Za-z0-9_.-]{1,100}", self.queue_name):
+            raise SettingsError("ARCHIVE_QUEUE", "use letters, digits, '.', '_' or '-'")
+        if not 1 <= self.ocr_workers <= 64:
+            raise SettingsError("ARCHIVE_OCR_WORKERS", "must be between 1 and 64")
+        if self.max_upload_bytes < 1024:
+            raise SettingsError("ARCHIVE_MAX_UPLOAD_BYTES", "must be at least 1024")
+        if self.max_pages < 1:
+            raise SettingsError("ARCHIVE_MAX_PAGES", "must be at least 1")
         if self.broker_url and not self.broker_url.startswith(("redis://", "rediss://", "amqp://")):
             raise SettingsError("ARCHIVE_BROKER_URL", "must be a redis:// or amqp:// URL")
 

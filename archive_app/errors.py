@@ -10,6 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from indexing.extract.errors import ExtractError
+from storage.errors import StorageError
+
+# Errors of the side libraries that reach a front end as a refused operation.
+LibraryError = (StorageError, ExtractError)
+
 
 class AppError(Exception):
     """Base class: a refused or failed operation a user can understand."""
@@ -95,3 +101,22 @@ class AuditChainBroken(AppError):
         super().__init__(f"audit trail broken at entry {entry}: {problem}")
         self.entry = entry
         self.problem = problem
+
+
+class MasterKeyLost(AppError):
+    code = "master_key_lost"
+
+    def __init__(self, store: object, key_file: object) -> None:
+        super().__init__(
+            f"the encrypted store in {store} exists but its master key {key_file} is missing; "
+            "restore the key file or set ARCHIVE_MASTER_KEY (a new key cannot read the data)"
+        )
+
+
+class UnknownDocumentClass(AppError):
+    http_status = 422
+    code = "unknown_class"
+
+    def __init__(self, class_code: str, known: str) -> None:
+        super().__init__(f"unknown document class {class_code!r}; use one of: {known}")
+        self.class_code = class_code

@@ -13,9 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from archive_app import schema
+from sqlalchemy import select
+
+from archive_app import schema, vault
 from archive_app.config import Settings
 from archive_app.db import Database
+from archive_app.models import CustomerArchive
 from archive_app.services import bootstrap
 
 Progress = Callable[[str], None]
@@ -71,6 +74,9 @@ def initialise(
         write_private_file(secret_key_path(settings), secrets.token_urlsafe(48).encode())
         step("created the session signing key")
 
+    if vault.ensure_master_key(settings):
+        step(f"created the master key {settings.resolved_master_key_file} (keep it out of backups)")
+    store = vault.open_store(settings)  # proves the key opens the store
     database = Database(settings.database_url)
     try:
         before = schema.current_revision(database.engine)
@@ -88,6 +94,10 @@ def initialise(
             if bootstrap.ensure_admin(session, password) is not None:
                 report.created_admin_password = None if admin_password else password
                 step("created the admin user")
+            # Archives created before the store existed get their keys now (idempotent).
+            for storage_id in session.scalars(select(CustomerArchive.storage_id)):
+                store.create_archive(storage_id)
     finally:
+        store.close()
         database.dispose()
     return report

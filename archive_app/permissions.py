@@ -16,12 +16,15 @@ from archive_app.models.user import Level, Role, User
 class Capability(enum.StrEnum):
     VIEW_ARCHIVES = "view archives"
     MANAGE_ARCHIVES = "create or edit archives"
+    FILE_DOCUMENTS = "file or edit documents"
     MANAGE_USERS = "manage users"
     READ_AUDIT = "read the audit trail"
 
 
 ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
-    Role.ARCHIVIST: frozenset({Capability.VIEW_ARCHIVES, Capability.MANAGE_ARCHIVES}),
+    Role.ARCHIVIST: frozenset(
+        {Capability.VIEW_ARCHIVES, Capability.MANAGE_ARCHIVES, Capability.FILE_DOCUMENTS}
+    ),
     Role.STAFF: frozenset({Capability.VIEW_ARCHIVES}),
     Role.COMPLIANCE: frozenset({Capability.VIEW_ARCHIVES, Capability.READ_AUDIT}),
     Role.AUDITOR: frozenset({Capability.VIEW_ARCHIVES, Capability.READ_AUDIT}),

@@ -24,7 +24,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from archive_app import schema
+from archive_app import schema, vault
 from archive_app.app import create_app
 from archive_app.config import Settings
 from archive_app.db import Database
@@ -130,7 +130,14 @@ def database_url(
 def settings(database_url: str, tmp_path: Path) -> Settings:
     home = tmp_path / "instance"
     home.mkdir(exist_ok=True)
-    return Settings(home=home, database_url=database_url, secret_key="test-secret-key-0123456789")
+    settings = Settings(
+        home=home,
+        database_url=database_url,
+        secret_key="test-secret-key-0123456789",
+        ocr_workers=1,
+    )
+    vault.ensure_master_key(settings)
+    return settings
 
 
 @pytest.fixture
@@ -144,7 +151,7 @@ def database(settings: Settings) -> Iterator[Database]:
 def app(settings: Settings) -> Iterator[Flask]:
     application = create_app(settings, testing=True)
     yield application
-    application.extensions["archive"].database.dispose()
+    application.extensions["archive"].close()
 
 
 @pytest.fixture

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 import click
 
@@ -38,13 +40,35 @@ def init(runtime: Runtime) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64))
+@click.option(
+    "--worker/--no-worker",
+    default=True,
+    show_default=True,
+    help="Run a background worker beside the web server (the embedded default).",
+)
 @pass_runtime
-def serve(runtime: Runtime, host: str, port: int, threads: int) -> None:
-    """Serve the web UI and API."""
+def serve(runtime: Runtime, host: str, port: int, threads: int, worker: bool) -> None:
+    """Serve the web UI and API, with an embedded background worker."""
     from waitress import serve as waitress_serve
 
     from archive_app.app import create_app
 
     app = create_app(runtime.settings)
+    child = _start_worker() if worker else None
     click.echo(f"Serving on http://{host}:{port}/ (Ctrl+C to stop)", err=True)
-    waitress_serve(app, host=host, port=port, threads=threads, ident="archive")
+    try:
+        waitress_serve(app, host=host, port=port, threads=threads, ident="archive")
+    finally:
+        if child is not None:
+            child.terminate()
+            try:
+                child.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                child.kill()
+
+
+def _start_worker() -> subprocess.Popen[bytes]:
+    """The worker runs as a child process with the same environment; it stops with us."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "archive_app", "worker", "--loglevel", "WARNING"]
+    )

@@ -6,9 +6,9 @@ import sys
 
 import click
 
-from archive_app.cli import archives, audit, instance, users
+from archive_app.cli import archives, audit, documents, instance, users
 from archive_app.cli.runtime import Runtime
-from archive_app.errors import AppError
+from archive_app.errors import AppError, LibraryError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -24,6 +24,7 @@ instance.register(cli)
 users.register(cli)
 archives.register(cli)
 audit.register(cli)
+documents.register(cli)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -38,6 +39,9 @@ def main(argv: list[str] | None = None) -> None:
     except AppError as error:
         click.echo(f"archive: {error}", err=True)
         sys.exit(error.exit_code)
+    except LibraryError as error:
+        click.echo(f"archive: {error}", err=True)
+        sys.exit(1)
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         sys.exit(130)

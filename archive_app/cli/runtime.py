@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from archive_app import schema
 from archive_app.config import Settings
+from archive_app.container import Container
 from archive_app.db import Database
 from archive_app.errors import NotFound, NotInitialised
 from archive_app.models import CustomerArchive, User
@@ -26,8 +27,7 @@ class Runtime:
     """Lazily built per invocation, so ``archive --help`` touches nothing."""
 
     _settings: Settings | None = None
-    _database: Database | None = field(default=None, repr=False)
-    on_archive_created: Callable[[CustomerArchive], None] | None = None
+    _container: Container | None = field(default=None, repr=False)
 
     @property
     def settings(self) -> Settings:
@@ -36,14 +36,21 @@ class Runtime:
         return self._settings
 
     @property
-    def database(self) -> Database:
-        if self._database is None:
-            database = Database(self.settings.database_url)
-            if not schema.is_up_to_date(database.engine):
-                database.dispose()
+    def container(self) -> Container:
+        if self._container is None:
+            container = Container.from_settings(self.settings)
+            if not schema.is_up_to_date(container.database.engine):
+                container.close()
                 raise NotInitialised("the database schema is missing or out of date")
-            self._database = database
-        return self._database
+            self._container = container
+        return self._container
+
+    @property
+    def database(self) -> Database:
+        return self.container.database
+
+    def on_archive_created(self, archive: CustomerArchive) -> None:
+        self.container.on_archive_created(archive)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -61,8 +68,8 @@ class Runtime:
         return user
 
     def close(self) -> None:
-        if self._database is not None:
-            self._database.dispose()
+        if self._container is not None:
+            self._container.close()
 
 
 pass_runtime = click.make_pass_decorator(Runtime, ensure=True)

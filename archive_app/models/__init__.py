@@ -3,6 +3,7 @@
 from archive_app.models.archive import CustomerArchive
 from archive_app.models.audit import AuditEntry, AuditHead
 from archive_app.models.base import Base
+from archive_app.models.document import Document, DocumentStatus
 from archive_app.models.document_class import DocumentClass
 from archive_app.models.sequence import NumberSequence
 from archive_app.models.user import User
@@ -12,7 +13,9 @@ __all__ = [
     "AuditHead",
     "Base",
     "CustomerArchive",
+    "Document",
     "DocumentClass",
+    "DocumentStatus",
     "NumberSequence",
     "User",
 ]

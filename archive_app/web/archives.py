@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from archive_app.errors import ValidationFailed
 from archive_app.permissions import Capability, allowed, require
 from archive_app.services import archives
+from archive_app.services import documents as document_service
 from archive_app.services.archives import ArchiveInput
 from archive_app.web.context import db_session, services
 from archive_app.web.forms import ArchiveForm
@@ -42,6 +43,7 @@ def list_page():  # type: ignore[no-untyped-def]
     return render_template(
         template,
         page=result,
+        counts=document_service.document_counts(db_session(), [a.id for a in result.items]),
         args=arguments,
         can_create=allowed(current_user, Capability.MANAGE_ARCHIVES),
     )
@@ -91,7 +93,9 @@ def detail(number: str):  # type: ignore[no-untyped-def]
     return render_template(
         "archives/detail.html",
         archive=archive,
+        documents=document_service.list_for_archive(db_session(), current_user, archive),
         can_edit=allowed(current_user, Capability.MANAGE_ARCHIVES),
+        can_file=allowed(current_user, Capability.FILE_DOCUMENTS),
     )
 
 

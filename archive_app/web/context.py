@@ -6,30 +6,15 @@ after an error response or exception, always closed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
 from flask import Flask, Response, current_app, g
 from sqlalchemy.orm import Session
 
-from archive_app.config import Settings
-from archive_app.db import Database
-from archive_app.models import CustomerArchive
+from archive_app.container import Container
 
 EXTENSION_KEY = "archive"
 
 
-@dataclass
-class AppServices:
-    """What the web layer hands to services: settings, the database, and the hooks that
-    connect services to the side libraries."""
-
-    settings: Settings
-    database: Database
-    on_archive_created: Callable[[CustomerArchive], None] | None = None
-
-
-def services() -> AppServices:
+def services() -> Container:
     return current_app.extensions[EXTENSION_KEY]
 
 
@@ -39,7 +24,7 @@ def db_session() -> Session:
     return g.db_session
 
 
-def install(app: Flask, container: AppServices) -> None:
+def install(app: Flask, container: Container) -> None:
     app.extensions[EXTENSION_KEY] = container
 
     @app.after_request
@@ -61,3 +46,11 @@ def install(app: Flask, container: AppServices) -> None:
         if session is not None:
             session.rollback()
             session.close()
+
+
+def end_unit_of_work() -> None:
+    """Commit the request's transaction now. Call before work that opens its own
+    transactions (intake): on SQLite the request's open transaction holds the write lock."""
+    session: Session | None = g.get("db_session")
+    if session is not None:
+        session.commit()

@@ -32,6 +32,12 @@ ROLE_LABELS = {
     "admin": _l("Administrator"),
 }
 CUSTOMER_TYPE_LABELS = {"company": _l("Company"), "person": _l("Person")}
+DOCUMENT_STATUS_LABELS = {
+    "queued": _l("Queued"),
+    "processing": _l("Processing"),
+    "ready": _l("Ready"),
+    "failed": _l("Failed"),
+}
 
 
 def register_template_helpers(app: Flask, language_names: Mapping[str, str]) -> None:
@@ -55,4 +61,5 @@ def register_template_helpers(app: Flask, language_names: Mapping[str, str]) -> 
             "level_labels": LEVEL_LABELS,
             "role_labels": ROLE_LABELS,
             "customer_type_labels": CUSTOMER_TYPE_LABELS,
+            "status_labels": DOCUMENT_STATUS_LABELS,
         }

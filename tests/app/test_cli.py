@@ -11,15 +11,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from archive_app.config import Settings
 from archive_app.db import Database
 
 
 @pytest.fixture
-def run(tmp_path: Path, database_url: str):  # type: ignore[no-untyped-def]
-    home = tmp_path / "cli-instance"
+def run(settings: Settings, database_url: str):  # type: ignore[no-untyped-def]
     env = {
         **os.environ,
-        "ARCHIVE_HOME": str(home),
+        "ARCHIVE_HOME": str(settings.home),
         "ARCHIVE_DATABASE_URL": database_url,
         "ARCHIVE_ADMIN_PASSWORD": "cli-admin-password",
     }

@@ -1,0 +1,314 @@
+"""``archive import|show|edit|export|retry`` and ``archive worker``."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy import select
+
+from archive_app.cli.runtime import Runtime, as_option, json_option, pass_runtime, print_json
+from archive_app.errors import ValidationFailed
+from archive_app.models import Document, DocumentStatus
+from archive_app.services import documents as document_service
+from archive_app.services.intake import IntakeItem, IntakeResult, take_in
+
+WAIT_POLL_SECONDS = 1.0
+
+
+def register(cli: click.Group) -> None:
+    for command in (import_files, show, edit, export, retry, worker):
+        cli.add_command(command)
+
+
+def _collect(paths: tuple[str, ...]) -> list[IntakeItem]:
+    items: list[IntakeItem] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            items.extend(
+                IntakeItem(path=file, filename=file.name)
+                for file in sorted(path.rglob("*"))
+                if file.is_file() and not file.name.startswith(".")
+            )
+        elif path.is_file():
+            items.append(IntakeItem(path=path, filename=path.name))
+        else:
+            raise click.BadParameter(f"{raw}: no such file or folder", param_hint="PATH")
+    return items
+
+
+def document_document(document: Document) -> dict[str, Any]:
+    return {
+        "document": document.number,
+        "archive": document.archive.number,
+        "class": document.document_class.code,
+        "title": document.title,
+        "status": document.status.value,
+        "error": document.failure_reason,
+        "file": document.original_filename,
+        "mime_type": document.mime_type,
+        "size": document.size_bytes,
+        "pages": document.page_count,
+        "sha256": document.sha256,
+        "method": document.extraction_method,
+        "confidence": document.ocr_confidence,
+        "document_date": document.document_date.isoformat() if document.document_date else None,
+        "amount": str(document.amount) if document.amount is not None else None,
+        "fields": document.fields,
+        "suggestions": document.suggestions,
+        "created_at": document.created_at.isoformat(),
+    }
+
+
+@click.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--archive", "archive_number", required=True, metavar="NUMBER")
+@click.option("--class", "class_code", metavar="CODE", help="Document class for every file.")
+@click.option("--wait", is_flag=True, help="Block until extraction has finished for every file.")
+@as_option
+@json_option
+@pass_runtime
+def import_files(
+    runtime: Runtime,
+    paths: tuple[str, ...],
+    archive_number: str,
+    class_code: str | None,
+    wait: bool,
+    as_user: str | None,
+    as_json: bool,
+) -> None:
+    """Import files and folders (recursively) into an archive."""
+    items = _collect(paths)
+    container = runtime.container
+    with runtime.session() as session:
+        actor_id = runtime.actor(session, as_user).id
+    console = Console(stderr=True)
+    results: list[IntakeResult] = []
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=as_json,
+        disable=not console.is_terminal,
+    ) as progress:
+        task = progress.add_task("storing", total=len(items))
+
+        def on_file(result: IntakeResult) -> None:
+            results.append(result)
+            progress.advance(task)
+            if not as_json:
+                line = f"{result.status:<9} {result.file}" + (
+                    f" → {result.document}" if result.document else ""
+                )
+                if result.error:
+                    line += f"  ({result.error})"
+                console.print(line, markup=False, highlight=False)
+
+        take_in(
+            container, actor_id, archive_number, items, default_class=class_code, on_file=on_file
+        )
+        if wait:
+            queued = {r.document for r in results if r.status == "queued" and r.document}
+            waiting = progress.add_task("extracting", total=len(queued))
+            final = _wait_for(
+                runtime, queued, lambda done: progress.update(waiting, completed=done)
+            )
+            results = [
+                IntakeResult(
+                    file=r.file,
+                    status=final[r.document][0],
+                    document=r.document,
+                    error=final[r.document][1],
+                )
+                if r.document in final
+                else r
+                for r in results
+            ]
+    if as_json:
+        print_json([r.as_dict() for r in results])
+    failed = [r for r in results if r.status in ("rejected", "failed")]
+    if failed and not as_json:
+        console.print(f"{len(failed)} of {len(results)} files were not filed", markup=False)
+    if failed:
+        sys.exit(1)
+
+
+def _wait_for(runtime: Runtime, numbers: set[str], on_done) -> dict[str, tuple[str, str | None]]:  # type: ignore[no-untyped-def]
+    final: dict[str, tuple[str, str | None]] = {}
+    while len(final) < len(numbers):
+        with runtime.session() as session:
+            rows = session.scalars(
+                select(Document).where(Document.number.in_(numbers - final.keys()))
+            )
+            for document in rows:
+                if document.status in (DocumentStatus.READY, DocumentStatus.FAILED):
+                    final[document.number] = (document.status.value, document.failure_reason)
+        on_done(len(final))
+        if len(final) < len(numbers):
+            time.sleep(WAIT_POLL_SECONDS)
+    return final
+
+
+@click.command()
+@click.argument("number")
+@click.option("--text", "with_text", is_flag=True, help="Include the extracted text.")
+@as_option
+@json_option
+@pass_runtime
+def show(
+    runtime: Runtime, number: str, with_text: bool, as_user: str | None, as_json: bool
+) -> None:
+    """A document's metadata, status and (with --text) its extracted text."""
+    with runtime.session() as session:
+        actor = runtime.actor(session, as_user)
+        document = document_service.view_document(session, actor, number)
+        result = document_document(document)
+        if with_text:
+            pages = document_service.read_text(runtime.container, session, actor, number)
+            result["text"] = "\n\f".join(page["text"] for page in pages)
+    if as_json:
+        print_json(result)
+        return
+    for key in (
+        "document",
+        "archive",
+        "class",
+        "title",
+        "status",
+        "error",
+        "file",
+        "pages",
+        "method",
+        "document_date",
+        "amount",
+        "sha256",
+    ):
+        if result.get(key) not in (None, ""):
+            click.echo(f"{key.replace('_', ' '):<14} {result[key]}")
+    for name, value in result["fields"].items():
+        click.echo(f"{name.replace('_', ' '):<14} {value}")
+    for name, entry in (result["suggestions"].get("fields") or {}).items():
+        if name not in result["fields"]:
+            click.echo(f"{'suggested':<14} {name} = {entry['value']}")
+    if with_text:
+        click.echo("")
+        click.echo(result["text"])
+
+
+@click.command()
+@click.argument("number")
+@click.option("--class", "class_code", metavar="CODE")
+@click.option("--title")
+@click.option("--set", "assignments", multiple=True, metavar="FIELD=VALUE")
+@click.option("--accept-suggestions", is_flag=True)
+@as_option
+@json_option
+@pass_runtime
+def edit(
+    runtime: Runtime,
+    number: str,
+    class_code: str | None,
+    title: str | None,
+    assignments: tuple[str, ...],
+    accept_suggestions: bool,
+    as_user: str | None,
+    as_json: bool,
+) -> None:
+    """Change a document's class, title and metadata fields."""
+    values: dict[str, str] = {}
+    for assignment in assignments:
+        name, sep, value = assignment.partition("=")
+        if not sep or not name.strip():
+            raise ValidationFailed({"--set": f"{assignment!r} is not FIELD=VALUE"})
+        values[name.strip()] = value
+    with runtime.session() as session:
+        actor = runtime.actor(session, as_user)
+        document = document_service.edit_document(
+            session,
+            actor,
+            number,
+            class_code=class_code,
+            title=title,
+            values=values,
+            accept_suggestions=accept_suggestions,
+        )
+        result = document_document(document)
+    if as_json:
+        print_json(result)
+    else:
+        click.echo(f"updated {result['document']}")
+
+
+@click.command()
+@click.argument("number")
+@click.option("--original", "kind", flag_value="original", help="The original file, byte for byte.")
+@click.option("--pdf", "kind", flag_value="pdf", help="The searchable PDF rendition.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True))
+@as_option
+@pass_runtime
+def export(
+    runtime: Runtime, number: str, kind: str | None, output: str, as_user: str | None
+) -> None:
+    """Decrypt a document's original or searchable PDF to a file."""
+    if kind is None:
+        raise click.UsageError("choose --original or --pdf")
+    with runtime.session() as session:
+        actor = runtime.actor(session, as_user)
+        handle = document_service.prepare_export(session, actor, number, kind)
+    target = Path(output)
+    partial = target.with_name(target.name + ".part")
+    try:
+        with partial.open("wb") as out:
+            size = document_service.export_to(runtime.container, handle, out)
+        partial.replace(target)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    click.echo(f"wrote {size} bytes to {target}", err=True)
+
+
+@click.command()
+@click.argument("number")
+@click.option("--force", is_flag=True, help="Also re-queue a document stuck in processing.")
+@as_option
+@json_option
+@pass_runtime
+def retry(runtime: Runtime, number: str, force: bool, as_user: str | None, as_json: bool) -> None:
+    """Queue a failed document for extraction again."""
+    with runtime.session() as session:
+        actor = runtime.actor(session, as_user)
+        document = document_service.retry_document(
+            runtime.container, session, actor, number, force=force
+        )
+        document_id = document.id
+    runtime.container.enqueue_processing(document_id)
+    if as_json:
+        print_json({"document": number, "status": "queued"})
+    else:
+        click.echo(f"queued {number}")
+
+
+@click.command()
+@click.option(
+    "--concurrency",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 32),
+    help="Documents processed at once (each uses ARCHIVE_OCR_WORKERS OCR processes).",
+)
+@click.option("--loglevel", default="INFO", show_default=True)
+@pass_runtime
+def worker(runtime: Runtime, concurrency: int, loglevel: str) -> None:
+    """Run a background worker (OCR, indexing) against the configured broker."""
+    from archive_app.tasks.worker import run_worker
+
+    runtime.container.open_store()
+    run_worker(runtime.container, concurrency=concurrency, loglevel=loglevel)

@@ -1,0 +1,71 @@
+"""The services container: settings plus the long-lived resources built from them
+(database, encrypted store, task queue). One per web app, CLI invocation or worker.
+
+Resources open lazily, so commands that need no store never ask for the master key.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from archive_app.config import Settings
+from archive_app.db import Database
+from archive_app.models import CustomerArchive
+
+if TYPE_CHECKING:
+    from celery import Celery
+
+    from storage import BlobStore
+
+
+@dataclass
+class Container:
+    settings: Settings
+    database: Database
+    _store: BlobStore | None = field(default=None, repr=False)
+    _celery: Celery | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Container:
+        return cls(settings=settings, database=Database(settings.database_url))
+
+    @property
+    def store(self) -> BlobStore:
+        with self._lock:
+            if self._store is None:
+                from archive_app.vault import open_store
+
+                self._store = open_store(self.settings)
+            return self._store
+
+    @property
+    def celery(self) -> Celery:
+        with self._lock:
+            if self._celery is None:
+                from archive_app.tasks import make_celery
+
+                self._celery = make_celery(self.settings)
+            return self._celery
+
+    def open_store(self) -> None:
+        """Open the store now, so a missing or wrong master key stops start-up with its
+        one-line message instead of failing the first request that needs it."""
+        _ = self.store
+
+    def on_archive_created(self, archive: CustomerArchive) -> None:
+        """Every archive gets its own key in the store when it is created."""
+        self.store.create_archive(archive.storage_id)
+
+    def enqueue_processing(self, document_id: int) -> None:
+        from archive_app.tasks import PROCESS_DOCUMENT
+
+        self.celery.send_task(PROCESS_DOCUMENT, args=[document_id])
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+        self.database.dispose()

@@ -1,0 +1,55 @@
+"""Parsing and checking class metadata values by field type (see :mod:`archive_app.classes`).
+
+``normalise(type, raw)`` returns the canonical string for a valid value or raises
+``ValueError`` with a message that says what a valid value looks like.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+_INVOICE_CODE = re.compile(r"\d{10}|\d{12}")
+_INVOICE_NUMBER = re.compile(r"\d{8}|\d{20}")
+_FISCAL_PERIOD = re.compile(r"(\d{4})(?:-(\d{2}))?")
+_DATE_SEPARATORS = re.compile(r"[./年月]")
+
+
+def normalise(field_type: str, raw: str) -> str:
+    value = raw.strip()
+    if not value:
+        raise ValueError("is empty")
+    if field_type == "date":
+        candidate = _DATE_SEPARATORS.sub("-", value).rstrip("日").rstrip("-")
+        try:
+            year, month, day = (int(part) for part in candidate.split("-"))
+            return date(year, month, day).isoformat()
+        except ValueError:
+            raise ValueError("must be a date like 2026-03-05") from None
+    if field_type == "money":
+        cleaned = value.replace(",", "").replace("，", "").replace("¥", "").replace("￥", "")
+        cleaned = cleaned.removeprefix("RMB").removeprefix("CNY").strip()
+        try:
+            amount = Decimal(cleaned)
+        except InvalidOperation:
+            raise ValueError("must be an amount like 12500.00") from None
+        if not amount.is_finite() or amount < 0 or amount >= Decimal("1e15"):
+            raise ValueError("must be a non-negative amount below 10^15")
+        return str(amount.quantize(Decimal("0.01")))
+    if field_type == "invoice_code":
+        if not _INVOICE_CODE.fullmatch(value):
+            raise ValueError("must be 10 or 12 digits")
+        return value
+    if field_type == "invoice_number":
+        if not _INVOICE_NUMBER.fullmatch(value):
+            raise ValueError("must be 8 or 20 digits")
+        return value
+    if field_type == "fiscal_period":
+        match = _FISCAL_PERIOD.fullmatch(value)
+        if not match or (match.group(2) and not 1 <= int(match.group(2)) <= 12):
+            raise ValueError("must be a year (2026) or a month (2026-03)")
+        return value
+    if len(value) > 500:
+        raise ValueError("is longer than 500 characters")
+    return value

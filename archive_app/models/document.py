@@ -1,0 +1,97 @@
+"""Documents (文件): one scanned or born-digital record inside a customer archive.
+
+The row holds metadata only. The original file, the extracted text and the searchable PDF
+rendition live encrypted in the blob store; the row keeps their object ids and the SHA-256
+of the original. ``status`` follows the intake pipeline: ``queued`` (stored, waiting for
+extraction) → ``processing`` → ``ready``, or ``failed`` with ``failure_reason`` (retryable).
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, Date, Float, ForeignKey, Index, Integer, Numeric, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from archive_app.models.archive import CustomerArchive
+from archive_app.models.base import Base, StrEnumType, UtcDateTime, utcnow
+from archive_app.models.document_class import DocumentClass
+from archive_app.models.user import User
+
+
+class DocumentStatus(enum.StrEnum):
+    QUEUED = "queued"
+    PROCESSING = "processing"
+    READY = "ready"
+    FAILED = "failed"
+
+
+class Document(Base):
+    __tablename__ = "documents"
+    __table_args__ = (
+        # Deduplication within an archive; a destroyed record's hash is cleared (its
+        # certificate keeps it), so a later identical upload is not blocked by a stub.
+        Index("uq_documents_archive_sha256", "archive_id", "sha256", unique=True),
+        Index("ix_documents_archive_status", "archive_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(96), unique=True)
+    archive_id: Mapped[int] = mapped_column(ForeignKey("customer_archives.id"), index=True)
+    class_id: Mapped[int] = mapped_column(ForeignKey("document_classes.id"))
+    title: Mapped[str] = mapped_column(String(500), default="")
+    status: Mapped[DocumentStatus] = mapped_column(
+        StrEnumType(DocumentStatus), default=DocumentStatus.QUEUED
+    )
+    failure_reason: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    progress_done: Mapped[int] = mapped_column(Integer, default=0)
+    progress_total: Mapped[int] = mapped_column(Integer, default=0)
+
+    original_filename: Mapped[str] = mapped_column(String(255))
+    mime_type: Mapped[str] = mapped_column(String(100))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    page_count: Mapped[int] = mapped_column(Integer, default=0)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    original_object_id: Mapped[str | None] = mapped_column(String(128))
+    text_object_id: Mapped[str | None] = mapped_column(String(128))
+    rendition_object_id: Mapped[str | None] = mapped_column(String(128))
+    extraction_method: Mapped[str | None] = mapped_column(String(32))
+    ocr_confidence: Mapped[float | None] = mapped_column(Float)
+
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    suggestions: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    document_date: Mapped[date | None] = mapped_column(Date)
+    amount: Mapped[Decimal | None] = mapped_column(Numeric(18, 2))
+
+    # Declaration (filing checklist confirmed): content frozen, number fixed, retention
+    # clock may start. Destruction leaves the row as a stub without content.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    declared_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    declared_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    destroyed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    processed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+    archive: Mapped[CustomerArchive] = relationship()
+    document_class: Mapped[DocumentClass] = relationship()
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
+    declared_by: Mapped[User | None] = relationship(foreign_keys=[declared_by_id])
+
+    @property
+    def is_declared(self) -> bool:
+        return self.declared_at is not None
+
+    @property
+    def is_destroyed(self) -> bool:
+        return self.destroyed_at is not None
+
+    @property
+    def display_title(self) -> str:
+        return self.title or self.original_filename

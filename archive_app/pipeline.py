@@ -1,0 +1,311 @@
+"""Processing one document after intake: extract text (text layer or OCR), build the
+searchable PDF rendition, suggest metadata, store the results encrypted.
+
+:func:`process_document` is idempotent and safe to run twice at once: each run claims
+the document by bumping ``attempts`` and only the run holding the latest claim commits
+its results (a superseded run deletes the objects it stored). A document that is gone,
+already processed or superseded makes it return quietly. Failures the user must act on
+mark the document ``failed`` with a clear reason; transient ones raise
+:class:`TransientProcessingError` so the task queue retries, and are recorded as the
+failure reason only on the final attempt.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from sqlalchemy.exc import OperationalError
+
+from archive_app.container import Container
+from archive_app.models import Document, DocumentStatus
+from archive_app.models.base import utcnow
+from archive_app.services import audit
+from archive_app.services.intake import limits_for
+from archive_app.suggestions import to_document_suggestions
+from indexing.extract import (
+    ExtractError,
+    ExtractOptions,
+    OcrEngineUnavailable,
+    PreflightRejected,
+    build_rendition,
+    extract,
+    preflight,
+)
+from indexing.extract.suggest import suggest_metadata
+from storage import KeyStoreBusy, StorageError
+
+log = logging.getLogger(__name__)
+PROGRESS_INTERVAL_SECONDS = 0.5
+
+
+class TransientProcessingError(Exception):
+    """Worth retrying: the engine or the store was unavailable for a moment."""
+
+
+def _claim(container: Container, document_id: int) -> tuple[int, str, str, str, str] | None:
+    with container.database.session() as session:
+        document = session.get(Document, document_id)
+        if document is None or document.status == DocumentStatus.READY:
+            return None
+        if document.original_object_id is None:
+            return None
+        document.status = DocumentStatus.PROCESSING
+        document.attempts += 1
+        document.failure_reason = None
+        document.progress_done = 0
+        document.updated_at = utcnow()
+        return (
+            document.attempts,
+            document.archive.storage_id,
+            document.original_object_id,
+            document.original_filename,
+            document.number,
+        )
+
+
+def process_document(
+    container: Container,
+    document_id: int,
+    *,
+    final_attempt: bool = True,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> None:
+    claim = _claim(container, document_id)
+    if claim is None:
+        return
+    attempt, storage_id, original_id, filename, number = claim
+    store = container.store
+    workdir = Path(tempfile.mkdtemp(prefix="archive-extract-"))
+    os.chmod(workdir, 0o700)
+    stored: list[str] = []
+    try:
+        source = workdir / "original"
+        with store.open_object(storage_id, original_id) as reader, source.open("wb") as out:
+            shutil.copyfileobj(reader, out, 1024 * 1024)
+        info = preflight(source, filename, limits=limits_for(container))
+        options = ExtractOptions(
+            languages=container.settings.ocr_languages, workers=container.settings.ocr_workers
+        )
+        progress = _ProgressWriter(container, document_id, attempt, on_progress)
+        extraction = extract(source, info, options=options, on_page=progress)
+        rendition = build_rendition(source, extraction, info, options=options)
+        found = suggest_metadata(extraction.text)
+        text_document = {
+            "version": 1,
+            "engine": extraction.engine,
+            "languages": extraction.languages,
+            "pages": [
+                {
+                    "number": page.number,
+                    "text": page.text,
+                    "method": page.method,
+                    "confidence": page.confidence,
+                    "rotation": page.rotation,
+                }
+                for page in extraction.pages
+            ],
+        }
+        text_object = store.put(
+            storage_id, [json.dumps(text_document, ensure_ascii=False).encode()]
+        )
+        stored.append(text_object.object_id)
+        rendition_object = store.put(storage_id, [rendition or b""])
+        stored.append(rendition_object.object_id)
+        committed = _commit(
+            container,
+            document_id,
+            attempt,
+            extraction,
+            found,
+            text_object.object_id,
+            rendition_object.object_id,
+        )
+        if not committed:
+            for object_id in stored:
+                store.delete(storage_id, object_id)
+    except PreflightRejected as rejection:
+        _fail(
+            container,
+            document_id,
+            attempt,
+            f"{rejection.message} [{rejection.code.value}]",
+            stored,
+            storage_id,
+        )
+    except OcrEngineUnavailable as error:
+        # A configuration problem (program or language pack missing): retrying will not
+        # help until an operator fixes it; then the document is retried by hand.
+        _fail(
+            container, document_id, attempt, f"OCR engine unavailable: {error}", stored, storage_id
+        )
+    except ExtractError as error:
+        _fail(container, document_id, attempt, str(error), stored, storage_id)
+    except (KeyStoreBusy, OperationalError) as error:
+        _discard(container, stored, storage_id)
+        if final_attempt:
+            _fail(
+                container, document_id, attempt, f"temporarily unavailable: {error}", [], storage_id
+            )
+            return
+        _requeue_state(container, document_id, attempt, str(error))
+        raise TransientProcessingError(str(error)) from error
+    except StorageError as error:
+        _fail(container, document_id, attempt, f"storage: {error}", stored, storage_id)
+    except Exception as error:
+        log.exception("processing %s failed", number)
+        _fail(
+            container,
+            document_id,
+            attempt,
+            f"unexpected error: {type(error).__name__}: {error}",
+            stored,
+            storage_id,
+        )
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+class _ProgressWriter:
+    """Records "page n of m" on the row, at most twice a second."""
+
+    def __init__(
+        self,
+        container: Container,
+        document_id: int,
+        attempt: int,
+        forward: Callable[[int, int], None] | None,
+    ) -> None:
+        self.container = container
+        self.document_id = document_id
+        self.attempt = attempt
+        self.forward = forward
+        self.last = 0.0
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.forward is not None:
+            self.forward(done, total)
+        now = time.monotonic()
+        if done < total and now - self.last < PROGRESS_INTERVAL_SECONDS:
+            return
+        self.last = now
+        with self.container.database.session() as session:
+            document = session.get(Document, self.document_id)
+            if document is not None and document.attempts == self.attempt:
+                document.progress_done = done
+                document.progress_total = total
+                document.updated_at = utcnow()
+
+
+def _commit(container, document_id, attempt, extraction, found, text_id, rendition_id) -> bool:  # type: ignore[no-untyped-def]
+    suggestions = to_document_suggestions(found)
+    with container.database.session() as session:
+        document = session.get(Document, document_id)
+        if document is None or document.attempts != attempt:
+            return False
+        replaced = [document.text_object_id, document.rendition_object_id]
+        document.text_object_id = text_id
+        document.rendition_object_id = rendition_id
+        document.page_count = len(extraction.pages)
+        document.progress_done = document.progress_total = len(extraction.pages)
+        document.extraction_method = (
+            "text-layer"
+            if extraction.ocr_pages == 0
+            else "ocr"
+            if extraction.ocr_pages == len(extraction.pages)
+            else "mixed"
+        )
+        document.ocr_confidence = extraction.confidence
+        document.suggestions = suggestions
+        if not document.title and suggestions.get("title"):
+            document.title = suggestions["title"]["value"][:500]
+        field_values = suggestions["fields"]
+        if document.document_date is None and "document_date" in field_values:
+            document.document_date = _parse_date(field_values["document_date"]["value"])
+        if document.amount is None and "amount" in field_values:
+            document.amount = _parse_amount(field_values["amount"]["value"])
+        document.status = DocumentStatus.READY
+        document.failure_reason = None
+        document.processed_at = document.updated_at = utcnow()
+        audit.record(
+            session,
+            None,
+            "document.processed",
+            "document",
+            document.number,
+            after={
+                "pages": document.page_count,
+                "method": document.extraction_method,
+                "confidence": round(extraction.confidence, 1)
+                if extraction.confidence is not None
+                else None,
+            },
+        )
+        storage_id = document.archive.storage_id
+    for object_id in replaced:
+        if object_id and container.store.exists(storage_id, object_id):
+            container.store.delete(storage_id, object_id)
+    return True
+
+
+def _parse_date(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _parse_amount(value: str) -> Decimal | None:
+    try:
+        return Decimal(value).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def _discard(container: Container, stored: list[str], storage_id: str) -> None:
+    for object_id in stored:
+        if container.store.exists(storage_id, object_id):
+            container.store.delete(storage_id, object_id)
+
+
+def _fail(
+    container: Container,
+    document_id: int,
+    attempt: int,
+    reason: str,
+    stored: list[str],
+    storage_id: str,
+) -> None:
+    _discard(container, stored, storage_id)
+    with container.database.session() as session:
+        document = session.get(Document, document_id)
+        if document is None or document.attempts != attempt:
+            return
+        document.status = DocumentStatus.FAILED
+        document.failure_reason = reason[:2000]
+        document.updated_at = utcnow()
+        audit.record(
+            session,
+            None,
+            "document.failed",
+            "document",
+            document.number,
+            after={"reason": reason[:500]},
+        )
+
+
+def _requeue_state(container: Container, document_id: int, attempt: int, reason: str) -> None:
+    with container.database.session() as session:
+        document = session.get(Document, document_id)
+        if document is not None and document.attempts == attempt:
+            document.status = DocumentStatus.QUEUED
+            document.failure_reason = f"will retry: {reason}"[:2000]
+            document.updated_at = utcnow()

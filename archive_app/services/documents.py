@@ -1,0 +1,256 @@
+"""Documents after intake: view, list, edit metadata, read text, export, retry.
+
+Every view, text read and download is audited. Content is only ever read from the
+encrypted store; exports write the decrypted bytes to the caller's stream.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any, BinaryIO
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from archive_app.container import Container
+from archive_app.errors import Conflict, NotFound, UnknownDocumentClass, ValidationFailed
+from archive_app.fieldtypes import normalise
+from archive_app.models import CustomerArchive, Document, DocumentClass, DocumentStatus, User
+from archive_app.models.base import utcnow
+from archive_app.permissions import Capability, require, visible_levels
+from archive_app.services import audit
+
+EXPORT_KINDS = ("original", "pdf")
+
+
+def get_visible(session: Session, actor: User, number: str) -> Document:
+    require(actor, Capability.VIEW_ARCHIVES)
+    document = session.scalar(select(Document).where(Document.number == number.strip()))
+    # Above the user's clearance the document does not exist for them.
+    if document is None or not actor.may_see(document.archive.level):
+        raise NotFound("document", number)
+    return document
+
+
+def view_document(session: Session, actor: User, number: str) -> Document:
+    document = get_visible(session, actor, number)
+    audit.record(session, actor, "document.view", "document", document.number)
+    return document
+
+
+def list_for_archive(session: Session, actor: User, archive: CustomerArchive) -> list[Document]:
+    require(actor, Capability.VIEW_ARCHIVES)
+    if not actor.may_see(archive.level):
+        raise NotFound("archive", archive.number)
+    return list(
+        session.scalars(
+            select(Document).where(Document.archive_id == archive.id).order_by(Document.id)
+        )
+    )
+
+
+def status_of(session: Session, actor: User, ids: list[int]) -> list[Document]:
+    """Light-weight progress polling: the documents among ``ids`` the actor may see."""
+    require(actor, Capability.VIEW_ARCHIVES)
+    if not ids:
+        return []
+    rows = session.scalars(
+        select(Document)
+        .join(CustomerArchive, Document.archive_id == CustomerArchive.id)
+        .where(Document.id.in_(ids[:500]), CustomerArchive.level.in_(visible_levels(actor)))
+    )
+    return list(rows)
+
+
+def document_counts(session: Session, archive_ids: list[int]) -> dict[int, int]:
+    if not archive_ids:
+        return {}
+    rows = session.execute(
+        select(Document.archive_id, func.count(Document.id))
+        .where(Document.archive_id.in_(archive_ids))
+        .group_by(Document.archive_id)
+    )
+    return {archive_id: count for archive_id, count in rows}
+
+
+def read_text(
+    container: Container, session: Session, actor: User, number: str
+) -> list[dict[str, Any]]:
+    """The extracted text per page (decrypted), audited as a view of the content."""
+    document = get_visible(session, actor, number)
+    if document.text_object_id is None:
+        return []
+    raw = container.store.read_bytes(document.archive.storage_id, document.text_object_id)
+    audit.record(session, actor, "document.read_text", "document", document.number)
+    return list(json.loads(raw)["pages"])
+
+
+@dataclass(frozen=True)
+class ExportHandle:
+    filename: str
+    mime_type: str
+    size: int | None
+    storage_id: str
+    object_id: str
+
+
+def prepare_export(session: Session, actor: User, number: str, kind: str) -> ExportHandle:
+    if kind not in EXPORT_KINDS:
+        raise ValidationFailed({"kind": f"must be one of {', '.join(EXPORT_KINDS)}"})
+    document = get_visible(session, actor, number)
+    if kind == "original":
+        object_id, mime, size, name = (
+            document.original_object_id,
+            document.mime_type,
+            document.size_bytes,
+            document.original_filename,
+        )
+    else:
+        object_id, mime, size = document.rendition_object_id, "application/pdf", None
+        name = f"{document.number}.pdf"
+    if object_id is None:
+        raise Conflict(
+            f"document {document.number} has no {kind} yet (status: {document.status.value})"
+        )
+    audit.record(session, actor, f"document.download_{kind}", "document", document.number)
+    return ExportHandle(name, mime, size, document.archive.storage_id, object_id)
+
+
+def stream_export(container: Container, handle: ExportHandle) -> Iterator[bytes]:
+    with container.store.open_object(handle.storage_id, handle.object_id) as reader:
+        while chunk := reader.read(256 * 1024):
+            yield chunk
+
+
+def export_to(container: Container, handle: ExportHandle, out: BinaryIO) -> int:
+    written = 0
+    for chunk in stream_export(container, handle):
+        out.write(chunk)
+        written += len(chunk)
+    return written
+
+
+def edit_document(
+    session: Session,
+    actor: User,
+    number: str,
+    *,
+    class_code: str | None = None,
+    title: str | None = None,
+    values: dict[str, str] | None = None,
+    accept_suggestions: bool = False,
+) -> Document:
+    """Change class, title and class fields. Values are checked by field type; errors
+    name the field. ``accept_suggestions`` takes every suggested value not given."""
+    require(actor, Capability.FILE_DOCUMENTS)
+    document = get_visible(session, actor, number)
+    before = _editable_snapshot(document)
+    problems: dict[str, str] = {}
+    new_class = document.document_class
+    suggested = document.suggestions or {}
+    if accept_suggestions and class_code is None and suggested.get("class"):
+        class_code = suggested["class"]["value"]
+    if class_code is not None and class_code != new_class.code:
+        found = session.scalar(
+            select(DocumentClass).where(
+                DocumentClass.code == class_code, DocumentClass.active.is_(True)
+            )
+        )
+        if found is None:
+            known = ", ".join(
+                session.scalars(select(DocumentClass.code).order_by(DocumentClass.sort_order))
+            )
+            raise UnknownDocumentClass(class_code, known)
+        new_class = found
+    if accept_suggestions and title is None and suggested.get("title"):
+        title = suggested["title"]["value"]
+    if title is not None:
+        if len(title.strip()) > 500:
+            problems["title"] = "is longer than 500 characters"
+        else:
+            document.title = title.strip()
+    specs = {spec["name"]: spec for spec in new_class.required_fields}
+    proposed = dict(values or {})
+    if accept_suggestions:
+        for name, entry in (suggested.get("fields") or {}).items():
+            if name in specs and name not in proposed and not document.fields.get(name):
+                proposed[name] = entry["value"]
+    fields = {name: value for name, value in document.fields.items() if name in specs}
+    for name, raw in proposed.items():
+        if name not in specs:
+            problems[name] = (
+                f"is not a field of class {new_class.code} (fields: {', '.join(specs) or 'none'})"
+            )
+            continue
+        if raw.strip() == "":
+            fields.pop(name, None)
+            continue
+        try:
+            fields[name] = normalise(specs[name]["type"], raw)
+        except ValueError as error:
+            problems[name] = str(error)
+    if problems:
+        raise ValidationFailed(problems)
+    document.class_id = new_class.id
+    document.document_class = new_class
+    document.fields = fields
+    document.document_date = _first_date(fields) or document.document_date
+    if "amount" in fields:
+        document.amount = Decimal(fields["amount"])
+    after = _editable_snapshot(document)
+    changed = sorted(
+        key for key in before.keys() | after.keys() if before.get(key) != after.get(key)
+    )
+    if changed:
+        document.updated_at = utcnow()
+        audit.record(
+            session,
+            actor,
+            "document.update",
+            "document",
+            document.number,
+            before={key: before.get(key) for key in changed},
+            after={key: after.get(key) for key in changed},
+        )
+    return document
+
+
+def _first_date(fields: dict[str, str]) -> date | None:
+    for name in ("document_date", "invoice_date", "sign_date"):
+        if name in fields:
+            return date.fromisoformat(fields[name])
+    return None
+
+
+def _editable_snapshot(document: Document) -> dict[str, Any]:
+    return {
+        "class": document.document_class.code,
+        "title": document.title,
+        **{f"field:{name}": value for name, value in document.fields.items()},
+    }
+
+
+def retry_document(
+    container: Container, session: Session, actor: User, number: str, *, force: bool = False
+) -> Document:
+    """Queue a failed document again (or, with ``force``, one stuck in processing after
+    its worker died)."""
+    require(actor, Capability.FILE_DOCUMENTS)
+    document = get_visible(session, actor, number)
+    allowed_states = {DocumentStatus.FAILED} | (
+        {DocumentStatus.PROCESSING, DocumentStatus.QUEUED} if force else set()
+    )
+    if document.status not in allowed_states:
+        hint = "" if force else " (use --force for a document stuck in processing)"
+        raise Conflict(
+            f"document {document.number} is {document.status.value}; only failed documents can be retried{hint}"
+        )
+    document.status = DocumentStatus.QUEUED
+    document.failure_reason = None
+    document.updated_at = utcnow()
+    audit.record(session, actor, "document.retry", "document", document.number)
+    return document

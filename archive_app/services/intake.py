@@ -1,0 +1,249 @@
+"""Intake: turn uploaded or imported files into stored, numbered documents queued for
+extraction.
+
+Per file, in this order: preflight (type sniffed from content, limits, safe name) →
+SHA-256 → duplicate check within the archive → encrypt into the store → insert the row
+with its new number and commit → enqueue extraction. A file that fails any step is
+reported with its reason and leaves nothing behind (a stored object whose row could not
+be committed is deleted again); one bad file never stops the batch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+
+from archive_app.container import Container
+from archive_app.errors import NotFound, UnknownDocumentClass
+from archive_app.models import CustomerArchive, Document, DocumentClass, DocumentStatus, User
+from archive_app.models.base import utcnow
+from archive_app.numbering import allocate_document_number
+from archive_app.permissions import Capability, require
+from archive_app.services import audit
+from indexing.extract import Limits, PreflightRejected, preflight
+
+HASH_CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class IntakeItem:
+    """One file to take in: where it is now and the name the user gave it."""
+
+    path: Path
+    filename: str
+    class_code: str | None = None
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    file: str
+    status: str  # "queued" | "duplicate" | "rejected"
+    document: str | None = None
+    document_id: int | None = None
+    error: str | None = None
+    code: str | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "file": self.file,
+            "document": self.document,
+            "status": self.status,
+            "error": self.error,
+        }
+
+
+def limits_for(container: Container) -> Limits:
+    settings = container.settings
+    return Limits(max_bytes=settings.max_upload_bytes, max_pages=settings.max_pages)
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(HASH_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def take_in(
+    container: Container,
+    actor_id: int,
+    archive_number: str,
+    items: Iterable[IntakeItem],
+    *,
+    default_class: str | None = None,
+    on_file: Callable[[IntakeResult], None] | None = None,
+) -> list[IntakeResult]:
+    """Take in a batch of files; each file in its own transaction."""
+    results: list[IntakeResult] = []
+    for item in items:
+        result = _take_in_one(container, actor_id, archive_number, item, default_class)
+        results.append(result)
+        if on_file is not None:
+            on_file(result)
+        if result.status == "queued" and result.document_id is not None:
+            container.enqueue_processing(result.document_id)
+    return results
+
+
+def _take_in_one(
+    container: Container,
+    actor_id: int,
+    archive_number: str,
+    item: IntakeItem,
+    default_class: str | None,
+) -> IntakeResult:
+    name = item.filename
+    try:
+        info = preflight(item.path, item.filename, limits=limits_for(container))
+    except PreflightRejected as rejection:
+        _audit_rejection(container, actor_id, archive_number, name, rejection)
+        return IntakeResult(
+            file=name, status="rejected", error=rejection.message, code=rejection.code.value
+        )
+    digest = sha256_of(item.path)
+    class_code = item.class_code or default_class or "other"
+
+    # A short transaction to check permissions and duplicates: the encryption below can
+    # take a while and must not hold the database's write lock.
+    with container.database.session() as session:
+        actor = _actor(session, actor_id)
+        archive = _visible_archive(session, actor, archive_number)
+        _document_class(session, class_code)
+        duplicate = _duplicate_of(session, archive.id, digest)
+        if duplicate is not None:
+            return _refuse_duplicate(session, actor, duplicate, name)
+        storage_id = archive.storage_id
+
+    store = container.store
+    with item.path.open("rb") as handle:
+        stored = store.put(storage_id, handle)
+    try:
+        with container.database.session() as session:
+            actor = _actor(session, actor_id)
+            archive = _visible_archive(session, actor, archive_number)
+            document_class = _document_class(session, class_code)
+            duplicate = _duplicate_of(session, archive.id, digest)
+            if duplicate is not None:  # the same file arrived concurrently
+                store.delete(storage_id, stored.object_id)
+                return _refuse_duplicate(session, actor, duplicate, name)
+            now = utcnow()
+            number = allocate_document_number(
+                session,
+                archive_id=archive.id,
+                archive_number=archive.number,
+                class_code=document_class.code,
+                class_number_code=document_class.number_code,
+                year=now.year,
+            )
+            document = Document(
+                number=number,
+                archive_id=archive.id,
+                class_id=document_class.id,
+                status=DocumentStatus.QUEUED,
+                original_filename=info.filename or name,
+                mime_type=info.mime,
+                size_bytes=info.size_bytes,
+                page_count=info.pages,
+                progress_total=info.pages,
+                sha256=digest,
+                original_object_id=stored.object_id,
+                fields={},
+                suggestions={},
+                created_by_id=actor.id,
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(document)
+            session.flush()
+            audit.record(
+                session,
+                actor,
+                "document.create",
+                "document",
+                number,
+                after={
+                    "archive": archive.number,
+                    "class": document_class.code,
+                    "file": document.original_filename,
+                    "sha256": digest,
+                    "pages": info.pages,
+                },
+            )
+            document_id = document.id
+    except BaseException:
+        if store.exists(storage_id, stored.object_id):
+            store.delete(storage_id, stored.object_id)
+        raise
+    return IntakeResult(file=name, status="queued", document=number, document_id=document_id)
+
+
+def _actor(session, actor_id: int) -> User:  # type: ignore[no-untyped-def]
+    actor = session.get(User, actor_id)
+    if actor is None or not actor.active:
+        raise NotFound("user", str(actor_id))
+    require(actor, Capability.FILE_DOCUMENTS)
+    return actor
+
+
+def _duplicate_of(session, archive_id: int, digest: str) -> str | None:  # type: ignore[no-untyped-def]
+    return session.scalar(
+        select(Document.number).where(Document.archive_id == archive_id, Document.sha256 == digest)
+    )
+
+
+def _refuse_duplicate(session, actor: User, existing: str, name: str) -> IntakeResult:  # type: ignore[no-untyped-def]
+    audit.record(
+        session, actor, "document.duplicate_refused", "document", existing, after={"file": name}
+    )
+    return IntakeResult(
+        file=name,
+        status="duplicate",
+        document=existing,
+        error=f"already filed in this archive as {existing}",
+        code="duplicate",
+    )
+
+
+def _audit_rejection(
+    container: Container,
+    actor_id: int,
+    archive_number: str,
+    name: str,
+    rejection: PreflightRejected,
+) -> None:
+    with container.database.session() as session:
+        actor = session.get(User, actor_id)
+        audit.record(
+            session,
+            actor,
+            "document.rejected",
+            "archive",
+            archive_number,
+            after={"file": name, "code": rejection.code.value, "reason": rejection.message},
+        )
+
+
+def _visible_archive(session, actor: User, number: str) -> CustomerArchive:  # type: ignore[no-untyped-def]
+    archive = session.scalar(
+        select(CustomerArchive).where(CustomerArchive.number == number.strip())
+    )
+    if archive is None or not actor.may_see(archive.level):
+        raise NotFound("archive", number)
+    return archive
+
+
+def _document_class(session, code: str) -> DocumentClass:  # type: ignore[no-untyped-def]
+    document_class = session.scalar(
+        select(DocumentClass).where(DocumentClass.code == code, DocumentClass.active.is_(True))
+    )
+    if document_class is None:
+        codes = ", ".join(
+            session.scalars(select(DocumentClass.code).order_by(DocumentClass.sort_order))
+        )
+        raise UnknownDocumentClass(code, codes)
+    return document_class

@@ -1,0 +1,38 @@
+"""Background jobs with Celery.
+
+Embedded default: the broker is a SQLite file in the instance folder (Kombu's SQLAlchemy
+transport), so no server is needed and ``archive serve`` runs one worker beside the web
+server. Multi-machine: ``ARCHIVE_BROKER_URL=redis://...`` and ``archive worker`` anywhere.
+
+Tasks are thin: they take ids, call one domain function, and return quietly when their
+row is gone. The worker uses a thread pool because extraction itself runs OCR pages in
+parallel processes (daemonic prefork children could not start them).
+"""
+
+from __future__ import annotations
+
+from celery import Celery
+
+from archive_app.config import Settings
+
+PROCESS_DOCUMENT = "archive.process_document"
+
+
+def broker_url(settings: Settings) -> str:
+    return settings.broker_url or f"sqla+sqlite:///{settings.home / 'broker.sqlite'}"
+
+
+def make_celery(settings: Settings) -> Celery:
+    app = Celery("archive", broker=broker_url(settings), set_as_current=False)
+    app.conf.update(
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_default_queue=settings.queue_name,
+        task_ignore_result=True,
+        broker_connection_retry_on_startup=True,
+        worker_hijack_root_logger=False,
+        worker_send_task_events=False,
+        enable_utc=True,
+    )
+    return app

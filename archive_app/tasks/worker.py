@@ -1,0 +1,41 @@
+"""The worker: registers the tasks on a Celery app bound to one container and runs it."""
+
+from __future__ import annotations
+
+from celery import Celery
+
+from archive_app.container import Container
+from archive_app.pipeline import TransientProcessingError, process_document
+from archive_app.tasks import PROCESS_DOCUMENT
+
+RETRY_DELAYS = (5, 30, 120)
+
+
+def register_tasks(app: Celery, container: Container) -> None:
+    @app.task(name=PROCESS_DOCUMENT, bind=True, max_retries=len(RETRY_DELAYS))
+    def _process_document(task, document_id: int) -> None:  # type: ignore[no-untyped-def]
+        try:
+            process_document(
+                container, document_id, final_attempt=task.request.retries >= len(RETRY_DELAYS)
+            )
+        except TransientProcessingError as error:
+            delay = RETRY_DELAYS[min(task.request.retries, len(RETRY_DELAYS) - 1)]
+            raise task.retry(exc=error, countdown=delay) from error
+
+
+def run_worker(container: Container, *, concurrency: int = 1, loglevel: str = "INFO") -> None:
+    app = container.celery
+    register_tasks(app, container)
+    app.worker_main(
+        [
+            "worker",
+            "--pool=threads",
+            f"--concurrency={concurrency}",
+            f"--loglevel={loglevel}",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-Q",
+            container.settings.queue_name,
+        ]
+    )

@@ -1,0 +1,172 @@
+"""Document pages: upload with live progress, the document page, downloads, retry."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from werkzeug.datastructures import FileStorage
+
+from archive_app.errors import ValidationFailed
+from archive_app.permissions import Capability, allowed, require
+from archive_app.services import archives, bootstrap
+from archive_app.services import documents as document_service
+from archive_app.services.intake import IntakeItem, take_in
+from archive_app.web.context import db_session, end_unit_of_work, services
+
+blueprint = Blueprint("documents", __name__)
+
+
+@blueprint.route("/archives/<number>/upload")
+@login_required
+def upload_page(number: str):  # type: ignore[no-untyped-def]
+    require(current_user, Capability.FILE_DOCUMENTS)
+    archive = archives.view_archive(db_session(), current_user, number)
+    return render_template(
+        "documents/upload.html", archive=archive, classes=bootstrap.list_classes(db_session())
+    )
+
+
+@blueprint.route("/archives/<number>/documents", methods=["POST"])
+@login_required
+def upload(number: str):  # type: ignore[no-untyped-def]
+    """Multipart upload of one or more files (field ``files``; class in ``class``).
+    Answers with one result per file."""
+    require(current_user, Capability.FILE_DOCUMENTS)
+    files: list[FileStorage] = request.files.getlist("files")
+    if not files:
+        raise ValidationFailed({"files": "choose at least one file"})
+    class_code = request.form.get("class") or None
+    actor_id = current_user.id
+    end_unit_of_work()
+    workdir = Path(tempfile.mkdtemp(prefix="archive-upload-"))
+    try:
+        items = []
+        for index, upload in enumerate(files):
+            path = workdir / f"{index:05d}"
+            upload.save(path)
+            items.append(IntakeItem(path=path, filename=upload.filename or "unnamed"))
+        results = take_in(services(), actor_id, number, items, default_class=class_code)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return jsonify(
+        [
+            {
+                **result.as_dict(),
+                "id": result.document_id,
+                "code": result.code,
+                "url": url_for("documents.detail", number=result.document)
+                if result.document
+                else None,
+            }
+            for result in results
+        ]
+    )
+
+
+@blueprint.route("/documents/status")
+@login_required
+def status():  # type: ignore[no-untyped-def]
+    ids = [int(part) for part in request.args.get("ids", "").split(",") if part.strip().isdigit()]
+    rows = document_service.status_of(db_session(), current_user, ids)
+    return jsonify(
+        [
+            {
+                "id": row.id,
+                "document": row.number,
+                "status": row.status.value,
+                "done": row.progress_done,
+                "total": row.progress_total,
+                "error": row.failure_reason,
+            }
+            for row in rows
+        ]
+    )
+
+
+@blueprint.route("/documents/<number>")
+@login_required
+def detail(number: str):  # type: ignore[no-untyped-def]
+    session = db_session()
+    document = document_service.view_document(session, current_user, number)
+    pages = document_service.read_text(services(), session, current_user, number)
+    return render_template(
+        "documents/detail.html",
+        document=document,
+        pages=pages,
+        classes=bootstrap.list_classes(session),
+        can_edit=allowed(current_user, Capability.FILE_DOCUMENTS),
+        problems={},
+    )
+
+
+@blueprint.route("/documents/<number>", methods=["POST"])
+@login_required
+def edit(number: str):  # type: ignore[no-untyped-def]
+    session = db_session()
+    form = request.form
+    values = {
+        key[len("field:") :]: value for key, value in form.items() if key.startswith("field:")
+    }
+    try:
+        document_service.edit_document(
+            session,
+            current_user,
+            number,
+            class_code=form.get("class") or None,
+            title=form.get("title"),
+            values=values,
+            accept_suggestions=form.get("accept_suggestions") == "1",
+        )
+    except ValidationFailed as error:
+        session.rollback()
+        document = document_service.get_visible(session, current_user, number)
+        pages = document_service.read_text(services(), session, current_user, number)
+        return render_template(
+            "documents/detail.html",
+            document=document,
+            pages=pages,
+            classes=bootstrap.list_classes(session),
+            can_edit=True,
+            problems=error.problems,
+            submitted=values,
+        ), 422
+    flash(_("Changes saved."), "success")
+    return redirect(url_for("documents.detail", number=number))
+
+
+@blueprint.route("/documents/<number>/retry", methods=["POST"])
+@login_required
+def retry(number: str):  # type: ignore[no-untyped-def]
+    document = document_service.retry_document(services(), db_session(), current_user, number)
+    document_id = document.id
+    end_unit_of_work()
+    services().enqueue_processing(document_id)
+    flash(_("Document %(number)s is queued again.", number=number), "info")
+    return redirect(url_for("documents.detail", number=number))
+
+
+@blueprint.route("/documents/<number>/<kind>")
+@login_required
+def download(number: str, kind: str):  # type: ignore[no-untyped-def]
+    handle = document_service.prepare_export(db_session(), current_user, number, kind)
+    end_unit_of_work()  # the download is audited before the first byte leaves
+    response = Response(
+        document_service.stream_export(services(), handle), mimetype=handle.mime_type
+    )
+    response.headers["Content-Disposition"] = _attachment(handle.filename, inline=kind == "pdf")
+    if handle.size is not None:
+        response.headers["Content-Length"] = str(handle.size)
+    return response
+
+
+def _attachment(filename: str, *, inline: bool) -> str:
+    from urllib.parse import quote
+
+    ascii_name = filename.encode("ascii", "replace").decode().replace('"', "_").replace("?", "_")
+    disposition = "inline" if inline else "attachment"
+    return f"{disposition}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"

@@ -1,0 +1,345 @@
+"""Intake end to end with a real worker process, on the embedded broker and on Redis:
+good files are stored, numbered, extracted and searchable-PDF'd; bad files are refused with
+their reason while the rest of the batch lands; duplicates are reported; failed and
+killed jobs are retried to success."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pypdf
+import pytest
+from sqlalchemy import func, select
+
+from archive_app.app import create_app
+from archive_app.config import Settings
+from archive_app.container import Container
+from archive_app.db import Database
+from archive_app.models import AuditEntry, Document, User
+from archive_app.services import archives, documents
+from archive_app.services.archives import ArchiveInput
+from archive_app.services.intake import IntakeItem, take_in
+from tests import documents as docs
+from tests.app.helpers import csrf_token, login
+from tests.app.workers import WorkerProcess, wait_for
+from tests.conftest import ADMIN_PASSWORD, unavailable
+
+REDIS_URL = os.environ.get("ARCHIVE_TEST_REDIS_URL", "redis://127.0.0.1:6379/7")
+
+
+@pytest.fixture(params=["embedded", "redis"])
+def broker(request: pytest.FixtureRequest) -> str | None:
+    if request.param == "embedded":
+        return None
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as error:
+        unavailable(f"Redis is not reachable at {REDIS_URL}: {error}")
+    return REDIS_URL
+
+
+@pytest.fixture
+def intake_settings(settings: Settings, broker: str | None) -> Settings:
+    return settings.with_overrides(broker_url=broker, queue_name=f"test-{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture
+def container(intake_settings: Settings) -> Iterator[Container]:
+    instance = Container.from_settings(intake_settings)
+    yield instance
+    instance.close()
+
+
+@pytest.fixture
+def archive_number(container: Container, admin: User) -> str:
+    with container.database.session() as session:
+        archive = archives.create_archive(
+            session, admin, ArchiveInput(name="上海明远贸易有限公司"), number_pattern="KH-{seq:06d}",
+            on_created=container.on_archive_created,
+        )
+        return archive.number
+
+
+@pytest.fixture
+def worker(intake_settings: Settings, tmp_path: Path) -> Iterator[WorkerProcess]:
+    process = WorkerProcess(intake_settings, tmp_path / "worker.log")
+    yield process
+    process.stop()
+
+
+def _files(folder: Path) -> dict[str, Path]:
+    docs.require_cjk_font()
+    folder.mkdir()
+    contract = docs.write_png(docs.render_page(docs.CONTRACT_LINES), folder / "contract.png")
+    invoice = docs.write_scanned_pdf([docs.render_page(docs.ENGLISH_INVOICE_LINES)], folder / "invoice.pdf")
+    born_digital = docs.write_text_pdf([["Service Agreement", "Late delivery incurs a penalty."]], folder / "agreement.pdf")
+    return {
+        "contract.png": contract,
+        "invoice.pdf": invoice,
+        "agreement.pdf": born_digital,
+        "empty.pdf": docs.write_empty(folder / "empty.pdf"),
+        "truncated.pdf": docs.write_truncated(invoice, folder / "truncated.pdf"),
+        "secret.pdf": docs.write_encrypted_pdf(born_digital, folder / "secret.pdf"),
+        "bomb.png": docs.write_bomb_png(folder / "bomb.png"),
+        "notes.pdf": docs.write_text_as_pdf(folder / "notes.pdf"),
+    }
+
+
+def test_batch_import_with_a_real_worker(
+    container: Container, admin: User, archive_number: str, worker: WorkerProcess, tmp_path: Path
+) -> None:
+    files = _files(tmp_path / "scans")
+    items = [IntakeItem(path=path, filename=name) for name, path in files.items()]
+    items.append(IntakeItem(path=files["contract.png"], filename="../../etc/passwd.png"))
+    results = {r.file: r for r in take_in(container, admin.id, archive_number, items, default_class="contract")}
+
+    assert {name for name, r in results.items() if r.status == "queued"} == {
+        "contract.png", "invoice.pdf", "agreement.pdf",
+    }
+    expected_codes = {
+        "empty.pdf": "empty",
+        "truncated.pdf": "corrupt",
+        "secret.pdf": "encrypted",
+        "bomb.png": "too_many_pixels",
+        "notes.pdf": "unsupported_type",
+        "../../etc/passwd.png": "unsafe_filename",
+    }
+    for name, code in expected_codes.items():
+        assert results[name].status == "rejected", (name, results[name])
+        assert results[name].code == code, (name, results[name])
+        assert results[name].error
+    numbers = [results[name].document for name in ("contract.png", "invoice.pdf", "agreement.pdf")]
+    year = numbers[0].split("-")[-2]
+    assert numbers == [f"{archive_number}-HT-{year}-000{i}" for i in (1, 2, 3)]
+
+    ready = wait_for(container.database, numbers, {"ready", "failed"}, worker=worker)
+    assert {n: d.status.value for n, d in ready.items()} == dict.fromkeys(numbers, "ready"), {
+        n: d.failure_reason for n, d in ready.items()
+    }
+
+    with container.database.session() as session:
+        contract = documents.view_document(session, admin, numbers[0])
+        assert contract.extraction_method == "ocr"
+        assert contract.title == "采购合同"
+        assert contract.suggestions["fields"]["contract_number"]["value"] == "HT-2026-0315"
+        text = "".join(page["text"] for page in documents.read_text(container, session, admin, numbers[0]))
+        assert "违约金" in text
+        agreement = documents.view_document(session, admin, numbers[2])
+        assert agreement.extraction_method == "text-layer"
+        invoice_text = documents.read_text(container, session, admin, numbers[1])[0]["text"]
+        assert "INV-20417" in invoice_text
+
+        # The searchable PDF has the OCR text in its text layer; the original is byte-exact.
+        handle = documents.prepare_export(session, admin, numbers[1], "pdf")
+        pdf = b"".join(documents.stream_export(container, handle))
+        assert "INV-20417" in pypdf.PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+        original = documents.prepare_export(session, admin, numbers[0], "original")
+        assert b"".join(documents.stream_export(container, original)) == files["contract.png"].read_bytes()
+
+    # Duplicates are reported with the existing number and not stored twice.
+    objects_before = sum(1 for _ in container.store.iter_objects())
+    again = take_in(container, admin.id, archive_number, [IntakeItem(files["contract.png"], "copy.png")])
+    assert again[0].status == "duplicate"
+    assert again[0].document == numbers[0]
+    assert sum(1 for _ in container.store.iter_objects()) == objects_before
+
+    # Rejected files left nothing behind: 3 documents x (original, text, rendition).
+    assert objects_before == 9
+    with container.database.session() as session:
+        assert session.scalar(select(func.count(Document.id))) == 3
+        rejected = session.scalars(select(AuditEntry).where(AuditEntry.action == "document.rejected")).all()
+        assert len(rejected) == 6
+
+
+def test_killed_job_is_retried_to_success(
+    container: Container, admin: User, archive_number: str, intake_settings: Settings, tmp_path: Path
+) -> None:
+    docs.require_cjk_font()
+    pages = [docs.render_page([f"第{i}页 合同附件", *docs.CONTRACT_LINES * 2]) for i in range(1, 9)]
+    path = docs.write_scanned_pdf(pages, tmp_path / "long.pdf")
+    first = WorkerProcess(intake_settings, tmp_path / "first.log")
+    try:
+        [result] = take_in(container, admin.id, archive_number, [IntakeItem(path, "long.pdf")])
+        number = result.document
+        assert number is not None
+        # Kill the worker as soon as it is part-way through the pages.
+        with_progress = _wait_progress(container.database, number, first)
+        assert 0 < with_progress < 8
+        first.kill()
+    finally:
+        first.stop()
+    with container.database.session() as session:
+        stuck = session.scalars(select(Document).where(Document.number == number)).one()
+        assert stuck.status.value == "processing"
+        documents.retry_document(container, session, admin, number, force=True)
+        document_id = stuck.id
+    container.enqueue_processing(document_id)
+    second = WorkerProcess(intake_settings, tmp_path / "second.log")
+    try:
+        done = wait_for(container.database, [number], {"ready", "failed"}, worker=second)
+    finally:
+        second.stop()
+    assert done[number].status.value == "ready", done[number].failure_reason
+    assert done[number].page_count == 8
+    with container.database.session() as session:
+        pages_text = documents.read_text(container, session, admin, number)
+    assert len(pages_text) == 8
+    assert all("违约金" in page["text"] for page in pages_text)
+    # Only the objects of the successful run remain: original, text, rendition.
+    assert sum(1 for _ in container.store.iter_objects()) == 3
+
+
+def _wait_progress(database: Database, number: str, worker: WorkerProcess) -> int:
+    import time
+
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        with database.session() as session:
+            document = session.scalars(select(Document).where(Document.number == number)).one_or_none()
+            if document is not None and document.status.value == "processing" and document.progress_done > 0:
+                return document.progress_done
+        if worker.process.poll() is not None:
+            raise AssertionError(worker.output())
+        time.sleep(0.1)
+    raise AssertionError(f"no progress within two minutes\n{worker.output()}")
+
+
+@pytest.mark.parametrize("broker", ["embedded"], indirect=True)
+def test_web_upload_failure_and_retry(
+    container: Container,
+    intake_settings: Settings,
+    archive_number: str,
+    tmp_path: Path,
+) -> None:
+    docs.require_cjk_font()
+    app = create_app(intake_settings, testing=True)
+    admin_client = app.test_client()
+    assert login(admin_client, "admin", ADMIN_PASSWORD).status_code == 302
+    page = admin_client.get(f"/archives/{archive_number}/upload")
+    assert page.status_code == 200
+    token = csrf_token(admin_client, f"/archives/{archive_number}")
+    image = docs.write_png(docs.render_page(docs.INVOICE_LINES), tmp_path / "发票.png")
+    # A worker whose OCR engine lacks a language: the document fails with a clear reason.
+    broken = WorkerProcess(intake_settings, tmp_path / "broken.log", ARCHIVE_OCR_LANGUAGES="klingon")
+    try:
+        response = admin_client.post(
+            f"/archives/{archive_number}/documents",
+            data={"files": [(image.open("rb"), "发票.png")], "class": "invoice"},
+            headers={"X-CSRFToken": token},
+            content_type="multipart/form-data",
+        )
+        assert response.status_code == 200, response.get_data(as_text=True)
+        [result] = response.get_json()
+        assert result["status"] == "queued"
+        number = result["document"]
+        assert "-FP-" in number
+        failed = wait_for(container.database, [number], {"failed", "ready"}, worker=broken)
+    finally:
+        broken.stop()
+    assert failed[number].status.value == "failed"
+    assert "klingon" in (failed[number].failure_reason or "")
+    status = admin_client.get(f"/documents/status?ids={result['id']}").get_json()
+    assert status[0]["status"] == "failed"
+    detail = admin_client.get(f"/documents/{number}").get_data(as_text=True)
+    assert "klingon" in detail
+
+    healthy = WorkerProcess(intake_settings, tmp_path / "healthy.log")
+    try:
+        response = admin_client.post(f"/documents/{number}/retry", data={"csrf_token": token})
+        assert response.status_code == 302
+        done = wait_for(container.database, [number], {"ready", "failed"}, worker=healthy)
+    finally:
+        healthy.stop()
+    assert done[number].status.value == "ready", done[number].failure_reason
+    detail = admin_client.get(f"/documents/{number}").get_data(as_text=True)
+    assert "3100212130" in detail  # the suggested invoice code is offered in the form
+    download = admin_client.get(f"/documents/{number}/original")
+    assert download.status_code == 200
+    assert download.data == image.read_bytes()
+    assert "filename*=UTF-8''%E5%8F%91%E7%A5%A8.png" in download.headers["Content-Disposition"]
+
+    # The archivist accepts the suggestions; the values are validated and audited.
+    response = admin_client.post(
+        f"/documents/{number}",
+        data={"csrf_token": token, "class": "invoice", "title": "增值税专用发票", "field:invoice_code": "3100212130",
+              "field:invoice_number": "0874129", "field:invoice_date": "2026-03-18", "field:amount": "12,000.00", "field:tax": ""},
+    )
+    assert response.status_code == 422
+    assert "8 or 20 digits" in response.get_data(as_text=True)
+    response = admin_client.post(
+        f"/documents/{number}",
+        data={"csrf_token": token, "class": "invoice", "title": "增值税专用发票", "field:invoice_code": "3100212130",
+              "field:invoice_number": "08741295", "field:invoice_date": "2026年3月18日", "field:amount": "¥12,000.00", "field:tax": ""},
+    )
+    assert response.status_code == 302
+    with container.database.session() as session:
+        document = session.scalars(select(Document).where(Document.number == number)).one()
+        assert document.fields == {
+            "invoice_code": "3100212130", "invoice_number": "08741295",
+            "invoice_date": "2026-03-18", "amount": "12000.00",
+        }
+        update = session.scalars(select(AuditEntry).where(AuditEntry.action == "document.update")).one()
+        assert update.after["field:amount"] == "12000.00"
+        assert json.dumps(update.before, ensure_ascii=False)
+
+
+@pytest.mark.parametrize("broker", ["embedded"], indirect=True)
+def test_cli_import_wait_json_then_show_edit_export(
+    intake_settings: Settings, archive_number: str, worker: WorkerProcess, tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    from tests.app.workers import worker_env
+
+    folder = tmp_path / "batch"
+    (folder / "sub").mkdir(parents=True)
+    docs.require_cjk_font()
+    docs.write_png(docs.render_page(docs.INVOICE_LINES), folder / "sub" / "invoice.png")
+    docs.write_empty(folder / "empty.png")
+    env = worker_env(intake_settings)
+
+    def archive(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "archive_app", *args], env=env, capture_output=True, text=True, timeout=300
+        )
+
+    result = archive("import", str(folder), "--archive", archive_number, "--class", "invoice", "--wait", "--json")
+    assert result.returncode == 1, result.stderr  # one file was refused
+    rows = sorted(json.loads(result.stdout), key=lambda row: row["file"])
+    assert rows[0] == {"file": "empty.png", "document": None, "status": "rejected", "error": "the file is empty"}
+    assert rows[1]["file"] == "invoice.png"
+    assert rows[1]["status"] == "ready"
+    number = rows[1]["document"]
+
+    shown = json.loads(archive("show", number, "--text", "--json").stdout)
+    assert shown["status"] == "ready"
+    assert "3100212130" in shown["text"]
+    assert shown["suggestions"]["fields"]["invoice_code"]["value"] == "3100212130"
+
+    result = archive("edit", number, "--set", "invoice_number=123", "--json")
+    assert result.returncode == 1
+    assert result.stderr.strip() == "archive: invalid input: invoice_number: must be 8 or 20 digits"
+    result = archive("edit", number, "--accept-suggestions", "--json")
+    assert result.returncode == 0, result.stderr
+    edited = json.loads(result.stdout)
+    assert edited["fields"]["invoice_code"] == "3100212130"
+    assert edited["fields"]["invoice_number"] == "08741295"
+
+    out = tmp_path / "copy.png"
+    result = archive("export", number, "--original", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    assert out.read_bytes() == (folder / "sub" / "invoice.png").read_bytes()
+    pdf = tmp_path / "copy.pdf"
+    assert archive("export", number, "--pdf", "-o", str(pdf)).returncode == 0
+    assert "3100212130" in pypdf.PdfReader(pdf).pages[0].extract_text()
+    result = archive("retry", number)
+    assert result.returncode == 1
+    assert "only failed documents can be retried" in result.stderr
