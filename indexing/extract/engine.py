@@ -22,6 +22,7 @@ class Word:
     text: str
     confidence: float  # 0..100
     line: int  # running line number within the page, for rebuilding the layout
+    box: tuple[int, int, int, int] = (0, 0, 0, 0)  # left, top, width, height in image pixels
 
 
 @dataclass(frozen=True)
@@ -31,9 +32,32 @@ class PageOcr:
     text: str
     confidence: float | None  # mean word confidence 0..100; None when no word was found
     words: tuple[Word, ...] = ()
+    # Clockwise rotation that would turn the image so its text is upright, when the engine
+    # read the text in another orientation by itself (Tesseract --psm 1 does); else 0.
+    orientation: int = 0
     # A one-page PDF with the recognised text, invisible, positioned over a page the size of
     # the image: the rendition lays it over the page image. None unless requested.
     pdf: bytes | None = field(default=None, repr=False)
+
+    @staticmethod
+    def orientation_of(words: tuple[Word, ...]) -> int:
+        """Orientation of the text in the image, from the direction in which each line's
+        words advance: right (upright, 0), left (upside down, 180), up (90), down (270)."""
+        votes = {0: 0, 90: 0, 180: 0, 270: 0}
+        lines: dict[int, list[Word]] = {}
+        for word in words:
+            lines.setdefault(word.line, []).append(word)
+        for line in lines.values():
+            if len(line) < 2:
+                continue
+            (x1, y1, w1, h1), (x2, y2, w2, h2) = line[0].box, line[-1].box
+            dx, dy = (x2 + w2 / 2) - (x1 + w1 / 2), (y2 + h2 / 2) - (y1 + h1 / 2)
+            if abs(dx) >= abs(dy):
+                votes[0 if dx >= 0 else 180] += 1
+            else:
+                votes[270 if dy > 0 else 90] += 1
+        best = max(votes, key=lambda k: votes[k])
+        return best if votes[best] > votes[0] else 0
 
     @property
     def score(self) -> float:
@@ -58,12 +82,22 @@ class OcrEngine(Protocol):
         """Raise ``OcrEngineUnavailable`` if the engine or one of ``languages`` is missing."""
 
     def recognize(
-        self, image: Image.Image, languages: str, *, dpi: int | None, want_pdf: bool = False
+        self,
+        image: Image.Image,
+        languages: str,
+        *,
+        dpi: int | None,
+        want_pdf: bool = False,
+        auto_orient: bool = False,
     ) -> PageOcr:
-        """Read one page. ``languages`` uses Tesseract syntax (``chi_sim+eng``)."""
+        """Read one page. ``languages`` uses Tesseract syntax (``chi_sim+eng``).
+        ``auto_orient``: let the engine find and follow the text's orientation itself
+        (reported in ``PageOcr.orientation``); otherwise read the image as it stands."""
 
     def detect_orientation(self, image: Image.Image, *, dpi: int | None) -> OrientationGuess | None:
         """Guess the page orientation; None when the engine cannot tell (too little text)."""
 
-    def render_pdf_page(self, image: Image.Image, languages: str, *, dpi: int | None) -> bytes:
+    def render_pdf_page(
+        self, image: Image.Image, languages: str, *, dpi: int | None, auto_orient: bool = False
+    ) -> bytes:
         """A one-page PDF with the page's text invisible, sized like the image."""

@@ -1,19 +1,22 @@
 """Read a page the right way up, paying for orientation detection only when it is needed.
 
 Contract: ``recognize_upright(engine, image, ...)`` returns the best reading of the page and the
-clockwise rotation (0/90/180/270) that produced it.
+clockwise rotation (0/90/180/270) applied to the pixels before that reading; the reading's own
+``orientation`` tells any further turn the engine followed by itself.
 
-Why this order: Tesseract's orientation detection (OSD) costs about a fifth of a page's OCR,
-and nearly every scanned page is upright. So the page is read as it is first (the caller may
-pass that first reading in); when it is confident the page is upright and nothing more is
-spent. Pages read upside down or sideways come back with a mean word confidence around 30-55,
-upright pages, even poor scans, mostly above 60. Only a doubtful reading asks OSD; if OSD
-names a rotation, the page is read once more that way and the better reading (by
-confidence-weighted count of real characters) wins. OSD gives up on sparse or some Chinese
-pages ("too few characters"): then, if the first reading found words but doubtfully, the three
-other orientations are tried and the best one is kept. When OSD does answer "upright", even
-with little confidence, that is believed: trying three more orientations of a poor scan costs
-three OCR passes and mostly finds a different kind of garbage.
+The ladder, cheapest first:
+1. The engine reads the page with its own orientation handling (Tesseract ``--psm 1``), which
+   reads turned pages right in one pass. A confident reading (mean word confidence >= 60) is
+   kept: nearly every page stops here. Pages read the wrong way up come back at about 30-55.
+2. A doubtful reading may be the engine's orientation guess gone wrong (it happens on small
+   Chinese pages): the page is read again as it stands (``--psm 3``); the better one is kept.
+3. Still doubtful: the separate orientation detector (OSD, about a fifth of a page's OCR)
+   is asked; if it names a rotation, the page is turned and read once more.
+4. OSD gives up on sparse or some Chinese pages ("too few characters"): if the page had
+   words but doubtful ones, the three other orientations are tried. When OSD does answer
+   "upright", even with little confidence, that is believed: three more OCR passes of a
+   poor scan mostly find a different kind of garbage.
+Readings are compared by confidence-weighted count of real characters (``PageOcr.score``).
 """
 
 from __future__ import annotations
@@ -54,12 +57,18 @@ def recognize_upright(
     policy: OrientationPolicy | None = None,
     first: PageOcr | None = None,
 ) -> tuple[PageOcr, int]:
-    """``first``: a reading of ``image`` as it is, if the caller already has one."""
+    """``first``: the caller's step-1 reading of ``image``, if it already has one."""
     policy = policy or OrientationPolicy()
-    best = first or engine.recognize(image, languages, dpi=dpi, want_pdf=want_pdf)
+    best = first or engine.recognize(image, languages, dpi=dpi, want_pdf=want_pdf, auto_orient=True)
     rotation = 0
     if is_confident(best, policy):
         return best, rotation
+
+    as_is = engine.recognize(image, languages, dpi=dpi, want_pdf=want_pdf, auto_orient=False)
+    if as_is.score > best.score:
+        best = as_is
+        if is_confident(best, policy):
+            return best, rotation
 
     guess = engine.detect_orientation(image, dpi=dpi)
     if guess is not None:

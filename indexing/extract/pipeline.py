@@ -61,7 +61,10 @@ class PageText:
     text: str  # normalised (NFKC, CJK spaces removed)
     method: Method
     confidence: float | None  # mean OCR word confidence 0..100; None for text-layer pages
-    rotation: int = 0  # clockwise degrees applied before OCR
+    rotation: int = 0  # clockwise degrees that turn the page as stored upright
+    # Clockwise degrees the pixels were turned before the reading that was kept; the overlay
+    # PDF fits the page turned by this much (the engine may have coped with the rest).
+    ocr_rotation: int = 0
     reason: str = ""  # why OCR was used instead of the text layer, if it was
     overlay_pdf: bytes | None = field(default=None, repr=False)
 
@@ -183,14 +186,20 @@ def _ocr_page(
     image = for_ocr(source.load(index))
     dpi = source.dpi(index)
     try:
-        first = engine.recognize(image, options.languages, dpi=dpi, want_pdf=options.keep_overlays)
+        first = engine.recognize(
+            image, options.languages, dpi=dpi, want_pdf=options.keep_overlays, auto_orient=True
+        )
         if options.normalize_contrast and not is_confident(first, options.orientation):
             gray = to_gray(image)
             if is_low_contrast(gray):
                 # Faded print: read the stretched page too and keep the better reading.
                 stretched = normalize_contrast(gray)
                 second = engine.recognize(
-                    stretched, options.languages, dpi=dpi, want_pdf=options.keep_overlays
+                    stretched,
+                    options.languages,
+                    dpi=dpi,
+                    want_pdf=options.keep_overlays,
+                    auto_orient=True,
                 )
                 if second.score > first.score:
                     image, first = stretched, second
@@ -210,7 +219,8 @@ def _ocr_page(
         text=normalize_text(reading.text),
         method="ocr",
         confidence=reading.confidence,
-        rotation=rotation,
+        rotation=(rotation + reading.orientation) % 360,
+        ocr_rotation=rotation,
         reason=reason,
         overlay_pdf=reading.pdf,
     )

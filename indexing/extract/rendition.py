@@ -9,10 +9,11 @@ Decisions:
 * A PDF whose every page had a usable text layer is already searchable: its rendition is the
   original file, byte for byte (re-rendering it would lose vector quality and fonts).
 * Otherwise a new PDF is built page by page. A page read from its text layer is copied from
-  the original. An OCR'd page becomes its image, turned upright by the rotation OCR applied
-  and stored as JPEG (a viewing copy: the original is always kept unchanged beside it), with
-  Tesseract's invisible-text page (made in the OCR pass, ``PageText.overlay_pdf``) laid over
-  it, scaled to the same box. If an overlay is missing (extraction ran with
+  the original. An OCR'd page becomes its image stored as JPEG (a viewing copy: the original
+  is always kept unchanged beside it) with Tesseract's invisible-text page (made in the OCR
+  pass, ``PageText.overlay_pdf``) laid over it, scaled to the same box. The image is turned
+  as it was for the reading that was kept; any turn the engine coped with by itself becomes
+  the page's /Rotate, so viewers show the page upright and image and text turn together. If an overlay is missing (extraction ran with
   ``keep_overlays=False``) the engine reads that page again to make one.
 """
 
@@ -74,10 +75,15 @@ def build_rendition(
             if page.method == "text-layer" and reader is not None:
                 writer.add_page(reader.pages[page.number - 1])
                 continue
-            image = rotate_upright(source.load(page.number - 1, color=True), page.rotation)
+            image = rotate_upright(source.load(page.number - 1, color=True), page.ocr_rotation)
             overlay = page.overlay_pdf or _make_overlay(engine, image, page, source, options)
             dpi = source.dpi(page.number - 1) or UNKNOWN_DPI
-            _add_image_page(writer, image, dpi, overlay, jpeg_quality)
+            added = _add_image_page(writer, image, dpi, overlay, jpeg_quality)
+            # The engine read the rest of the turn by itself: the viewer turns image and
+            # invisible text together, so they stay aligned.
+            rest = (page.rotation - page.ocr_rotation) % 360
+            if rest:
+                added.rotate(rest)
             del image
     buffer = io.BytesIO()
     writer.write(buffer)
@@ -106,7 +112,7 @@ def _make_overlay(
 
 def _add_image_page(
     writer: pypdf.PdfWriter, image: Image.Image, dpi: int, overlay: bytes, quality: int
-) -> None:
+) -> pypdf.PageObject:
     if image.mode not in ("L", "RGB", "1"):
         image = image.convert("RGB")
     buffer = io.BytesIO()
@@ -117,3 +123,4 @@ def _add_image_page(
     sx = float(page.mediabox.width) / float(text.mediabox.width)
     sy = float(page.mediabox.height) / float(text.mediabox.height)
     page.merge_transformed_page(text, pypdf.Transformation().scale(sx, sy))
+    return page

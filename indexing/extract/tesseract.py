@@ -24,6 +24,7 @@ import os
 import re
 import subprocess
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytesseract
@@ -52,12 +53,22 @@ def _installed_languages(cmd: str) -> frozenset[str]:
 
 
 class TesseractEngine:
-    """OCR through the ``tesseract`` command-line program (Tesseract 4 or 5, LSTM models)."""
+    """OCR through the ``tesseract`` command-line program (Tesseract 4 or 5, LSTM models).
+
+    ``auto_orient=True`` uses ``--psm 1`` (automatic page segmentation *with* orientation
+    and script detection): Tesseract then reads pages turned by 90/180/270 degrees correctly
+    in the same pass. Measured on the shared corpus it costs ~0.2-0.5 s more per page than
+    ``--psm 3`` but saves a second full pass on every turned page; the word boxes tell which
+    way the text ran (``PageOcr.orientation``). Its orientation guess can be wrong on small
+    Chinese pages, which then read as junk with low confidence: the pipeline reads such pages
+    again with ``auto_orient=False`` (``--psm 3``) and keeps the better reading.
+    """
 
     name = "tesseract"
 
-    def __init__(self, psm: int = 3, timeout: float = 600.0) -> None:
+    def __init__(self, psm: int = 3, auto_orient_psm: int = 1, timeout: float = 600.0) -> None:
         self.psm = psm
+        self.auto_orient_psm = auto_orient_psm
         self.timeout = timeout
 
     @property
@@ -105,12 +116,19 @@ class TesseractEngine:
         return path
 
     def recognize(
-        self, image: Image.Image, languages: str, *, dpi: int | None, want_pdf: bool = False
+        self,
+        image: Image.Image,
+        languages: str,
+        *,
+        dpi: int | None,
+        want_pdf: bool = False,
+        auto_orient: bool = False,
     ) -> PageOcr:
+        psm = self.auto_orient_psm if auto_orient else self.psm
         with tempfile.TemporaryDirectory(prefix="ocr-") as folder:
             src = self._write_input(image, folder)
             out = os.path.join(folder, "out")
-            args = [src, out, "-l", languages, "--psm", str(self.psm)]
+            args = [src, out, "-l", languages, "--psm", str(psm)]
             if dpi:
                 args += ["--dpi", str(dpi)]
             if want_pdf:
@@ -122,10 +140,13 @@ class TesseractEngine:
                 self._fail(result)
             tsv = Path(out + ".tsv").read_text(encoding="utf-8", errors="replace")
             pdf = Path(out + ".pdf").read_bytes() if want_pdf else None
-        return _parse_tsv(tsv, pdf)
+        page = _parse_tsv(tsv, pdf)
+        return page if auto_orient else replace(page, orientation=0)
 
-    def render_pdf_page(self, image: Image.Image, languages: str, *, dpi: int | None) -> bytes:
-        page = self.recognize(image, languages, dpi=dpi, want_pdf=True)
+    def render_pdf_page(
+        self, image: Image.Image, languages: str, *, dpi: int | None, auto_orient: bool = False
+    ) -> bytes:
+        page = self.recognize(image, languages, dpi=dpi, want_pdf=True, auto_orient=auto_orient)
         assert page.pdf is not None
         return page.pdf
 
@@ -188,8 +209,16 @@ def _parse_tsv(tsv: str, pdf: bytes | None) -> PageOcr:
         out.append(text)
         try:
             conf = max(0.0, float(row.get("conf") or 0))
-        except ValueError:
-            conf = 0.0
-        words.append(Word(text=text, confidence=conf, line=line_no))
+            box = tuple(int(row[k]) for k in ("left", "top", "width", "height"))
+        except (ValueError, KeyError, TypeError):
+            conf, box = 0.0, (0, 0, 0, 0)
+        words.append(Word(text=text, confidence=conf, line=line_no, box=box))  # type: ignore[arg-type]
     mean = sum(w.confidence for w in words) / len(words) if words else None
-    return PageOcr(text="".join(out), confidence=mean, words=tuple(words), pdf=pdf)
+    found = tuple(words)
+    return PageOcr(
+        text="".join(out),
+        confidence=mean,
+        words=found,
+        orientation=PageOcr.orientation_of(found),
+        pdf=pdf,
+    )
