@@ -81,23 +81,28 @@ def test_scanned_pdf_pages_are_read_in_order_with_progress(scanned):
 
 
 @pytest.fixture(scope="module")
-def rotated(folder, english_page, tesseract):
+def rotated(folder, english_page, contract_page, tesseract):
     results = {}
     for degrees in (90, 180, 270):
         path = docs.write_png(docs.rotate_page(english_page, degrees), folder / f"r{degrees}.png")
-        results[degrees] = extract(path, options=ONE).pages[0]
+        results["en", degrees] = extract(path, options=ONE).pages[0]
+    path = docs.write_png(docs.rotate_page(contract_page, 180), folder / "zh180.png")
+    results["zh", 180] = extract(path, options=ONE).pages[0]
     return results
 
 
 @pytest.mark.parametrize("degrees", [90, 180, 270])
 def test_rotated_pages_are_read_upright(rotated, degrees):
-    page = rotated[degrees]
+    page = rotated["en", degrees]
     assert "Invoice" in page.text and "INV-20417" in page.text and "4,250.00" in page.text
-    # The page was turned counter-clockwise; turning it back is the same angle clockwise,
-    # unless Tesseract read it as it was (it copes with some sideways pages by itself).
-    assert page.rotation in (degrees, 0)
-    if degrees == 180:
-        assert page.rotation == 180
+    # The page was turned counter-clockwise; turning it back is the same angle clockwise.
+    assert page.rotation == degrees
+    assert page.confidence > 80
+
+
+def test_upside_down_chinese_page_is_read_upright(rotated):
+    page = rotated["zh", 180]
+    assert page.rotation == 180 and "违约金" in page.text and "合同编号" in page.text
 
 
 def test_faded_receipt_needs_contrast_normalisation(folder, tesseract):

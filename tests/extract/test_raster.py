@@ -66,3 +66,16 @@ def test_text_layer_without_poppler_falls_back_to_pypdf(text_pdf, monkeypatch):
     pages = read_text_layer(text_pdf)
     assert [p.usable for p in pages] == [True, True]
     assert "INV-20417" in pages[0].text and "违约金" in pages[1].text
+
+
+def test_orientation_from_the_direction_words_advance():
+    from indexing.extract.engine import PageOcr, Word
+
+    def line(*points):
+        return tuple(Word("ab", 90.0, 0, (x, y, 10, 10)) for x, y in points)
+
+    assert PageOcr.orientation_of(line((0, 0), (50, 2))) == 0
+    assert PageOcr.orientation_of(line((50, 0), (0, 1))) == 180
+    assert PageOcr.orientation_of(line((0, 50), (1, 0))) == 90
+    assert PageOcr.orientation_of(line((0, 0), (1, 50))) == 270
+    assert PageOcr.orientation_of(line((0, 0))) == 0  # one word: no direction, assume upright
