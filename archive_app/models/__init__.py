@@ -3,6 +3,12 @@
 from archive_app.models.archive import CustomerArchive
 from archive_app.models.audit import AuditEntry, AuditHead
 from archive_app.models.base import Base
+from archive_app.models.checklist import (
+    ChecklistLine,
+    ChecklistState,
+    DocumentVersion,
+    PaperLocationMove,
+)
 from archive_app.models.document import Document, DocumentStatus
 from archive_app.models.document_class import DocumentClass
 from archive_app.models.sequence import NumberSequence
@@ -12,10 +18,14 @@ __all__ = [
     "AuditEntry",
     "AuditHead",
     "Base",
+    "ChecklistLine",
+    "ChecklistState",
     "CustomerArchive",
     "Document",
     "DocumentClass",
     "DocumentStatus",
+    "DocumentVersion",
     "NumberSequence",
+    "PaperLocationMove",
     "User",
 ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, Date, Float, ForeignKey, Index, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -20,6 +20,9 @@ from archive_app.models.archive import CustomerArchive
 from archive_app.models.base import Base, StrEnumType, UtcDateTime, utcnow
 from archive_app.models.document_class import DocumentClass
 from archive_app.models.user import User
+
+if TYPE_CHECKING:
+    from archive_app.models.checklist import ChecklistLine
 
 
 class DocumentStatus(enum.StrEnum):
@@ -83,6 +86,10 @@ class Document(Base):
     document_class: Mapped[DocumentClass] = relationship()
     created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
     declared_by: Mapped[User | None] = relationship(foreign_keys=[declared_by_id])
+    # The filing checklist line (archive_app.models.checklist), one per document.
+    checklist_line: Mapped[ChecklistLine | None] = relationship(
+        "ChecklistLine", uselist=False, viewonly=True
+    )
 
     @property
     def is_declared(self) -> bool:

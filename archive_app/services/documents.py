@@ -23,6 +23,7 @@ from archive_app.models import CustomerArchive, Document, DocumentClass, Documen
 from archive_app.models.base import utcnow
 from archive_app.permissions import Capability, require, visible_levels
 from archive_app.services import audit
+from archive_app.services.declaration import require_amend_declared
 
 EXPORT_KINDS = ("original", "pdf")
 
@@ -146,8 +147,12 @@ def edit_document(
 ) -> Document:
     """Change class, title and class fields. Values are checked by field type; errors
     name the field. ``accept_suggestions`` takes every suggested value not given."""
-    require(actor, Capability.FILE_DOCUMENTS)
     document = get_visible(session, actor, number)
+    # A declared record's metadata is changed only by the roles allowed to amend it.
+    if document.is_declared:
+        require_amend_declared(actor)
+    else:
+        require(actor, Capability.FILE_DOCUMENTS)
     before = _editable_snapshot(document)
     problems: dict[str, str] = {}
     new_class = document.document_class
@@ -210,7 +215,7 @@ def edit_document(
         audit.record(
             session,
             actor,
-            "document.update",
+            "document.amend_declared" if document.is_declared else "document.update",
             "document",
             document.number,
             before={key: before.get(key) for key in changed},

@@ -23,7 +23,7 @@ from archive_app.models import CustomerArchive, Document, DocumentClass, Documen
 from archive_app.models.base import utcnow
 from archive_app.numbering import allocate_document_number
 from archive_app.permissions import Capability, require
-from archive_app.services import audit
+from archive_app.services import audit, checklist
 from indexing.extract import Limits, PreflightRejected, preflight
 
 HASH_CHUNK = 1024 * 1024
@@ -160,6 +160,7 @@ def _take_in_one(
             )
             session.add(document)
             session.flush()
+            checklist.open_line(session, document, actor)
             audit.record(
                 session,
                 actor,
