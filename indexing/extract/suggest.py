@@ -151,10 +151,26 @@ _TITLE_WORDS = re.compile(
 )
 
 
+_CJK_TITLE = re.compile(
+    r"[\u4e00-\u9fff]{0,10}(?:合同|协议|发票|收据|凭证|声明|证明|报告|通知|委托书|确认书|清单)"
+    r"[\u4e00-\u9fff]{0,3}"
+)
+
+
 def _title(text: str, document_class: str) -> Suggestion | None:
+    head = text.split("\n")
+    # A Chinese title is a run of characters ending in a document word (采购合同, 增值税专用
+    # 发票), even when OCR glued it to numbers on the same line.
+    offset = 0
+    for line in head[:8]:
+        m = _CJK_TITLE.search(line)
+        if m and len(m.group()) >= 3:
+            start = text.find(line, offset) + m.start()
+            return Suggestion("title", m.group(), 0.7, line.strip(), start, start + len(m.group()))
+        offset += len(line) + 1
     offset = 0
     candidates = []
-    for line in text.split("\n")[:15]:
+    for line in head[:15]:
         stripped = line.strip()
         start = text.find(stripped, offset) if stripped else offset
         offset = start + len(stripped)
@@ -186,7 +202,7 @@ _MONTHS = {
 _MONTH_RE = r"(?P<mon>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
 
 _DATE_LABEL = (
-    r"(?P<label>[\u4e00-\u9fff]{0,4}日期|[\u4e00-\u9fff]{0,4}时间|[A-Za-z ]{0,20}date)?\s*[:]?\s*"
+    r"(?P<label>[\u4e00-\u9fff]{0,2}日期|[\u4e00-\u9fff]{0,2}时间|[A-Za-z ]{0,20}date)?\s*[:]?\s*"
 )
 _DATE_PATTERNS: list[tuple[re.Pattern[str], str, float]] = [
     (re.compile(_DATE_LABEL + r"(?P<y>\d{4})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*[日号]", re.I), "ymd", 0.9),
@@ -360,7 +376,9 @@ def _amounts(text: str) -> list[Suggestion]:
 _INVOICE_CODE = re.compile(r"发票代码\s*[:]?\s*(\d{10,12})(?!\d)")
 _INVOICE_NUMBER_CN = re.compile(r"发票号码\s*[:]?\s*(\d{20}|\d{8})(?!\d)")
 _INVOICE_NUMBER_EN = re.compile(
-    r"invoice\s*(?:no\.?|number|num\.?|#)\s*[:#]?\s*([A-Z0-9][A-Z0-9\-/]{2,29})", re.I
+    r"invoice\s*(?:no\.?|number|num\.?|#)\s*[:#]?\s*"
+    r"((?=[A-Z\-/]*\d)[A-Z0-9][A-Z0-9\-/]{2,29})(?![A-Za-z])",  # an identifier has a digit
+    re.I,
 )
 _CONTRACT_NUMBER = re.compile(
     r"(?:合同编号|合同号|协议编号|(?:contract|agreement)\s*(?:no\.?|number|#))\s*[:#]?\s*"

@@ -160,3 +160,14 @@ def test_suggestions_from_ocr_of_a_scanned_vat_invoice(ocr_texts):
     assert s.invoice_number.value == "08741295"
     assert "2026-03-18" in values(s.dates)
     assert "12000.00" in values(s.amounts)
+
+
+def test_invoice_number_must_look_like_an_identifier():
+    assert suggest_metadata("Invoice Number:\nInvoice Date:").invoice_number is None
+    assert suggest_metadata("Invoice #: A-1029").invoice_number.value == "A-1029"
+
+
+def test_chinese_title_is_cut_out_of_a_line_ocr_glued_together():
+    s = suggest_metadata("1100094140增值税专用发票 No 87654321\n开票日期: 2010年11月18日")
+    assert s.title.value == "增值税专用发票"
+    assert s.dates[0].label == "开票日期"
