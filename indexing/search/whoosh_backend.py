@@ -325,7 +325,12 @@ class WhooshBackend:
             else:
                 self._searcher = self._searcher.refresh()
             searcher = self._searcher
-            kwargs["filter"] = self._filter_set(searcher, filt)
+            allowed = self._filter_set(searcher, filt)
+            if not allowed:
+                # Whoosh treats an empty filter set as "no filter" and would return every
+                # document: no document passes the filters, so nothing matches.
+                return SearchResults(0, [], _empty_facets() if request.facets else {})
+            kwargs["filter"] = allowed
             results = searcher.search(compiled, **kwargs)
             total = len(results)
             start = (request.page - 1) * request.per_page
