@@ -20,6 +20,7 @@ from archive_app.config import Settings
 from archive_app.db import Database
 from archive_app.models import CustomerArchive
 from archive_app.services import bootstrap
+from archive_app.services.retention.certificates import ensure_signing_key
 
 Progress = Callable[[str], None]
 
@@ -76,7 +77,9 @@ def initialise(
 
     if vault.ensure_master_key(settings):
         step(f"created the master key {settings.resolved_master_key_file} (keep it out of backups)")
-    store = vault.open_store(settings)  # proves the key opens the store
+    if ensure_signing_key(settings):
+        step("created the destruction certificate signing key")
+    store = vault.open_store(settings, create=True)  # proves the key opens the store
     database = Database(settings.database_url)
     try:
         before = schema.current_revision(database.engine)
@@ -90,6 +93,9 @@ def initialise(
             added = bootstrap.seed_document_classes(session)
             if added:
                 step(f"added document classes: {', '.join(added)}")
+            rules = bootstrap.seed_retention_rules(session)
+            if rules:
+                step(f"added retention rules: {', '.join(rules)}")
             password = admin_password or secrets.token_urlsafe(12)
             if bootstrap.ensure_admin(session, password) is not None:
                 report.created_admin_password = None if admin_password else password

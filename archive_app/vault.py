@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from archive_app.config import Settings
-from archive_app.errors import MasterKeyLost
+from archive_app.errors import MasterKeyLost, NotInitialised
 from storage import BlobStore, create_key_file, load_key_file, parse_master_key
 
 
@@ -27,9 +27,13 @@ def load_master_key(settings: Settings) -> bytes:
     return load_key_file(settings.resolved_master_key_file)
 
 
-def open_store(settings: Settings) -> BlobStore:
+def open_store(settings: Settings, *, create: bool = False) -> BlobStore:
     """Open the store; a missing or wrong master key raises a storage error whose
-    message says what to do."""
+    message says what to do. Only ``archive init`` creates a store (``create=True``):
+    anywhere else a missing store means a wrong ``ARCHIVE_HOME``, and a new empty store
+    keyed with whatever key was supplied would hide that."""
+    if not create and not store_has_data(settings):
+        raise NotInitialised(f"no encrypted store in {store_root(settings)}")
     return BlobStore.open(store_root(settings), load_master_key(settings))
 
 

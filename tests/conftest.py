@@ -137,6 +137,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         ocr_workers=1,
     )
     vault.ensure_master_key(settings)
+    vault.open_store(settings, create=True).close()
     return settings
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import sys
 
 import click
+from sqlalchemy.exc import OperationalError
 
-from archive_app.cli import archives, audit, documents, instance, users
+from archive_app.cli import archives, audit, documents, instance, search, users
 from archive_app.cli.runtime import Runtime
 from archive_app.errors import AppError, LibraryError
 
@@ -25,6 +26,7 @@ users.register(cli)
 archives.register(cli)
 audit.register(cli)
 documents.register(cli)
+search.register(cli)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -41,6 +43,11 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(error.exit_code)
     except LibraryError as error:
         click.echo(f"archive: {error}", err=True)
+        sys.exit(1)
+    except OperationalError as error:
+        # The database is unreachable or refused the connection: say so in one line.
+        detail = str(error.orig or error).strip().splitlines()[0]
+        click.echo(f"archive: database unavailable: {detail}", err=True)
         sys.exit(1)
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)

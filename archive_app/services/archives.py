@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from archive_app import search_index
 from archive_app.errors import NotFound, ValidationFailed
 from archive_app.models import CustomerArchive, User
 from archive_app.models.archive import CustomerType
@@ -96,7 +97,10 @@ def create_archive(
     if problems:
         raise ValidationFailed(problems)
     number = format_archive_number(number_pattern, next_value(session, ARCHIVE_SEQUENCE))
+    now = utcnow()
     archive = CustomerArchive(
+        created_at=now,
+        updated_at=now,
         number=number,
         storage_id=uuid.uuid4().hex,
         name=values["name"],
@@ -139,6 +143,8 @@ def update_archive(
     changed_before = {k: v for k, v in before.items() if after[k] != v}
     if changed_before:
         archive.updated_at = utcnow()
+        if {"name", "level"} & changed_before.keys():
+            search_index.mark_changed(session, archive_id=archive.id)
         changed_after = {k: after[k] for k in changed_before}
         audit.record(
             session,

@@ -40,6 +40,12 @@ DOCUMENT_STATUS_LABELS = {
 }
 
 
+def _language_code() -> str:
+    """Our code for the active locale (Babel parses zh-CN as zh_Hans_CN)."""
+    locale = get_locale()
+    return "zh_CN" if locale is None or locale.language == "zh" else "en"
+
+
 def register_template_helpers(app: Flask, language_names: Mapping[str, str]) -> None:
     @app.template_filter("date")
     def _date(value: datetime | None) -> str:
@@ -55,7 +61,7 @@ def register_template_helpers(app: Flask, language_names: Mapping[str, str]) -> 
             "can": lambda name: (
                 current_user.is_authenticated and allowed(current_user, Capability[name])
             ),
-            "current_language": str(get_locale() or "zh_CN"),
+            "current_language": _language_code(),
             "language_names": language_names,
             "level_badges": LEVEL_BADGES,
             "level_labels": LEVEL_LABELS,
