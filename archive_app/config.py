@@ -43,6 +43,7 @@ class Settings:
     ocr_workers: int = 2
     max_upload_bytes: int = 200 * 1024 * 1024
     max_pages: int = 2000
+    retention_approvals: int = 2
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -70,6 +71,9 @@ class Settings:
             ocr_workers=_parse_int(env, "ARCHIVE_OCR_WORKERS", cls.ocr_workers),
             max_upload_bytes=_parse_int(env, "ARCHIVE_MAX_UPLOAD_BYTES", cls.max_upload_bytes),
             max_pages=_parse_int(env, "ARCHIVE_MAX_PAGES", cls.max_pages),
+            retention_approvals=_parse_int(
+                env, "ARCHIVE_RETENTION_APPROVALS", cls.retention_approvals
+            ),
         )
         settings.validate()
         return settings
@@ -108,6 +112,8 @@ class Settings:
             raise SettingsError("ARCHIVE_MAX_UPLOAD_BYTES", "must be at least 1024")
         if self.max_pages < 1:
             raise SettingsError("ARCHIVE_MAX_PAGES", "must be at least 1")
+        if not 1 <= self.retention_approvals <= 20:
+            raise SettingsError("ARCHIVE_RETENTION_APPROVALS", "must be between 1 and 20")
         if self.broker_url and not self.broker_url.startswith(("redis://", "rediss://", "amqp://")):
             raise SettingsError("ARCHIVE_BROKER_URL", "must be a redis:// or amqp:// URL")
 

@@ -17,6 +17,7 @@ from archive_app.errors import ValidationFailed
 from archive_app.models import Document, DocumentStatus
 from archive_app.services import documents as document_service
 from archive_app.services.intake import IntakeItem, IntakeResult, take_in
+from archive_app.services.retention.state import retention_state
 
 WAIT_POLL_SECONDS = 1.0
 
@@ -171,12 +172,19 @@ def show(
         actor = runtime.actor(session, as_user)
         document = document_service.view_document(session, actor, number)
         result = document_document(document)
+        result["retention"] = retention_state(session, document)
         if with_text:
             pages = document_service.read_text(runtime.container, session, actor, number)
             result["text"] = "\n\f".join(page["text"] for page in pages)
     if as_json:
         print_json(result)
         return
+    destroyed = result["retention"].get("destroyed")
+    if destroyed:
+        click.echo(
+            f"DESTROYED      {destroyed['destroyed_at']} (batch {destroyed.get('batch')}, "
+            f"certificate {destroyed.get('certificate')}); only this stub remains"
+        )
     for key in (
         "document",
         "archive",

@@ -7,7 +7,7 @@ import sys
 import click
 from sqlalchemy.exc import OperationalError
 
-from archive_app.cli import archives, audit, documents, instance, search, users
+from archive_app.cli import archives, audit, documents, instance, retention, search, users
 from archive_app.cli.runtime import Runtime
 from archive_app.errors import AppError, LibraryError
 
@@ -27,6 +27,7 @@ archives.register(cli)
 audit.register(cli)
 documents.register(cli)
 search.register(cli)
+retention.register(cli)
 
 
 def main(argv: list[str] | None = None) -> None:

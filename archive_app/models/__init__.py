@@ -11,6 +11,18 @@ from archive_app.models.checklist import (
 )
 from archive_app.models.document import Document, DocumentStatus
 from archive_app.models.document_class import DocumentClass
+from archive_app.models.retention import (
+    DestructionCertificate,
+    DestructionRecord,
+    DispositionBatch,
+    ErasureRequest,
+    LegalHold,
+    LegalHoldTarget,
+    RetentionEvent,
+    RetentionNotification,
+    RetentionRuleVersion,
+    UnsettledClaim,
+)
 from archive_app.models.sequence import NumberSequence
 from archive_app.models.user import User
 
@@ -21,11 +33,21 @@ __all__ = [
     "ChecklistLine",
     "ChecklistState",
     "CustomerArchive",
+    "DestructionCertificate",
+    "DestructionRecord",
+    "DispositionBatch",
     "Document",
     "DocumentClass",
     "DocumentStatus",
     "DocumentVersion",
+    "ErasureRequest",
+    "LegalHold",
+    "LegalHoldTarget",
     "NumberSequence",
     "PaperLocationMove",
+    "RetentionEvent",
+    "RetentionNotification",
+    "RetentionRuleVersion",
+    "UnsettledClaim",
     "User",
 ]

@@ -51,6 +51,13 @@ def seed_document_classes(session: Session) -> list[str]:
     return added
 
 
+def seed_retention_rules(session: Session) -> list[str]:
+    """Add the shipped retention rules that are missing; returns the rule codes added."""
+    from archive_app.services.retention.rules import seed_rules
+
+    return seed_rules(session)
+
+
 def ensure_admin(session: Session, password: str) -> User | None:
     """Create ``admin`` if it does not exist yet; returns it only when it was created."""
     if session.scalar(select(User).where(User.username == ADMIN_USERNAME)) is not None:

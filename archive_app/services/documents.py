@@ -24,6 +24,8 @@ from archive_app.models.base import utcnow
 from archive_app.permissions import Capability, require, visible_levels
 from archive_app.services import audit
 from archive_app.services.declaration import require_amend_declared
+from archive_app.services.retention import access as retention_access
+from archive_app.services.retention.errors import RecordDestroyed
 
 EXPORT_KINDS = ("original", "pdf")
 
@@ -34,6 +36,7 @@ def get_visible(session: Session, actor: User, number: str) -> Document:
     # Above the user's clearance the document does not exist for them.
     if document is None or not actor.may_see(document.archive.level):
         raise NotFound("document", number)
+    retention_access.ensure_accessible(session, actor, document)
     return document
 
 
@@ -103,6 +106,8 @@ def prepare_export(session: Session, actor: User, number: str, kind: str) -> Exp
     if kind not in EXPORT_KINDS:
         raise ValidationFailed({"kind": f"must be one of {', '.join(EXPORT_KINDS)}"})
     document = get_visible(session, actor, number)
+    if document.is_destroyed:
+        raise RecordDestroyed(document.number)
     if kind == "original":
         object_id, mime, size, name = (
             document.original_object_id,
@@ -153,6 +158,7 @@ def edit_document(
         require_amend_declared(actor)
     else:
         require(actor, Capability.FILE_DOCUMENTS)
+    retention_access.ensure_changeable(session, document)
     before = _editable_snapshot(document)
     problems: dict[str, str] = {}
     new_class = document.document_class

@@ -1,0 +1,87 @@
+"""The periodic appraisal (鉴定): prepare the list of what is eligible and tell compliance.
+
+Contract: ``run_appraisal(container, as_of)`` computes the plan and writes at most one
+notification per day (rerunning the same day changes nothing: the scheduled task is
+idempotent). It never creates or executes a batch: nothing is destroyed without review
+and approvals. The Celery beat schedule (``archive_app.tasks``) runs it daily.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from archive_app.container import Container
+from archive_app.models import RetentionNotification, User
+from archive_app.models.base import utcnow
+from archive_app.services import audit
+from archive_app.services.retention.access import READ, require_role
+from archive_app.services.retention.planning import compute_plan
+
+KIND = "appraisal"
+
+
+def run_appraisal(container: Container, as_of: date | None = None) -> RetentionNotification:
+    as_of = as_of or utcnow().date()
+    with container.database.session() as session:
+        existing = session.scalar(
+            select(RetentionNotification).where(
+                RetentionNotification.kind == KIND, RetentionNotification.as_of == as_of
+            )
+        )
+        if existing is not None:
+            return existing
+        report = compute_plan(session, as_of)
+        counts = {reason.value: n for reason, n in report.plan.counts.items() if n}
+        eligible = len(report.plan.eligible)
+        note = RetentionNotification(
+            kind=KIND,
+            as_of=as_of,
+            eligible_count=eligible,
+            counts=counts,
+            message=f"{eligible} record(s) eligible for destruction on {as_of.isoformat()}",
+        )
+        session.add(note)
+        session.flush()
+        audit.record(
+            session,
+            None,
+            "retention.appraisal",
+            "retention_plan",
+            as_of.isoformat(),
+            after={"eligible": eligible, "total": report.plan.total},
+        )
+        return note
+
+
+def list_notifications(
+    session: Session, actor: User, *, limit: int = 50
+) -> list[RetentionNotification]:
+    require_role(actor, READ, "read retention notifications")
+    return list(
+        session.scalars(
+            select(RetentionNotification).order_by(RetentionNotification.id.desc()).limit(limit)
+        )
+    )
+
+
+def unread_count(session: Session) -> int:
+    return (
+        session.scalar(
+            select(func.count(RetentionNotification.id)).where(
+                RetentionNotification.read_at.is_(None)
+            )
+        )
+        or 0
+    )
+
+
+def mark_read(session: Session, actor: User) -> None:
+    require_role(actor, READ, "read retention notifications")
+    now = utcnow()
+    for note in session.scalars(
+        select(RetentionNotification).where(RetentionNotification.read_at.is_(None))
+    ):
+        note.read_at = now

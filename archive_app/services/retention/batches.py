@@ -1,0 +1,258 @@
+"""Disposition batches (销毁清册): create from the plan, review items, approve, cancel.
+
+Contract: the engine's ``Batch`` is the source of truth and is persisted whole, after each
+step, as ``batch_to_dict`` JSON in ``disposition_batches`` (kept permanently, never
+deleted). A new batch holds the plan's eligible records on its appraisal day and is open
+for review at once. Each item is reviewed destroy or extend (an extension needs a reason
+and a new review date). Approvals come from distinct compliance users; the number needed
+is ``Settings.retention_approvals`` (default 2), fixed in the batch when it is created.
+Changing a review after an approval makes that approval stale (the engine's digest).
+Execution lives in ``destruction``. Every step is audited.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from archive_app.errors import Conflict, NotFound, ValidationFailed
+from archive_app.models import DispositionBatch, User
+from archive_app.models.base import utcnow
+from archive_app.numbering import next_value
+from archive_app.services import audit
+from archive_app.services.retention.access import APPROVE, MANAGE, READ, require_role
+from archive_app.services.retention.errors import translate
+from archive_app.services.retention.planning import compute_plan
+from retention import Batch, RetentionError, ReviewAction, batch_from_dict, batch_to_dict
+from retention import create_batch as engine_create_batch
+
+DEFAULT_EXTENSION = timedelta(days=365)
+
+
+def batch_number(session: Session, year: int) -> str:
+    return f"XH-{year:04d}-{next_value(session, f'disposition_batch:{year}'):04d}"
+
+
+def load(
+    session: Session, number: str, *, for_update: bool = False
+) -> tuple[DispositionBatch, Batch]:
+    query = select(DispositionBatch).where(DispositionBatch.number == number.strip())
+    if for_update:
+        query = query.with_for_update()
+    row = session.scalar(query)
+    if row is None:
+        raise NotFound("disposition batch", number)
+    return row, batch_from_dict(row.state_json)
+
+
+def save(row: DispositionBatch, batch: Batch) -> None:
+    row.state_json = batch_to_dict(batch)
+    row.state = batch.state.value
+    row.item_count = len(batch.items)
+    row.updated_at = utcnow()
+
+
+def create(
+    session: Session,
+    actor: User,
+    as_of: date,
+    *,
+    required_approvals: int,
+    archive_id: int | None = None,
+    erasure_request_id: int | None = None,
+    documents: Sequence[str] | None = None,
+) -> tuple[DispositionBatch, Batch]:
+    """A batch of everything eligible on ``as_of`` (optionally one archive or some records)."""
+    require_role(actor, MANAGE, "prepare destruction lists")
+    report = compute_plan(session, as_of, archive_id=archive_id)
+    if not report.plan.eligible:
+        raise Conflict(f"nothing is eligible for destruction on {as_of.isoformat()}")
+    number = batch_number(session, as_of.year if as_of.year >= 1000 else utcnow().year)
+    try:
+        batch = engine_create_batch(
+            number,
+            report.plan,
+            actor.username,
+            utcnow(),
+            required_approvals=required_approvals,
+            record_ids=documents,
+        ).submit()
+    except RetentionError as error:
+        raise translate(error) from None
+    row = DispositionBatch(
+        number=number,
+        state=batch.state.value,
+        as_of=as_of,
+        state_json={},
+        created_by_id=actor.id,
+        erasure_request_id=erasure_request_id,
+    )
+    save(row, batch)
+    session.add(row)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "retention.batch.create",
+        "disposition_batch",
+        number,
+        after={
+            "as_of": as_of.isoformat(),
+            "items": [item.record_id for item in batch.items],
+            "required_approvals": required_approvals,
+        },
+    )
+    return row, batch
+
+
+def review(
+    session: Session,
+    actor: User,
+    number: str,
+    documents: Sequence[str] | None,
+    action: str,
+    *,
+    reason: str = "",
+    review_on: date | None = None,
+) -> Batch:
+    """Review the named items (``None``: every item) destroy or extend."""
+    require_role(actor, MANAGE, "review destruction lists")
+    try:
+        action = ReviewAction(action)
+    except ValueError:
+        raise ValidationFailed({"action": "use destroy or extend"}) from None
+    row, batch = load(session, number, for_update=True)
+    now = utcnow()
+    if action is ReviewAction.EXTEND and review_on is None:
+        review_on = now.date() + DEFAULT_EXTENSION
+    targets = list(documents) if documents else [item.record_id for item in batch.items]
+    try:
+        for record_id in targets:
+            batch = batch.review(
+                record_id, action, actor.username, now, reason=reason, review_on=review_on
+            )
+    except RetentionError as error:
+        raise translate(error) from None
+    save(row, batch)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "retention.batch.review",
+        "disposition_batch",
+        row.number,
+        after={
+            "action": action.value,
+            "documents": targets,
+            "reason": reason,
+            "review_on": review_on.isoformat() if review_on else None,
+        },
+    )
+    return batch
+
+
+def approve(session: Session, actor: User, number: str) -> Batch:
+    require_role(actor, APPROVE, "approve destruction lists (compliance only)")
+    row, batch = load(session, number, for_update=True)
+    before = batch.approval_count
+    try:
+        batch = batch.approve(actor.username, utcnow())
+    except RetentionError as error:
+        raise translate(error) from None
+    save(row, batch)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "retention.batch.approve",
+        "disposition_batch",
+        row.number,
+        before={"approvals": before},
+        after={
+            "approvals": batch.approval_count,
+            "required": batch.required_approvals,
+            "state": batch.state.value,
+            "items_digest": batch.items_digest,
+        },
+    )
+    return batch
+
+
+def cancel(session: Session, actor: User, number: str, reason: str) -> Batch:
+    require_role(actor, MANAGE, "cancel destruction lists")
+    row, batch = load(session, number, for_update=True)
+    try:
+        batch = batch.cancel(actor.username, utcnow(), reason)
+    except ValueError as error:
+        raise ValidationFailed({"reason": str(error)}) from None
+    except RetentionError as error:
+        raise translate(error) from None
+    save(row, batch)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "retention.batch.cancel",
+        "disposition_batch",
+        row.number,
+        after={"reason": reason},
+    )
+    return batch
+
+
+def list_batches(session: Session, actor: User) -> list[DispositionBatch]:
+    require_role(actor, READ, "read destruction lists")
+    return list(session.scalars(select(DispositionBatch).order_by(DispositionBatch.id.desc())))
+
+
+def view(session: Session, actor: User, number: str) -> tuple[DispositionBatch, Batch]:
+    require_role(actor, READ, "read destruction lists")
+    row, batch = load(session, number)
+    audit.record(session, actor, "retention.batch.view", "disposition_batch", row.number)
+    return row, batch
+
+
+def batch_document(row: DispositionBatch, batch: Batch) -> dict[str, Any]:
+    return {
+        "batch": row.number,
+        "state": batch.state.value,
+        "as_of": batch.as_of.isoformat(),
+        "created_by": batch.created_by,
+        "required_approvals": batch.required_approvals,
+        "approvers": list(batch.approvers),
+        "items": [
+            {
+                "document": item.record_id,
+                "class": item.class_code,
+                "rule": item.rule_code,
+                "rule_version": item.rule_version,
+                "eligible_on": item.eligible_on.isoformat(),
+                "review": None
+                if item.review is None
+                else {
+                    "action": item.review.action.value,
+                    "by": item.review.reviewer,
+                    "reason": item.review.reason,
+                    "review_on": item.review.review_on.isoformat()
+                    if item.review.review_on
+                    else None,
+                },
+            }
+            for item in batch.items
+        ],
+        "executed": None
+        if batch.execution is None
+        else {
+            "executor": batch.execution.executor,
+            "executed_at": batch.execution.executed_at.isoformat(),
+            "destroyed": list(batch.execution.destroyed_ids),
+            "skipped": [
+                {"document": s.record_id, "reason": s.reason.value, "detail": s.detail}
+                for s in batch.execution.check.skipped
+            ],
+        },
+    }

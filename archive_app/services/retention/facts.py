@@ -1,0 +1,140 @@
+"""Building the engine's ``RecordFacts`` from the database, in bulk.
+
+Contract: one ``RecordFacts`` per document, keyed by document number (the record id the
+engine, batches and certificates use). ``declared`` is ``Document.declared_at`` being set
+(the filing checklist confirmed); the anchor date is the document date, or the filing
+(declaration) date when a record has none, which can only keep a record longer. Events
+are the ones recorded with ``events.record_event`` (a contract's planned end date in its
+metadata is not the event: contracts get extended). Holds are the names of the active
+legal holds covering the record or its archive; ``unsettled_claim`` an open flag;
+``erasure_requested`` an erasure request on the record's archive.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from archive_app.models import (
+    CustomerArchive,
+    Document,
+    DocumentClass,
+    ErasureRequest,
+    RetentionEvent,
+)
+from archive_app.services.retention.holds import (
+    CHUNK,
+    active_hold_names,
+    unsettled_document_ids,
+)
+from retention import RecordFacts
+
+
+@dataclass(frozen=True)
+class RecordRow:
+    """What the plan page and certificates show about one record, beside its facts."""
+
+    id: int
+    number: str
+    title: str
+    class_code: str
+    archive_number: str
+    archive_storage_id: str
+    archive_id: int
+    document_date: date | None
+    declared_on: date | None
+
+
+def load_facts(
+    session: Session,
+    *,
+    document_numbers: Sequence[str] | None = None,
+    archive_id: int | None = None,
+) -> tuple[dict[str, RecordFacts], dict[str, RecordRow]]:
+    query = (
+        select(
+            Document.id,
+            Document.number,
+            Document.title,
+            Document.original_filename,
+            DocumentClass.code,
+            CustomerArchive.number,
+            CustomerArchive.storage_id,
+            Document.archive_id,
+            Document.document_date,
+            Document.declared_at,
+            Document.created_at,
+            Document.destroyed_at,
+        )
+        .join(DocumentClass, Document.class_id == DocumentClass.id)
+        .join(CustomerArchive, Document.archive_id == CustomerArchive.id)
+        .order_by(Document.number)
+    )
+    if archive_id is not None:
+        query = query.where(Document.archive_id == archive_id)
+    raw = []
+    if document_numbers is None:
+        raw = session.execute(query).all()
+    else:
+        numbers = list(document_numbers)
+        for start in range(0, len(numbers), CHUNK):
+            raw += session.execute(
+                query.where(Document.number.in_(numbers[start : start + CHUNK]))
+            ).all()
+    ids = [row[0] for row in raw]
+    events: dict[int, dict[str, date]] = {}
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        for document_id, event, day in session.execute(
+            select(
+                RetentionEvent.document_id, RetentionEvent.event, RetentionEvent.event_date
+            ).where(RetentionEvent.document_id.in_(chunk))
+        ):
+            events.setdefault(document_id, {})[event] = day
+    holds = active_hold_names(session, ids)
+    claims = unsettled_document_ids(session)
+    erasure_archives = set(session.scalars(select(ErasureRequest.archive_id)))
+    facts: dict[str, RecordFacts] = {}
+    rows: dict[str, RecordRow] = {}
+    for (
+        document_id,
+        number,
+        title,
+        filename,
+        class_code,
+        archive_number,
+        storage_id,
+        doc_archive_id,
+        document_date,
+        declared_at,
+        created_at,
+        destroyed_at,
+    ) in raw:
+        anchor = document_date or (declared_at or created_at).date()
+        facts[number] = RecordFacts(
+            record_id=number,
+            class_code=class_code,
+            declared=declared_at is not None,
+            document_date=anchor,
+            events=events.get(document_id, {}),
+            hold_ids=frozenset(holds.get(document_id, ())),
+            unsettled_claim=document_id in claims,
+            erasure_requested=doc_archive_id in erasure_archives,
+            destroyed=destroyed_at is not None,
+        )
+        rows[number] = RecordRow(
+            id=document_id,
+            number=number,
+            title=title or filename,
+            class_code=class_code,
+            archive_number=archive_number,
+            archive_storage_id=storage_id,
+            archive_id=doc_archive_id,
+            document_date=document_date,
+            declared_on=declared_at.date() if declared_at else None,
+        )
+    return facts, rows

@@ -1,0 +1,246 @@
+"""Legal holds (冻结/保全) and the unsettled-claim flag (未结清的债权债务).
+
+Contract: a hold has a unique name, a reason and an owner, and covers whole archives or
+single records; a record may be on several. While any hold covering it is active (or it
+backs an unsettled claim) the record cannot be changed (``access.ensure_changeable``) and
+is never eligible for destruction (the engine's HELD / UNSETTLED_CLAIM). Releasing a hold or
+settling a claim needs a reason; rows are kept, audited, never deleted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from archive_app.errors import Conflict, NotFound, ValidationFailed
+from archive_app.models import (
+    CustomerArchive,
+    Document,
+    LegalHold,
+    LegalHoldTarget,
+    UnsettledClaim,
+    User,
+)
+from archive_app.models.base import utcnow
+from archive_app.services import audit
+from archive_app.services.retention.access import MANAGE, READ, require_role
+
+CHUNK = 500
+
+
+def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
+    for start in range(0, len(ids), CHUNK):
+        yield ids[start : start + CHUNK]
+
+
+def active_hold_names(session: Session, document_ids: Sequence[int]) -> dict[int, set[str]]:
+    """Names of the active holds covering each document (directly or via its archive)."""
+    result: dict[int, set[str]] = {}
+    ids = list(document_ids)
+    if not ids:
+        return result
+    archive_of: dict[int, int] = {}
+    for chunk in _chunks(ids):
+        archive_of.update(
+            session.execute(
+                select(Document.id, Document.archive_id).where(Document.id.in_(chunk))
+            ).all()
+        )
+    active = (
+        select(LegalHoldTarget.archive_id, LegalHoldTarget.document_id, LegalHold.name)
+        .join(LegalHold, LegalHoldTarget.hold_id == LegalHold.id)
+        .where(LegalHold.released_at.is_(None))
+    )
+    by_archive: dict[int, set[str]] = {}
+    by_document: dict[int, set[str]] = {}
+    for archive_id, document_id, name in session.execute(active):
+        if archive_id is not None:
+            by_archive.setdefault(archive_id, set()).add(name)
+        if document_id is not None:
+            by_document.setdefault(document_id, set()).add(name)
+    for document_id in ids:
+        names = by_document.get(document_id, set()) | by_archive.get(
+            archive_of.get(document_id, -1), set()
+        )
+        if names:
+            result[document_id] = names
+    return result
+
+
+def unsettled_document_ids(session: Session) -> set[int]:
+    return set(
+        session.scalars(
+            select(UnsettledClaim.document_id).where(UnsettledClaim.settled_at.is_(None))
+        )
+    )
+
+
+def _document(session: Session, number: str) -> Document:
+    document = session.scalar(select(Document).where(Document.number == number.strip()))
+    if document is None:
+        raise NotFound("document", number)
+    return document
+
+
+def create_hold(
+    session: Session,
+    actor: User,
+    name: str,
+    reason: str,
+    *,
+    archives: Sequence[str] = (),
+    documents: Sequence[str] = (),
+    owner: User | None = None,
+) -> LegalHold:
+    require_role(actor, MANAGE, "place legal holds")
+    problems = {}
+    if not name.strip():
+        problems["name"] = "a hold needs a name"
+    if not reason.strip():
+        problems["reason"] = "a hold needs a reason"
+    if not archives and not documents:
+        problems["targets"] = "name at least one archive or document"
+    if problems:
+        raise ValidationFailed(problems)
+    if session.scalar(select(LegalHold.id).where(LegalHold.name == name.strip())) is not None:
+        raise Conflict(f"a legal hold named {name.strip()!r} already exists")
+    hold = LegalHold(name=name.strip(), reason=reason.strip(), owner_id=(owner or actor).id)
+    session.add(hold)
+    session.flush()
+    for number in archives:
+        archive = session.scalar(
+            select(CustomerArchive).where(CustomerArchive.number == number.strip())
+        )
+        if archive is None:
+            raise NotFound("archive", number)
+        session.add(LegalHoldTarget(hold_id=hold.id, archive_id=archive.id))
+    for number in documents:
+        session.add(LegalHoldTarget(hold_id=hold.id, document_id=_document(session, number).id))
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "retention.hold.create",
+        "legal_hold",
+        hold.name,
+        after={
+            "reason": hold.reason,
+            "owner": (owner or actor).username,
+            "archives": list(archives),
+            "documents": list(documents),
+        },
+    )
+    return hold
+
+
+def release_hold(session: Session, actor: User, name: str, reason: str) -> LegalHold:
+    require_role(actor, MANAGE, "release legal holds")
+    if not reason.strip():
+        raise ValidationFailed({"reason": "releasing a hold needs a reason"})
+    hold = session.scalar(select(LegalHold).where(LegalHold.name == name.strip()))
+    if hold is None:
+        raise NotFound("legal hold", name)
+    if hold.released_at is not None:
+        raise Conflict(f"legal hold {hold.name!r} was already released")
+    hold.released_at = utcnow()
+    hold.released_by_id = actor.id
+    hold.release_reason = reason.strip()
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "retention.hold.release",
+        "legal_hold",
+        hold.name,
+        before={"active": True},
+        after={"active": False, "reason": hold.release_reason},
+    )
+    return hold
+
+
+def list_holds(session: Session, actor: User, *, include_released: bool = True) -> list[LegalHold]:
+    require_role(actor, READ, "read legal holds")
+    query = select(LegalHold).order_by(LegalHold.released_at.is_not(None), LegalHold.created_at)
+    if not include_released:
+        query = query.where(LegalHold.released_at.is_(None))
+    return list(session.scalars(query))
+
+
+def hold_target_labels(hold: LegalHold) -> list[str]:
+    labels = []
+    for target in hold.targets:
+        if target.archive is not None:
+            labels.append(target.archive.number)
+        elif target.document is not None:
+            labels.append(target.document.number)
+    return labels
+
+
+def flag_unsettled_claim(session: Session, actor: User, number: str, reason: str) -> UnsettledClaim:
+    """Hold a voucher because it backs an unsettled claim or debt."""
+    require_role(actor, MANAGE, "flag unsettled claims")
+    if not reason.strip():
+        raise ValidationFailed({"reason": "say which claim or debt the voucher backs"})
+    document = _document(session, number)
+    claim = UnsettledClaim(document_id=document.id, reason=reason.strip(), flagged_by_id=actor.id)
+    session.add(claim)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "retention.claim.flag",
+        "document",
+        document.number,
+        after={"reason": reason},
+    )
+    return claim
+
+
+def settle_unsettled_claim(session: Session, actor: User, number: str, reason: str) -> int:
+    require_role(actor, MANAGE, "settle unsettled claims")
+    if not reason.strip():
+        raise ValidationFailed({"reason": "settling a claim needs a reason"})
+    document = _document(session, number)
+    claims = list(
+        session.scalars(
+            select(UnsettledClaim).where(
+                UnsettledClaim.document_id == document.id, UnsettledClaim.settled_at.is_(None)
+            )
+        )
+    )
+    if not claims:
+        raise Conflict(f"document {document.number} backs no unsettled claim")
+    for claim in claims:
+        claim.settled_at = utcnow()
+        claim.settled_by_id = actor.id
+        claim.settle_reason = reason.strip()
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "retention.claim.settle",
+        "document",
+        document.number,
+        after={"reason": reason},
+    )
+    return len(claims)
+
+
+def holds_for_archive(session: Session, archive_id: int) -> list[LegalHold]:
+    document_ids = select(Document.id).where(Document.archive_id == archive_id)
+    return list(
+        session.scalars(
+            select(LegalHold)
+            .join(LegalHoldTarget)
+            .where(
+                LegalHold.released_at.is_(None),
+                or_(
+                    LegalHoldTarget.archive_id == archive_id,
+                    LegalHoldTarget.document_id.in_(document_ids),
+                ),
+            )
+            .distinct()
+        )
+    )
