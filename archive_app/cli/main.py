@@ -7,7 +7,16 @@ import sys
 import click
 from sqlalchemy.exc import OperationalError
 
-from archive_app.cli import archives, audit, documents, instance, retention, search, users
+from archive_app.cli import (
+    archives,
+    audit,
+    checklist,
+    documents,
+    instance,
+    retention,
+    search,
+    users,
+)
 from archive_app.cli.runtime import Runtime
 from archive_app.errors import AppError, LibraryError
 
@@ -26,6 +35,7 @@ users.register(cli)
 archives.register(cli)
 audit.register(cli)
 documents.register(cli)
+checklist.register(cli)
 search.register(cli)
 retention.register(cli)
 

@@ -480,3 +480,15 @@ def line_as_dict(view: LineView | ChecklistLine) -> dict[str, Any]:
 
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def for_print(
+    session: Session, actor: User, archive_number: str, what: str
+) -> tuple[CustomerArchive, list[ChecklistLine]]:
+    """The archive and its lines for the printed checklist or cover sheet; printing is
+    audited (``what``: ``checklist`` or ``cover``)."""
+    archive, views = list_lines(session, actor, archive_number, record_view=False)
+    audit.record(
+        session, actor, f"{what}.print", "archive", archive.number, after={"lines": len(views)}
+    )
+    return archive, [view.line for view in views]

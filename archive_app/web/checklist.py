@@ -1,0 +1,344 @@
+"""Filing checklist pages: the archive's checklist section, the review queue with bulk
+confirmation, submit / confirm / reject, paper locations, new versions, and the
+printable checklist and cover sheet (HTML with print CSS, and PDF)."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from werkzeug.datastructures import FileStorage
+
+from archive_app import printing
+from archive_app.errors import ValidationFailed
+from archive_app.models import ChecklistState, Document, User
+from archive_app.models.base import utcnow
+from archive_app.permissions import Capability, allowed
+from archive_app.services import checklist, locations, versions
+from archive_app.services import documents as document_service
+from archive_app.services.checklist import ChecklistIncomplete, Problem
+from archive_app.services.declaration import may_review
+from archive_app.web.context import db_session, end_unit_of_work, services
+
+blueprint = Blueprint("checklist", __name__)
+
+STATE_LABELS = {
+    "draft": _l("Draft"),
+    "awaiting_review": _l("Awaiting review"),
+    "filed": _l("Filed"),
+}
+STATE_BADGES = {"draft": "secondary", "awaiting_review": "warning", "filed": "success"}
+# The service's messages are English; these are the ones a user sees on screen.
+PROBLEM_MESSAGES = {
+    "is missing": _l("is missing"),
+    "text extraction has not finished yet": _l("text extraction has not finished yet"),
+    "text extraction failed; retry it first": _l("text extraction failed; retry it first"),
+    "must be a date like 2026-03-05": _l("must be a date like 2026-03-05"),
+    "must be an amount like 12500.00": _l("must be an amount like 12500.00"),
+    "must be 10 or 12 digits": _l("must be 10 or 12 digits"),
+    "must be 8 or 20 digits": _l("must be 8 or 20 digits"),
+    "must be a year (2026) or a month (2026-03)": _l("must be a year (2026) or a month (2026-03)"),
+}
+
+
+def problem_text(problem: Problem, language: str) -> str:
+    if problem.code == "status":
+        label = _("Processing")
+    else:
+        label = problem.label_zh if language.startswith("zh") else problem.label_en
+    if problem.code == "order":
+        message = _("must be after the sign date %(date)s", date=problem.message.rsplit(" ", 1)[-1])
+    else:
+        message = str(PROBLEM_MESSAGES.get(problem.message, problem.message))
+    return f"{label or problem.field}: {message}"
+
+
+@blueprint.app_context_processor
+def _checklist_helpers() -> dict[str, Any]:
+    def unlocated_counts(archive_ids: list[int]) -> dict[int, int]:
+        return checklist.unlocated_counts(db_session(), archive_ids)
+
+    return {
+        "checklist_state_labels": STATE_LABELS,
+        "checklist_state_badges": STATE_BADGES,
+        "problem_text": problem_text,
+        "unlocated_counts": unlocated_counts,
+        "may_review": lambda: current_user.is_authenticated and may_review(current_user),
+    }
+
+
+def _back(default: str) -> Any:
+    target = request.form.get("next") or ""
+    if target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return redirect(target)
+    return redirect(default)
+
+
+def _flash_incomplete(error: ChecklistIncomplete) -> None:
+    from flask_babel import get_locale
+
+    language = str(get_locale() or "zh_CN")
+    items = "; ".join(problem_text(problem, language) for problem in error.problems)
+    flash(
+        _(
+            "%(number)s cannot go to review yet. Missing or wrong: %(items)s",
+            number=error.document,
+            items=items,
+        ),
+        "danger",
+    )
+
+
+# ---------------------------------------------------------------- archive checklist
+
+
+@blueprint.route("/archives/<number>/checklist")
+@login_required
+def section(number: str):  # type: ignore[no-untyped-def]
+    filters = {
+        "location": request.args.get("location", ""),
+        "unlocated": request.args.get("unlocated") == "1",
+        "state": request.args.get("state") or None,
+    }
+    archive, lines = checklist.list_lines(db_session(), current_user, number, **filters)  # type: ignore[arg-type]
+    template = (
+        "checklist/_section.html" if request.headers.get("HX-Request") else "checklist/page.html"
+    )
+    return render_template(
+        template,
+        archive=archive,
+        lines=lines,
+        filters=filters,
+        can_file=allowed(current_user, Capability.FILE_DOCUMENTS),
+        can_review=may_review(current_user),
+        own=lambda line: checklist.is_own_line(line, current_user),
+    )
+
+
+@blueprint.route("/documents/<number>/checklist/submit", methods=["POST"])
+@login_required
+def submit(number: str):  # type: ignore[no-untyped-def]
+    try:
+        checklist.submit(db_session(), current_user, number)
+    except ChecklistIncomplete as error:
+        db_session().rollback()
+        _flash_incomplete(error)
+    else:
+        flash(_("%(number)s is waiting for a second person's review.", number=number), "success")
+    return _back(url_for("documents.detail", number=number))
+
+
+@blueprint.route("/documents/<number>/checklist/confirm", methods=["POST"])
+@login_required
+def confirm(number: str):  # type: ignore[no-untyped-def]
+    try:
+        checklist.confirm(db_session(), current_user, number)
+    except ChecklistIncomplete as error:
+        db_session().rollback()
+        _flash_incomplete(error)
+    else:
+        flash(_("%(number)s is confirmed and filed.", number=number), "success")
+    return _back(url_for("documents.detail", number=number))
+
+
+@blueprint.route("/documents/<number>/checklist/reject", methods=["POST"])
+@login_required
+def reject(number: str):  # type: ignore[no-untyped-def]
+    try:
+        checklist.reject(db_session(), current_user, number, request.form.get("reason", ""))
+    except ValidationFailed:
+        db_session().rollback()
+        flash(_("Say why the line is rejected, so the archivist knows what to fix."), "danger")
+    else:
+        flash(_("%(number)s was sent back to the archivist.", number=number), "info")
+    return _back(url_for("documents.detail", number=number))
+
+
+# ---------------------------------------------------------------- review queue
+
+
+@blueprint.route("/review")
+@login_required
+def queue():  # type: ignore[no-untyped-def]
+    lines = checklist.review_queue(db_session(), current_user)
+    return render_template(
+        "checklist/queue.html",
+        lines=lines,
+        own=lambda line: checklist.is_own_line(line, current_user),
+    )
+
+
+@blueprint.route("/review/confirm", methods=["POST"])
+@login_required
+def confirm_selected():  # type: ignore[no-untyped-def]
+    numbers = request.form.getlist("documents")
+    if not numbers:
+        flash(_("Tick the lines you want to confirm."), "warning")
+        return redirect(url_for("checklist.queue"))
+    outcome = checklist.confirm_many(db_session(), current_user, numbers)
+    if outcome.confirmed:
+        flash(
+            _("Confirmed and filed: %(numbers)s", numbers=", ".join(outcome.confirmed)),
+            "success",
+        )
+    for number, reason in outcome.refused.items():
+        flash(_("Not confirmed: %(number)s (%(reason)s)", number=number, reason=reason), "danger")
+    return redirect(url_for("checklist.queue"))
+
+
+# ---------------------------------------------------------------- locations and versions
+
+
+@blueprint.route("/documents/<number>/location", methods=["POST"])
+@login_required
+def set_location(number: str):  # type: ignore[no-untyped-def]
+    form = request.form
+    try:
+        move = locations.set_location(
+            db_session(),
+            current_user,
+            number,
+            room=form.get("room", ""),
+            shelf=form.get("shelf", ""),
+            box=form.get("box", ""),
+            position=form.get("position", ""),
+            note=form.get("note", ""),
+        )
+    except ValidationFailed as error:
+        db_session().rollback()
+        flash("; ".join(f"{k}: {v}" for k, v in error.problems.items()), "danger")
+    else:
+        if move is None:
+            flash(_("The paper location is unchanged."), "info")
+        else:
+            flash(_("Paper location saved."), "success")
+    return _back(url_for("documents.detail", number=number))
+
+
+@blueprint.route("/documents/<number>/versions", methods=["POST"])
+@login_required
+def add_version(number: str):  # type: ignore[no-untyped-def]
+    upload: FileStorage | None = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise ValidationFailed({"file": "choose the corrected scan"})
+    actor_id = current_user.id
+    reason = request.form.get("reason", "")
+    end_unit_of_work()
+    workdir = Path(tempfile.mkdtemp(prefix="archive-version-"))
+    try:
+        path = workdir / "upload"
+        upload.save(path)
+        version = versions.add_version(
+            services(), actor_id, number, path, upload.filename, reason=reason
+        )
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    flash(
+        _(
+            "Version %(version)s of %(number)s is stored and queued for text extraction; "
+            "its checklist line needs review again.",
+            version=version,
+            number=number,
+        ),
+        "success",
+    )
+    return redirect(url_for("documents.detail", number=number))
+
+
+@blueprint.route("/documents/<number>/versions/<int:version>/<kind>")
+@login_required
+def download_version(number: str, version: int, kind: str):  # type: ignore[no-untyped-def]
+    handle = versions.prepare_version_export(db_session(), current_user, number, version, kind)
+    end_unit_of_work()
+    response = Response(
+        document_service.stream_export(services(), handle), mimetype=handle.mime_type
+    )
+    from urllib.parse import quote
+
+    ascii_name = handle.filename.encode("ascii", "replace").decode().replace('"', "_")
+    disposition = "inline" if kind == "pdf" else "attachment"
+    response.headers["Content-Disposition"] = (
+        f'{disposition}; filename="{ascii_name.replace("?", "_")}"; '
+        f"filename*=UTF-8''{quote(handle.filename)}"
+    )
+    return response
+
+
+def document_panels(document: Document, user: User) -> dict[str, Any]:
+    """What the document page shows about the checklist, location and versions."""
+    session = db_session()
+    line = checklist.line_for(session, user, document.number)
+    return {
+        "line": line,
+        "line_problems": checklist.check_document(document)
+        if line.state != ChecklistState.FILED
+        else [],
+        "moves": locations.history(session, user, document.number),
+        "versions": versions.list_versions(session, user, document.number),
+        "can_review": may_review(user),
+        "own_line": checklist.is_own_line(line, user),
+        "can_file": allowed(user, Capability.FILE_DOCUMENTS),
+    }
+
+
+# ---------------------------------------------------------------- printing
+
+
+@blueprint.route("/archives/<number>/checklist/print")
+@login_required
+def print_checklist(number: str):  # type: ignore[no-untyped-def]
+    archive, lines = checklist.for_print(db_session(), current_user, number, "checklist")
+    return render_template(
+        "checklist/print.html",
+        archive=archive,
+        lines=lines,
+        printed_at=utcnow(),
+        level_names=printing.LEVEL_NAMES,
+        state_names=printing.STATE_NAMES,
+    )
+
+
+@blueprint.route("/archives/<number>/checklist.pdf")
+@login_required
+def checklist_pdf(number: str):  # type: ignore[no-untyped-def]
+    archive, lines = checklist.for_print(db_session(), current_user, number, "checklist")
+    data = printing.checklist_pdf(archive, lines, printed_by=current_user.username)
+    return _pdf_response(data, f"{archive.number}-checklist.pdf")
+
+
+@blueprint.route("/archives/<number>/cover")
+@login_required
+def print_cover(number: str):  # type: ignore[no-untyped-def]
+    archive, lines = checklist.for_print(db_session(), current_user, number, "cover")
+    return render_template(
+        "checklist/cover.html",
+        archive=archive,
+        documents=len(lines),
+        filed=sum(1 for line in lines if line.state == ChecklistState.FILED),
+        level_names=printing.LEVEL_NAMES,
+    )
+
+
+@blueprint.route("/archives/<number>/cover.pdf")
+@login_required
+def cover_pdf(number: str):  # type: ignore[no-untyped-def]
+    archive, lines = checklist.for_print(db_session(), current_user, number, "cover")
+    data = printing.cover_pdf(
+        archive,
+        documents=len(lines),
+        filed=sum(1 for line in lines if line.state == ChecklistState.FILED),
+    )
+    return _pdf_response(data, f"{archive.number}-cover.pdf")
+
+
+def _pdf_response(data: bytes, filename: str) -> Response:
+    response = Response(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
