@@ -116,6 +116,8 @@ class Settings:
             raise SettingsError("ARCHIVE_RETENTION_APPROVALS", "must be between 1 and 20")
         if self.broker_url and not self.broker_url.startswith(("redis://", "rediss://", "amqp://")):
             raise SettingsError("ARCHIVE_BROKER_URL", "must be a redis:// or amqp:// URL")
+        if self.search_url is not None:
+            validate_search_url(self.search_url)
 
     @property
     def is_sqlite(self) -> bool:
@@ -124,6 +126,11 @@ class Settings:
     @property
     def resolved_master_key_file(self) -> Path:
         return self.master_key_file or self.home / "keys" / "master.key"
+
+    @property
+    def resolved_search_url(self) -> str:
+        """``ARCHIVE_SEARCH_URL``, or the embedded Whoosh index in the instance folder."""
+        return self.search_url or f"whoosh://{self.home / 'index'}"
 
 
 def validate_number_pattern(pattern: str) -> None:
@@ -146,6 +153,41 @@ def validate_number_pattern(pattern: str) -> None:
             "ARCHIVE_NUMBER_PATTERN",
             "may only use letters, digits, '.', '_', '/', '-' and must start with a letter or digit",
         )
+
+
+_SEARCH_TABLE = re.compile(r"[a-z_][a-z0-9_]{0,50}")
+
+
+def validate_search_url(url: str) -> None:
+    """``whoosh:///ABSOLUTE/DIR`` or ``postgresql[+psycopg]://...[?table=NAME]``."""
+    scheme = url.split(":", 1)[0].lower()
+    if scheme == "whoosh":
+        path = url[len("whoosh://") :] if url.startswith("whoosh://") else ""
+        if not path.startswith("/"):
+            raise SettingsError(
+                "ARCHIVE_SEARCH_URL", "a Whoosh index needs an absolute folder: whoosh:///PATH"
+            )
+        return
+    if scheme in ("postgresql", "postgresql+psycopg", "postgres"):
+        if "://" not in url or url.split("://", 1)[1] in ("", "/"):
+            raise SettingsError("ARCHIVE_SEARCH_URL", "name the database: postgresql://HOST/DB")
+        for name, value in _url_query(url):
+            if name == "table" and not _SEARCH_TABLE.fullmatch(value):
+                raise SettingsError(
+                    "ARCHIVE_SEARCH_URL",
+                    "table= must be a lower-case name of letters, digits and '_'",
+                )
+        return
+    raise SettingsError(
+        "ARCHIVE_SEARCH_URL",
+        f"unsupported search backend {scheme!r}; use whoosh:///PATH or postgresql://HOST/DB",
+    )
+
+
+def _url_query(url: str) -> list[tuple[str, str]]:
+    from urllib.parse import parse_qsl, urlsplit
+
+    return parse_qsl(urlsplit(url).query, keep_blank_values=True)
 
 
 def _parse_bool(env: Mapping[str, str], name: str, default: bool) -> bool:

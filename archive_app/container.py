@@ -17,6 +17,8 @@ from archive_app.models import CustomerArchive
 if TYPE_CHECKING:
     from celery import Celery
 
+    from archive_app.search_index import IndexUpdater
+    from indexing.search import SearchBackend
     from storage import BlobStore
 
 
@@ -26,11 +28,19 @@ class Container:
     database: Database
     _store: BlobStore | None = field(default=None, repr=False)
     _celery: Celery | None = field(default=None, repr=False)
+    _search: SearchBackend | None = field(default=None, repr=False)
+    _index_updater: IndexUpdater | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Container:
-        return cls(settings=settings, database=Database(settings.database_url))
+        container = cls(settings=settings, database=Database(settings.database_url))
+        # Metadata changes reach the search index after their transaction commits.
+        from archive_app.search_index import IndexUpdater
+
+        container._index_updater = IndexUpdater(container)
+        container._index_updater.install()
+        return container
 
     @property
     def store(self) -> BlobStore:
@@ -40,6 +50,20 @@ class Container:
 
                 self._store = open_store(self.settings)
             return self._store
+
+    @property
+    def search(self) -> SearchBackend:
+        with self._lock:
+            if self._search is None:
+                from archive_app.search_index import open_search_backend
+
+                self._search = open_search_backend(self.settings)
+            return self._search
+
+    def drain_index_updates(self) -> None:
+        """Wait for background index updates (tests, and before closing)."""
+        if self._index_updater is not None:
+            self._index_updater.drain()
 
     @property
     def celery(self) -> Celery:
@@ -65,6 +89,11 @@ class Container:
         self.celery.send_task(PROCESS_DOCUMENT, args=[document_id])
 
     def close(self) -> None:
+        if self._index_updater is not None:
+            self._index_updater.close()
+        if self._search is not None:
+            self._search.close()
+            self._search = None
         if self._store is not None:
             self._store.close()
             self._store = None

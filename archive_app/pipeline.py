@@ -28,6 +28,7 @@ from sqlalchemy.exc import OperationalError
 from archive_app.container import Container
 from archive_app.models import Document, DocumentStatus
 from archive_app.models.base import utcnow
+from archive_app.search_index import index_after_processing
 from archive_app.services import audit
 from archive_app.services.intake import limits_for
 from archive_app.suggestions import to_document_suggestions
@@ -132,6 +133,8 @@ def process_document(
         if not committed:
             for object_id in stored:
                 store.delete(storage_id, object_id)
+        else:
+            index_after_processing(container, document_id)
     except PreflightRejected as rejection:
         _fail(
             container,

@@ -16,6 +16,7 @@ from typing import Any, BinaryIO
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from archive_app import search_index
 from archive_app.container import Container
 from archive_app.errors import Conflict, NotFound, UnknownDocumentClass, ValidationFailed
 from archive_app.fieldtypes import normalise
@@ -218,6 +219,7 @@ def edit_document(
     )
     if changed:
         document.updated_at = utcnow()
+        search_index.mark_changed(session, document_ids=[document.id])
         audit.record(
             session,
             actor,

@@ -1,0 +1,229 @@
+"""``archive search``, ``archive reindex`` and ``archive index check``.
+
+``search`` prints result cards on the terminal or, with ``--json``, the document
+``{"total", "hits": [{"document", "archive", "title", "class", "snippet", "score"}],
+"facets"}`` (``snippet`` is HTML: escaped text with ``<mark>`` around matched words).
+``reindex`` and ``index check`` call the maintenance functions of
+:mod:`archive_app.search_index` with a progress bar on the terminal.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import sys
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
+
+from archive_app import search_index
+from archive_app.cli.runtime import Runtime, as_option, json_option, pass_runtime, print_json
+from archive_app.services import audit
+from archive_app.services import search as search_service
+from archive_app.services.search import SearchParams
+
+_MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(search)
+    cli.add_command(reindex)
+    cli.add_command(index)
+
+
+@click.command()
+@click.argument("query")
+@click.option("--archive", "archive_number", metavar="NUMBER", help="Only this archive.")
+@click.option("--class", "class_code", metavar="CODE", help="Only this document class.")
+@click.option("--state", type=click.Choice(search_service.STATES), help="Filing state.")
+@click.option("--from", "date_from", metavar="DATE", help="Document date on or after.")
+@click.option("--to", "date_to", metavar="DATE", help="Document date on or before.")
+@click.option("--min-amount", "amount_min", metavar="AMOUNT")
+@click.option("--max-amount", "amount_max", metavar="AMOUNT")
+@click.option(
+    "--sort", type=click.Choice(search_service.SORTS), default="relevance", show_default=True
+)
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 100))
+@click.option("--page", default=1, show_default=True, type=click.IntRange(1, 10_000))
+@as_option
+@json_option
+@pass_runtime
+def search(
+    runtime: Runtime,
+    query: str,
+    archive_number: str | None,
+    class_code: str | None,
+    state: str | None,
+    date_from: str | None,
+    date_to: str | None,
+    amount_min: str | None,
+    amount_max: str | None,
+    sort: str,
+    limit: int,
+    page: int,
+    as_user: str | None,
+    as_json: bool,
+) -> None:
+    """Full-text search in Chinese and English over what the user may see."""
+    params = SearchParams.parse(
+        {
+            "query": query,
+            "archive": archive_number,
+            "class_code": class_code,
+            "state": state,
+            "date_from": date_from,
+            "date_to": date_to,
+            "amount_min": amount_min,
+            "amount_max": amount_max,
+            "sort": sort,
+            "page": str(page),
+            "per_page": str(limit),
+        }
+    )
+    with runtime.session() as session:
+        actor = runtime.actor(session, as_user)
+        outcome = search_service.search(runtime.container, session, actor, params)
+    if as_json:
+        print_json(outcome.as_json())
+        return
+    console = Console()
+    console.print(f"{outcome.total} documents found", highlight=False)
+    for hit in outcome.hits:
+        line = Text()
+        line.append(hit.document, style="bold cyan")
+        line.append(f"  {hit.title}  ")
+        line.append(f"[{hit.archive} · {hit.class_code}", style="dim")
+        if hit.document_date:
+            line.append(f" · {hit.document_date.isoformat()}", style="dim")
+        line.append("]", style="dim")
+        console.print(line)
+        console.print(_snippet_text(hit.snippet))
+    if outcome.class_facets:
+        counts = ", ".join(f"{f.key} {f.count}" for f in outcome.class_facets)
+        console.print(f"per class: {counts}", style="dim", highlight=False)
+
+
+def _snippet_text(snippet: str) -> Text:
+    text = Text("  ")
+    position = 0
+    for match in _MARK.finditer(snippet):
+        text.append(html.unescape(snippet[position : match.start()]))
+        text.append(html.unescape(match.group(1)), style="reverse")
+        position = match.end()
+    text.append(html.unescape(snippet[position:]))
+    return text
+
+
+def _progress(console: Console, description: str) -> Progress:
+    return Progress(
+        TextColumn(description),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        disable=not console.is_terminal,
+    )
+
+
+@click.command()
+@click.option(
+    "--batch-size",
+    default=search_index.REBUILD_BATCH,
+    show_default=True,
+    type=click.IntRange(1, 5000),
+)
+@click.option("--restart", is_flag=True, help="Ignore the checkpoint of an interrupted run.")
+@as_option
+@json_option
+@pass_runtime
+def reindex(
+    runtime: Runtime, batch_size: int, restart: bool, as_user: str | None, as_json: bool
+) -> None:
+    """Rebuild the search index from the database and the decrypted text (resumable)."""
+    container = runtime.container
+    with runtime.session() as session:
+        actor = runtime.actor(session, as_user)
+    console = Console(stderr=True)
+    with _progress(console, "indexing") as progress:
+        task = progress.add_task("indexing", total=None)
+
+        def on_progress(p: search_index.Progress) -> None:
+            progress.update(task, completed=p.done, total=p.total)
+
+        report = search_index.rebuild(
+            container, batch_size=batch_size, on_progress=on_progress, restart=restart
+        )
+    result = {
+        "indexed": report.indexed,
+        "resumed_after": report.resumed_after,
+        "removed": report.removed,
+        "seconds": round(report.elapsed, 2),
+    }
+    with runtime.session() as session:
+        audit.record(
+            session,
+            runtime.actor(session, actor.username),
+            "search.reindex",
+            "index",
+            "*",
+            after=result,
+        )
+    if as_json:
+        print_json(result)
+        return
+    resumed = f" (resumed after document id {report.resumed_after})" if report.resumed_after else ""
+    click.echo(
+        f"indexed {report.indexed} documents{resumed}, removed {report.removed} stale entries "
+        f"in {report.elapsed:.1f}s",
+        err=True,
+    )
+
+
+@click.group()
+def index() -> None:
+    """Search index maintenance."""
+
+
+@index.command("check")
+@click.option("--repair", is_flag=True, help="Index missing documents and remove extra entries.")
+@as_option
+@json_option
+@pass_runtime
+def check(runtime: Runtime, repair: bool, as_user: str | None, as_json: bool) -> None:
+    """Compare the search index with the database (exit 1 if drift remains)."""
+    container = runtime.container
+    with runtime.session() as session:
+        actor = runtime.actor(session, as_user)
+    report = search_index.check(container, repair=repair)
+    with runtime.session() as session:
+        audit.record(
+            session,
+            runtime.actor(session, actor.username),
+            "search.check",
+            "index",
+            "*",
+            after={
+                "missing": len(report.missing),
+                "extra": len(report.extra),
+                "repaired": report.repaired,
+            },
+        )
+    if as_json:
+        print_json(report.as_dict())
+    else:
+        for number in report.missing:
+            click.echo(f"missing from the index: {number}")
+        for number in report.extra:
+            click.echo(f"in the index without a document: {number}")
+        if report.repaired:
+            click.echo(f"repaired: {report.added} indexed, {report.removed} removed", err=True)
+        elif not report.missing and not report.extra:
+            click.echo("the index matches the database", err=True)
+    if not report.clean:
+        if not as_json:
+            click.echo(
+                "archive: the index has drifted; run `archive index check --repair`", err=True
+            )
+        sys.exit(1)

@@ -1,0 +1,499 @@
+"""The application's side of the full-text index: what goes into it and when.
+
+Contract
+--------
+* One index entry per document that is ``ready`` and not destroyed, keyed by the
+  document's database id (as a string). The entry carries the archive id and number, the
+  class code, the filing state (``ready``, or ``declared`` once the checklist line is
+  confirmed), the archive's confidentiality level, the document date, the amount, the
+  title, and the analysed text: archive name, class field values and the extracted text,
+  read from the encrypted store. The index never stores the text itself.
+* :func:`index_document` / :func:`index_documents` (re)write entries from the database
+  and the store; a document that is not indexable is removed instead. Callers that change
+  indexed metadata inside a unit of work call :func:`mark_changed`; the container runs the
+  update after that unit of work commits (never before: on SQLite the open transaction
+  holds the write lock, and an uncommitted change must not reach the index). Small sets
+  are indexed at once, large ones (an archive with many documents) by one background
+  thread, so a web request does not wait for them; the hits a search returns are always
+  re-checked against the database, so a late update never shows a document to someone
+  who may no longer see it.
+* :func:`remove_documents` deletes entries and purges them: afterwards their terms are
+  physically gone from the index storage (Whoosh segments rewritten, PostgreSQL
+  ``VACUUM FULL``). Call it after the destroying transaction has committed (PostgreSQL
+  waits for older snapshots in the same database before it can purge).
+* :func:`rebuild` reindexes everything, resumable from a checkpoint in the instance
+  folder, in memory-bounded batches, then removes entries without a document.
+  :func:`check` compares index and database and, with ``repair``, fixes the drift.
+
+Library errors are translated here into :class:`~archive_app.errors.AppError` types.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, joinedload
+
+from archive_app.errors import AppError
+from archive_app.models import Document, DocumentStatus
+
+if TYPE_CHECKING:
+    from archive_app.config import Settings
+    from archive_app.container import Container
+    from indexing.search import IndexDocument, SearchBackend
+
+log = logging.getLogger(__name__)
+
+PENDING_KEY = "search_pending"
+# Up to this many documents are indexed in the committing thread; more go to the
+# background thread (one archive's documents after a name or level change).
+INLINE_LIMIT = 20
+REBUILD_BATCH = 200
+CHECKPOINT_NAME = "search-reindex.checkpoint"
+
+
+# ------------------------------------------------------------------------------ errors
+
+
+class SearchUnavailable(AppError):
+    """The search backend failed (index locked, database unreachable, corrupt index)."""
+
+    http_status = 503
+    code = "search_unavailable"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"search is unavailable: {detail}")
+        self.detail = detail
+
+
+class PurgeNotFinished(SearchUnavailable):
+    """Removed entries may still be in the index storage; run the purge again."""
+
+    code = "purge_incomplete"
+
+    def __init__(self, blocking: list[int]) -> None:
+        super().__init__(
+            "deleted entries may still be in the index files because database sessions "
+            f"{blocking} held old snapshots; run `archive index check --repair` later"
+        )
+        self.blocking = blocking
+
+
+def translate(error: Exception) -> AppError:
+    from indexing.search import PurgeIncomplete
+
+    if isinstance(error, PurgeIncomplete):
+        return PurgeNotFinished(error.blocking_pids)
+    return SearchUnavailable(str(error))
+
+
+# ----------------------------------------------------------------------------- backend
+
+
+def open_search_backend(settings: Settings) -> SearchBackend:
+    """The backend named by the settings; ``table=`` in a PostgreSQL URL picks the table."""
+    from indexing.search import SearchError, open_backend
+
+    url = settings.resolved_search_url
+    options: dict[str, Any] = {}
+    if not url.startswith("whoosh:"):
+        parts = urlsplit(url)
+        query = parse_qsl(parts.query, keep_blank_values=True)
+        for name, value in query:
+            if name == "table":
+                options["table"] = value
+        rest = [(n, v) for n, v in query if n != "table"]
+        url = urlunsplit(parts._replace(query=urlencode(rest)))
+    try:
+        return open_backend(url, **options)
+    except SearchError as error:
+        raise translate(error) from error
+
+
+# ------------------------------------------------------------------------------ entries
+
+
+def indexable(document: Document) -> bool:
+    return (
+        document.status == DocumentStatus.READY
+        and document.destroyed_at is None
+        and document.text_object_id is not None
+    )
+
+
+def filing_state(document: Document) -> str:
+    return "declared" if document.declared_at is not None else document.status.value
+
+
+def decrypted_text(container: Container, document: Document) -> str:
+    """The extracted text of every page, decrypted (never written anywhere)."""
+    if document.text_object_id is None:
+        return ""
+    raw = container.store.read_bytes(document.archive.storage_id, document.text_object_id)
+    return "\n".join(page["text"] for page in json.loads(raw)["pages"])
+
+
+def entry_for(container: Container, document: Document) -> IndexDocument:
+    from indexing.search import IndexDocument
+
+    archive = document.archive
+    metadata = " ".join(str(v) for v in (document.fields or {}).values() if v)
+    body = "\n".join(
+        part for part in (archive.name, metadata, decrypted_text(container, document)) if part
+    )
+    return IndexDocument(
+        doc_id=str(document.id),
+        archive_id=str(archive.id),
+        archive_number=archive.number,
+        class_code=document.document_class.code,
+        status=filing_state(document),
+        level=archive.level.value,
+        title=document.display_title,
+        text=body,
+        document_date=document.document_date,
+        amount=document.amount,
+    )
+
+
+def _load(session: Session, ids: list[int]) -> list[Document]:
+    return list(
+        session.scalars(
+            select(Document)
+            .options(joinedload(Document.archive), joinedload(Document.document_class))
+            .where(Document.id.in_(ids))
+            .order_by(Document.id)
+        )
+    )
+
+
+def index_documents(container: Container, document_ids: Iterable[int]) -> int:
+    """(Re)index these documents from the database and the store; documents that are not
+    indexable (gone, not ready, destroyed) are removed from the index. Returns how many
+    entries were written."""
+    from indexing.search import SearchError
+
+    ids = sorted(set(document_ids))
+    written = 0
+    for start in range(0, len(ids), REBUILD_BATCH):
+        chunk = ids[start : start + REBUILD_BATCH]
+        with container.database.session() as session:
+            documents = _load(session, chunk)
+            entries = [entry_for(container, d) for d in documents if indexable(d)]
+        stale = set(map(str, chunk)) - {e.doc_id for e in entries}
+        try:
+            if entries:
+                written += container.search.add(entries)
+            if stale:
+                container.search.delete(sorted(stale))
+        except SearchError as error:
+            raise translate(error) from error
+    return written
+
+
+def index_document(container: Container, document_id: int) -> bool:
+    """(Re)index one document; True if it is in the index afterwards."""
+    return index_documents(container, [document_id]) == 1
+
+
+def index_after_processing(container: Container, document_id: int) -> None:
+    """The pipeline's last step: index the document it has just committed as ready. A
+    failure here does not fail the document (its text is safely stored); it is logged and
+    `archive index check --repair` indexes it later."""
+    try:
+        index_document(container, document_id)
+    except Exception:
+        log.exception("indexing document %s after processing failed", document_id)
+
+
+def remove_documents(container: Container, document_ids: Iterable[int]) -> int:
+    """Delete these documents' entries and purge them from the index storage."""
+    from indexing.search import SearchError
+
+    ids = sorted({str(i) for i in document_ids})
+    if not ids:
+        return 0
+    try:
+        container.search.delete(ids)
+        container.search.purge()
+    except SearchError as error:
+        raise translate(error) from error
+    return len(ids)
+
+
+# ------------------------------------------------------------ updates after a commit
+
+
+def mark_changed(
+    session: Session, *, document_ids: Iterable[int] = (), archive_id: int | None = None
+) -> None:
+    """Ask for these documents (or every document of an archive) to be reindexed once the
+    session's transaction commits. Forgotten if it rolls back."""
+    pending = session.info.setdefault(PENDING_KEY, {"documents": set(), "archives": set()})
+    pending["documents"].update(document_ids)
+    if archive_id is not None:
+        pending["archives"].add(archive_id)
+
+
+class IndexUpdater:
+    """Runs the updates :func:`mark_changed` asked for, after each commit of a session
+    made by ``container.database``. Installed once by the container."""
+
+    def __init__(self, container: Container) -> None:
+        self.container = container
+        self._queue: queue.Queue[list[int] | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def install(self) -> None:
+        from sqlalchemy import event
+
+        factory = self.container.database.session_factory
+        event.listen(factory, "after_commit", self._after_commit)
+        event.listen(factory, "after_rollback", self._after_rollback)
+
+    def _after_rollback(self, session: Session) -> None:
+        session.info.pop(PENDING_KEY, None)
+
+    def _after_commit(self, session: Session) -> None:
+        pending = session.info.pop(PENDING_KEY, None)
+        if not pending:
+            return
+        try:
+            ids = set(pending["documents"])
+            if pending["archives"]:
+                with self.container.database.session() as own:
+                    ids.update(
+                        own.scalars(
+                            select(Document.id).where(Document.archive_id.in_(pending["archives"]))
+                        )
+                    )
+            if len(ids) <= INLINE_LIMIT:
+                index_documents(self.container, ids)
+            else:
+                self._submit(sorted(ids))
+        except Exception:
+            # The change itself is committed; the index catches up through
+            # `archive index check --repair` or a reindex.
+            log.exception("search index update after commit failed")
+
+    def _submit(self, ids: list[int]) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name="search-index-updater", daemon=True
+                )
+                self._thread.start()
+        self._queue.put(ids)
+
+    def _run(self) -> None:
+        while True:
+            ids = self._queue.get()
+            try:
+                if ids is None:
+                    return
+                index_documents(self.container, ids)
+            except Exception:
+                log.exception("background search index update failed")
+            finally:
+                self._queue.task_done()
+
+    def drain(self) -> None:
+        """Wait until every submitted update has been written."""
+        if self._thread is not None and self._thread.is_alive():
+            self._queue.join()
+
+    def close(self) -> None:
+        with self._lock:
+            thread, self._thread = self._thread, None
+        if thread is not None and thread.is_alive():
+            self._queue.put(None)
+            thread.join()
+
+
+# -------------------------------------------------------------------------- maintenance
+
+
+@dataclass(frozen=True)
+class Progress:
+    done: int
+    total: int | None
+
+
+@dataclass(frozen=True)
+class RebuildReport:
+    indexed: int
+    resumed_after: str | None
+    removed: int
+    elapsed: float
+
+
+def _indexable_query() -> Any:
+    return select(Document.id).where(
+        Document.status == DocumentStatus.READY,
+        Document.destroyed_at.is_(None),
+        Document.text_object_id.is_not(None),
+    )
+
+
+def _source(container: Container, batch: int) -> Callable[[str | None], Iterator[IndexDocument]]:
+    def documents_after(after: str | None) -> Iterator[IndexDocument]:
+        last = int(after) if after else 0
+        while True:
+            # One short transaction per page: on SQLite a long one would hold the write
+            # lock for the whole rebuild; memory holds one page.
+            with container.database.session() as session:
+                ids = list(
+                    session.scalars(
+                        _indexable_query()
+                        .where(Document.id > last)
+                        .order_by(Document.id)
+                        .limit(batch)
+                    )
+                )
+                if not ids:
+                    return
+                page = [entry_for(container, d) for d in _load(session, ids)]
+            yield from page
+            last = ids[-1]
+
+    return documents_after
+
+
+def checkpoint_path(container: Container) -> str:
+    return str(container.settings.home / CHECKPOINT_NAME)
+
+
+def rebuild(
+    container: Container,
+    *,
+    batch_size: int = REBUILD_BATCH,
+    on_progress: Callable[[Progress], None] | None = None,
+    restart: bool = False,
+) -> RebuildReport:
+    """Reindex every indexable document, resuming after an interruption unless
+    ``restart``; then remove (and purge) entries that have no indexable document."""
+    import contextlib
+    import os
+
+    from indexing.search import ReindexProgress, SearchError, diff, reindex
+
+    path = checkpoint_path(container)
+    if restart:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(path)
+    after = _read_checkpoint(path)
+    with container.database.session() as session:
+        total = session.scalar(
+            select(func.count()).select_from(
+                _indexable_query().where(Document.id > int(after or 0)).subquery()
+            )
+        )
+
+    def progress(p: ReindexProgress) -> None:
+        if on_progress is not None:
+            on_progress(Progress(p.indexed, p.total))
+
+    if on_progress is not None:
+        on_progress(Progress(0, total))
+    try:
+        report = reindex(
+            container.search,
+            _source(container, batch_size),
+            checkpoint_path=path,
+            batch_size=batch_size,
+            on_progress=progress,
+            total=total,
+        )
+        drift = diff(container.search, _expected_ids(container))
+        if drift.extra:
+            container.search.delete(drift.extra)
+            container.search.purge()
+    except SearchError as error:
+        raise translate(error) from error
+    return RebuildReport(report.indexed, report.resumed_after, len(drift.extra), report.elapsed)
+
+
+def _read_checkpoint(path: str) -> str | None:
+    """The last document id a previous, interrupted rebuild committed (for the count)."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            value = json.load(handle).get("last_doc_id")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return value if isinstance(value, str) and value.isdigit() else None
+
+
+def _expected_ids(container: Container) -> list[str]:
+    with container.database.session() as session:
+        return [str(i) for i in session.scalars(_indexable_query())]
+
+
+@dataclass
+class CheckReport:
+    """Documents the index lacks and entries it has without an indexable document,
+    named by document number where a row exists (``#id`` otherwise)."""
+
+    missing: list[str] = field(default_factory=list)
+    extra: list[str] = field(default_factory=list)
+    added: int = 0
+    removed: int = 0
+    repaired: bool = False
+
+    @property
+    def clean(self) -> bool:
+        return self.repaired or (not self.missing and not self.extra)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "missing": self.missing,
+            "extra": self.extra,
+            "repaired": self.repaired,
+            "added": self.added,
+            "removed": self.removed,
+            "clean": self.clean,
+        }
+
+
+def check(container: Container, *, repair: bool = False) -> CheckReport:
+    """Compare index and database; with ``repair``, index the missing documents and
+    delete (and purge) the extra entries."""
+    from indexing.search import Drift, SearchError, diff
+    from indexing.search import repair as repair_drift
+
+    try:
+        drift = diff(container.search, _expected_ids(container))
+    except SearchError as error:
+        raise translate(error) from error
+    wanted = [int(i) for i in drift.missing + drift.extra if i.isdigit()]
+    with container.database.session() as session:
+        rows = session.execute(select(Document.id, Document.number).where(Document.id.in_(wanted)))
+        numbers = {doc_id: number for doc_id, number in rows}
+
+    def name(doc_id: str) -> str:
+        return numbers.get(int(doc_id), f"#{doc_id}") if doc_id.isdigit() else f"#{doc_id}"
+
+    report = CheckReport([name(i) for i in drift.missing], [name(i) for i in drift.extra])
+    if repair and not drift.clean:
+
+        def load(ids: list[str]) -> list[IndexDocument]:
+            with container.database.session() as session:
+                return [
+                    entry_for(container, d)
+                    for d in _load(session, [int(i) for i in ids])
+                    if indexable(d)
+                ]
+
+        try:
+            result = repair_drift(container.search, Drift(drift.missing, drift.extra), load)
+        except SearchError as error:
+            raise translate(error) from error
+        report.added, report.removed, report.repaired = result.added, result.removed, True
+    return report

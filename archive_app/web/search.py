@@ -1,0 +1,79 @@
+"""The search page (``/search``) and the JSON endpoint (``/api/search``).
+
+Both call :func:`archive_app.services.search.search`; this module only turns query-string
+arguments into :class:`SearchParams` and the outcome into HTML or JSON. On the page, a
+malformed query or filter is shown beside the form (with the status code of the error);
+the API answers it as JSON through the common error handler.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, render_template, request
+from flask_login import current_user, login_required
+from markupsafe import Markup
+
+from archive_app.errors import NotFound, UnknownDocumentClass, ValidationFailed
+from archive_app.services import bootstrap
+from archive_app.services import search as search_service
+from archive_app.services.search import SearchParams
+from archive_app.web.context import db_session, services
+
+blueprint = Blueprint("search", __name__)
+
+_ARGUMENTS = {
+    "q": "query",
+    "archive": "archive",
+    "class": "class_code",
+    "state": "state",
+    "date_from": "date_from",
+    "date_to": "date_to",
+    "amount_min": "amount_min",
+    "amount_max": "amount_max",
+    "sort": "sort",
+    "page": "page",
+    "per_page": "per_page",
+}
+
+
+def _raw_params() -> dict[str, str]:
+    return {name: request.args.get(arg, "") for arg, name in _ARGUMENTS.items()}
+
+
+@blueprint.route("/search")
+@login_required
+def page():  # type: ignore[no-untyped-def]
+    raw = _raw_params()
+    args = {arg: request.args.get(arg, "") for arg in _ARGUMENTS}
+    outcome = None
+    problems: dict[str, str] = {}
+    error: str | None = None
+    status = 200
+    searched = any(value.strip() for key, value in args.items() if key not in ("sort", "page"))
+    if searched:
+        try:
+            params = SearchParams.parse(raw)
+            outcome = search_service.search(services(), db_session(), current_user, params)
+        except ValidationFailed as failure:
+            problems, status = failure.problems, failure.http_status
+        except (search_service.InvalidQuery, NotFound, UnknownDocumentClass) as failure:
+            error, status = str(failure), failure.http_status
+    template = "search/_results.html" if request.headers.get("HX-Request") else "search/page.html"
+    return render_template(
+        template,
+        outcome=outcome,
+        args=args,
+        problems=problems,
+        error=error,
+        searched=searched,
+        classes=bootstrap.list_classes(db_session()),
+        states=search_service.STATES,
+        mark=Markup,
+    ), status
+
+
+@blueprint.route("/api/search")
+@login_required
+def api():  # type: ignore[no-untyped-def]
+    params = SearchParams.parse(_raw_params())
+    outcome = search_service.search(services(), db_session(), current_user, params)
+    return jsonify(outcome.as_json())

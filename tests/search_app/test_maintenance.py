@@ -1,0 +1,163 @@
+"""Keeping the index in step: metadata edits, archive changes, removal with purge,
+resumable reindex, and the index check that finds and repairs drift."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from archive_app import search_index
+from archive_app.models import Document
+from archive_app.models.base import utcnow
+from archive_app.services import archives, documents
+from archive_app.services.archives import ArchiveInput
+from indexing.search import index_terms
+
+from .conftest import Env
+from .test_search import found
+
+
+def test_metadata_edit_is_reflected(env: Env) -> None:
+    number = env.numbers["delivery_note"]
+    with env.container.database.session() as session:
+        documents.edit_document(
+            session,
+            env.admin(),
+            number,
+            title="Warehouse receipt zebra",
+            class_code="invoice",
+            values={"amount": "777.00"},
+        )
+    assert found(env, "zebra") == {"delivery_note"}
+    assert found(env, "deliver", class_code="invoice") == {"delivery_note"}
+    assert found(env, "", amount_min="777", amount_max="777") == {"delivery_note"}
+    with env.container.database.session() as session:
+        documents.edit_document(
+            session, env.admin(), number, title="Delivery note", class_code="other"
+        )
+    assert found(env, "zebra") == set()
+    assert found(env, "deliver", class_code="invoice") == set()
+
+
+def test_archive_name_and_level_changes_are_reflected(env: Env) -> None:
+    number = env.archives["harbour"]
+
+    def update(**changes: str) -> None:
+        values = {"name": "Harbour Tools Ltd", "level": "public", **changes}
+        with env.container.database.session() as session:
+            archives.update_archive(session, env.admin(), number, ArchiveInput(**values))
+        env.container.drain_index_updates()
+
+    update(name="Harbour Tools Holdings")
+    assert found(env, "holdings") == {"agreement", "delivery_note"}
+    update(level="secret")
+    assert found(env, "deliver", user="staff") == set()
+    assert found(env, "deliver") == {"agreement", "delivery_note"}
+    update()
+    assert found(env, "holdings") == set()
+    assert found(env, "deliver", user="staff") == {"agreement", "delivery_note"}
+
+
+def _index_files_contain(folder: Path, needle: bytes) -> list[str]:
+    return [p.name for p in folder.iterdir() if p.is_file() and needle in p.read_bytes()]
+
+
+def test_removed_document_is_unfindable_and_its_terms_are_gone(env: Env) -> None:
+    doc_id = env.ids["memo"]
+    assert found(env, "xylophonist") == {"memo"}
+    [(term, _pos)] = [t for t in index_terms("xylophonist")]
+    folder = env.settings.home / "index"
+    if env.kind.endswith("whoosh"):
+        assert _index_files_contain(folder, term.encode())  # the test can see the term
+    # What the retention engine does: destroy the record, then remove it from the index.
+    with env.container.database.session() as session:
+        session.get(Document, doc_id).destroyed_at = utcnow()
+    assert search_index.remove_documents(env.container, [doc_id]) == 1
+    assert found(env, "xylophonist") == set()
+    assert found(env, "quixotic") == set()
+    assert str(doc_id) not in set(env.container.search.doc_ids())
+    if env.kind.endswith("whoosh"):
+        assert _index_files_contain(folder, term.encode()) == []
+        assert _index_files_contain(folder, b"quixot") == []
+    else:
+        backend = env.container.search
+        with backend.engine.connect() as connection:
+            left = connection.execute(
+                text(f'SELECT count(*) FROM "{backend.table_name}" WHERE tsv::text LIKE :t'),
+                {"t": f"%{term}%"},
+            ).scalar_one()
+        assert left == 0
+    # A check does not bring it back: a destroyed document is not indexable.
+    assert search_index.check(env.container).clean
+
+
+class Interrupted(Exception):
+    pass
+
+
+def test_reindex_resumes_after_an_interruption(env: Env) -> None:
+    checkpoint = Path(search_index.checkpoint_path(env.container))
+    expected = set(env.container.search.doc_ids())
+    env.container.search.clear()
+    assert found(env, "违约金") == set()
+    seen: list[search_index.Progress] = []
+
+    def stop_after_first_batch(progress: search_index.Progress) -> None:
+        seen.append(progress)
+        if progress.done >= 2:
+            raise Interrupted
+
+    with pytest.raises(Interrupted):
+        search_index.rebuild(env.container, batch_size=2, on_progress=stop_after_first_batch)
+    assert checkpoint.exists()
+    assert seen[0].total == len(expected)
+    assert len(set(env.container.search.doc_ids())) == 2
+
+    resumed: list[search_index.Progress] = []
+    report = search_index.rebuild(env.container, batch_size=2, on_progress=resumed.append)
+    assert report.resumed_after is not None
+    assert report.indexed == len(expected) - 2
+    assert resumed[0].total == len(expected) - 2
+    assert not checkpoint.exists()
+    assert set(env.container.search.doc_ids()) == expected
+    assert found(env, "违约金") == {"penalty", "secret", "scan"}
+
+
+def test_reindex_command(env: Env) -> None:
+    result = env.cli("reindex", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["indexed"] == len(set(env.container.search.doc_ids()))
+    assert report["resumed_after"] is None
+
+
+def test_index_check_repairs_a_removed_entry(env: Env) -> None:
+    doc_id = env.ids["penalty"]
+    env.container.search.delete([str(doc_id)])
+    assert found(env, "守约方") == set()
+    report = search_index.check(env.container)
+    assert report.missing == [env.numbers["penalty"]] and report.extra == []
+    assert not report.clean
+
+    # An entry for a document the database does not know.
+    from indexing.search import IndexDocument
+
+    env.container.search.add(
+        [IndexDocument("999999", "1", "KH-X", "other", "ready", "public", "stray", "stray")]
+    )
+    result = env.cli("index", "check", "--json")
+    assert result.returncode == 1
+    body = json.loads(result.stdout)
+    assert body["missing"] == [env.numbers["penalty"]]
+    assert body["extra"] == ["#999999"]
+
+    result = env.cli("index", "check", "--repair", "--json")
+    assert result.returncode == 0, result.stderr
+    body = json.loads(result.stdout)
+    assert (body["added"], body["removed"], body["repaired"]) == (1, 1, True)
+    assert found(env, "守约方") == {"penalty"}
+    assert search_index.check(env.container).clean
+    assert env.cli("index", "check").returncode == 0
