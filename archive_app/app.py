@@ -18,7 +18,7 @@ from archive_app.container import Container
 from archive_app.errors import NotInitialised
 from archive_app.instance import load_secret_key
 from archive_app.models import User
-from archive_app.web import archives, auth, checklist, documents, errors, search, users
+from archive_app.web import archives, auth, checklist, documents, errors, retention, search, users
 from archive_app.web.context import db_session, install
 from archive_app.web.i18n import LANGUAGE_NAMES, select_locale
 from archive_app.web.view_helpers import register_template_helpers
@@ -81,6 +81,7 @@ def create_app(settings: Settings | None = None, *, testing: bool = False) -> Fl
     app.register_blueprint(documents.blueprint)
     app.register_blueprint(checklist.blueprint)
     app.register_blueprint(search.blueprint)
+    retention.install(app)
     errors.register(app)
     register_template_helpers(app, LANGUAGE_NAMES)
 
