@@ -220,7 +220,7 @@ def checklist_pdf(
                     f"{document.original_filename}\n{document.document_class.name_zh} "
                     f"{document.document_class.name_en}",
                     str(document.page_count),
-                    f"v{document.version}",
+                    f"v{document.version}\n{(document.original_object_id or '')[:16]}",
                     line.location_text or "—",
                     line.filer.display_name or line.filer.username,
                     STATE_NAMES[line.state.value],

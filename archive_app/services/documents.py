@@ -24,7 +24,7 @@ from archive_app.models import CustomerArchive, Document, DocumentClass, Documen
 from archive_app.models.base import utcnow
 from archive_app.permissions import Capability, require, visible_levels
 from archive_app.services import audit
-from archive_app.services.declaration import require_amend_declared
+from archive_app.services.declaration import require_amend_declared, withdraw_changed_line
 from archive_app.services.retention import access as retention_access
 from archive_app.services.retention.errors import RecordDestroyed
 
@@ -219,6 +219,7 @@ def edit_document(
     )
     if changed:
         document.updated_at = utcnow()
+        withdraw_changed_line(document)
         search_index.mark_changed(session, document_ids=[document.id])
         audit.record(
             session,

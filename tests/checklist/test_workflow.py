@@ -195,3 +195,17 @@ def test_declared_metadata_needs_the_amending_role_and_is_audited(
         # Still declared, same number, same original.
         assert document.is_declared and document.version == 1
     assert _line(container, number).state.value == "filed"
+
+
+def test_a_metadata_change_while_awaiting_review_withdraws_the_line(
+    container: Container, filer: User, reviewer: User, ingest, make_ready
+) -> None:  # type: ignore[no-untyped-def]
+    number = ingest(filer)
+    make_ready(number)
+    with container.database.session() as session:
+        checklist.submit(session, filer, number)
+    with container.database.session() as session:
+        documents.edit_document(session, filer, number, values={"amount": "99,000"})
+    assert _line(container, number).state.value == "draft"
+    with container.database.session() as session, pytest.raises(WrongState):
+        checklist.confirm(session, reviewer, number)
