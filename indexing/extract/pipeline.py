@@ -186,20 +186,14 @@ def _ocr_page(
     image = for_ocr(source.load(index))
     dpi = source.dpi(index)
     try:
-        first = engine.recognize(
-            image, options.languages, dpi=dpi, want_pdf=options.keep_overlays, auto_orient=True
-        )
+        first = engine.recognize(image, options.languages, dpi=dpi, want_pdf=options.keep_overlays)
         if options.normalize_contrast and not is_confident(first, options.orientation):
             gray = to_gray(image)
             if is_low_contrast(gray):
                 # Faded print: read the stretched page too and keep the better reading.
                 stretched = normalize_contrast(gray)
                 second = engine.recognize(
-                    stretched,
-                    options.languages,
-                    dpi=dpi,
-                    want_pdf=options.keep_overlays,
-                    auto_orient=True,
+                    stretched, options.languages, dpi=dpi, want_pdf=options.keep_overlays
                 )
                 if second.score > first.score:
                     image, first = stretched, second

@@ -24,7 +24,6 @@ import os
 import re
 import subprocess
 import tempfile
-from dataclasses import replace
 from pathlib import Path
 
 import pytesseract
@@ -55,13 +54,11 @@ def _installed_languages(cmd: str) -> frozenset[str]:
 class TesseractEngine:
     """OCR through the ``tesseract`` command-line program (Tesseract 4 or 5, LSTM models).
 
-    ``auto_orient=True`` uses ``--psm 1`` (automatic page segmentation *with* orientation
-    and script detection): Tesseract then reads pages turned by 90/180/270 degrees correctly
-    in the same pass. Measured on the shared corpus it costs ~0.2-0.5 s more per page than
-    ``--psm 3`` but saves a second full pass on every turned page; the word boxes tell which
-    way the text ran (``PageOcr.orientation``). Its orientation guess can be wrong on small
-    Chinese pages, which then read as junk with low confidence: the pipeline reads such pages
-    again with ``auto_orient=False`` (``--psm 3``) and keeps the better reading.
+    ``auto_orient=False`` reads with ``--psm 3``, as plain Tesseract does. ``auto_orient=True``
+    uses ``--psm 1`` (page segmentation *with* orientation and script detection): Tesseract
+    then reads pages turned by 90/180/270 degrees correctly, and the word boxes tell which way
+    the text ran (``PageOcr.orientation``). On the shared corpus ``--psm 1`` cost ~20 % more
+    per upright page, so the pipeline uses it only for pages a ``--psm 3`` reading doubts.
     """
 
     name = "tesseract"
@@ -140,8 +137,8 @@ class TesseractEngine:
                 self._fail(result)
             tsv = Path(out + ".tsv").read_text(encoding="utf-8", errors="replace")
             pdf = Path(out + ".pdf").read_bytes() if want_pdf else None
-        page = _parse_tsv(tsv, pdf)
-        return page if auto_orient else replace(page, orientation=0)
+        # Even --psm 3 reads sideways lines by itself at times: the word boxes tell either way.
+        return _parse_tsv(tsv, pdf)
 
     def render_pdf_page(
         self, image: Image.Image, languages: str, *, dpi: int | None, auto_orient: bool = False
