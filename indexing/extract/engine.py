@@ -33,7 +33,8 @@ class PageOcr:
     confidence: float | None  # mean word confidence 0..100; None when no word was found
     words: tuple[Word, ...] = ()
     # Clockwise rotation that would turn the image so its text is upright, when the engine
-    # read the text in another orientation by itself (Tesseract --psm 1 does); else 0.
+    # read the text in another orientation by itself (from the direction words advance in
+    # each line); 0 for text read upright.
     orientation: int = 0
     # A one-page PDF with the recognised text, invisible, positioned over a page the size of
     # the image: the rendition lays it over the page image. None unless requested.
