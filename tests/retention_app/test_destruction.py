@@ -21,6 +21,7 @@ from archive_app.models import (
     User,
 )
 from archive_app.services import documents as document_service
+from archive_app.services.audit import verify_chain
 from archive_app.services.retention import batches, destruction, holds, planning
 from archive_app.services.retention.errors import (
     DispositionRefused,
@@ -126,6 +127,7 @@ def test_destroying_defeats_a_backup_copy_and_leaves_stubs(
             )
             == 1
         )
+        assert verify_chain(session).ok  # the bulk-written entries chain like any other
         with pytest.raises(RecordDestroyed):
             document_service.prepare_export(session, admin, old, "original")
 

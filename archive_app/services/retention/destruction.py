@@ -48,6 +48,7 @@ from archive_app.models.base import utcnow
 from archive_app.services import audit
 from archive_app.services.retention import batches
 from archive_app.services.retention.access import MANAGE, require_role
+from archive_app.services.retention.auditing import record_many
 from archive_app.services.retention.certificates import (
     sha256_hex,
     signing_key,
@@ -375,22 +376,25 @@ def run_batch(
         if request is not None:
             request.completed_at = now
     session.flush()
-    for n, record_id in enumerate(targets, 1):
-        audit.record(
-            session,
-            actor,
-            "document.destroy",
-            "document",
-            record_id,
-            after={
-                "batch": row.number,
-                "certificate": certificate_id,
-                "rule": decisions[record_id].rule_code,
-                "keys_destroyed": len(keys[record_id]),
-            },
-        )
-        if n % 500 == 0:
-            progress("audit", n, len(targets))
+    record_many(
+        session,
+        actor,
+        "document.destroy",
+        "document",
+        (
+            (
+                record_id,
+                {
+                    "batch": row.number,
+                    "certificate": certificate_id,
+                    "rule": decisions[record_id].rule_code,
+                    "keys_destroyed": len(keys[record_id]),
+                },
+            )
+            for record_id in targets
+        ),
+    )
+    progress("audit", len(targets), len(targets))
     audit.record(
         session,
         actor,
