@@ -66,7 +66,7 @@ def test_filters_sort_and_pages(env: Env) -> None:
     assert found(env, "deliver", state="declared") == set()
     first = find(env, "明远", per_page="2")
     second = find(env, "明远", per_page="2", page="2")
-    assert first.total == second.total >= 4
+    assert first.total == second.total >= 3
     assert len(first.hits) == 2 and first.pages >= 2
     assert not {h.document for h in first.hits} & {h.document for h in second.hits}
     dated = find(env, "", sort="-date")
