@@ -213,8 +213,17 @@ def index_after_processing(container: Container, document_id: int) -> None:
         log.exception("indexing document %s after processing failed", document_id)
 
 
-def remove_documents(container: Container, document_ids: Iterable[int]) -> int:
-    """Delete these documents' entries and purge them from the index storage."""
+def remove_documents(
+    container: Container, document_ids: Iterable[int], *, session: Session | None = None
+) -> int:
+    """Delete these documents' entries and purge them from the index storage.
+
+    Called from inside the destroying transaction, pass its ``session``: the entries are
+    deleted at once and the purge runs when that transaction commits (PostgreSQL cannot
+    purge rows that an open transaction of the same database might still see, so purging
+    earlier would wait for the caller itself). A purge after commit that other sessions
+    hold back is logged; ``archive index check --repair`` purges again.
+    """
     from indexing.search import SearchError
 
     ids = sorted({str(i) for i in document_ids})
@@ -222,10 +231,22 @@ def remove_documents(container: Container, document_ids: Iterable[int]) -> int:
         return 0
     try:
         container.search.delete(ids)
-        container.search.purge()
+        if session is not None and session.in_transaction():
+            from sqlalchemy import event
+
+            event.listen(session, "after_commit", lambda _s: _purge_quietly(container), once=True)
+        else:
+            container.search.purge()
     except SearchError as error:
         raise translate(error) from error
     return len(ids)
+
+
+def _purge_quietly(container: Container) -> None:
+    try:
+        container.search.purge()
+    except Exception:
+        log.exception("purging removed documents from the search index failed")
 
 
 # ------------------------------------------------------------ updates after a commit

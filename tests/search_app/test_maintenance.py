@@ -72,10 +72,11 @@ def test_removed_document_is_unfindable_and_its_terms_are_gone(env: Env) -> None
     folder = env.settings.home / "index"
     if env.kind.endswith("whoosh"):
         assert _index_files_contain(folder, term.encode())  # the test can see the term
-    # What the retention engine does: destroy the record, then remove it from the index.
+    # What the retention engine does: destroy the record and remove it from the index in
+    # one transaction; the purge follows its commit.
     with env.container.database.session() as session:
         session.get(Document, doc_id).destroyed_at = utcnow()
-    assert search_index.remove_documents(env.container, [doc_id]) == 1
+        assert search_index.remove_documents(env.container, [doc_id], session=session) == 1
     assert found(env, "xylophonist") == set()
     assert found(env, "quixotic") == set()
     assert str(doc_id) not in set(env.container.search.doc_ids())
