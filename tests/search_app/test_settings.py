@@ -1,0 +1,50 @@
+"""ARCHIVE_SEARCH_URL: the default, the two backends, and one-line errors at start."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from archive_app.config import Settings
+from archive_app.errors import SettingsError
+
+
+def settings(tmp_path: Path, url: str | None) -> Settings:
+    env = {"ARCHIVE_HOME": str(tmp_path)}
+    if url is not None:
+        env["ARCHIVE_SEARCH_URL"] = url
+    return Settings.from_env(env)
+
+
+def test_default_is_a_whoosh_index_in_the_instance_folder(tmp_path: Path) -> None:
+    assert settings(tmp_path, None).resolved_search_url == f"whoosh://{tmp_path}/index"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "whoosh:///srv/archive/index",
+        "postgresql://search@db.example/archive",
+        "postgresql+psycopg://postgres@127.0.0.1:5432/archive?table=search_documents",
+    ],
+)
+def test_accepted(tmp_path: Path, url: str) -> None:
+    assert settings(tmp_path, url).resolved_search_url == url
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("elasticsearch://localhost:9200", "unsupported search backend 'elasticsearch'"),
+        ("whoosh://relative/index", "absolute folder"),
+        ("postgresql://", "name the database"),
+        ("postgresql://db/archive?table=Search-Docs", "table="),
+    ],
+)
+def test_refused_with_one_line(tmp_path: Path, url: str, says: str) -> None:
+    with pytest.raises(SettingsError) as error:
+        settings(tmp_path, url)
+    message = str(error.value)
+    assert "ARCHIVE_SEARCH_URL" in message and says in message
+    assert "\n" not in message
