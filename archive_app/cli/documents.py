@@ -313,10 +313,11 @@ def retry(runtime: Runtime, number: str, force: bool, as_user: str | None, as_js
     help="Documents processed at once (each uses ARCHIVE_OCR_WORKERS OCR processes).",
 )
 @click.option("--loglevel", default="INFO", show_default=True)
+@click.option("--beat", is_flag=True, help="Also run the periodic tasks (one worker only).")
 @pass_runtime
-def worker(runtime: Runtime, concurrency: int, loglevel: str) -> None:
+def worker(runtime: Runtime, concurrency: int, loglevel: str, beat: bool) -> None:
     """Run a background worker (OCR, indexing) against the configured broker."""
     from archive_app.tasks.worker import run_worker
 
     runtime.container.open_store()
-    run_worker(runtime.container, concurrency=concurrency, loglevel=loglevel)
+    run_worker(runtime.container, concurrency=concurrency, loglevel=loglevel, beat=beat)

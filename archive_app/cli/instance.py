@@ -70,5 +70,5 @@ def serve(runtime: Runtime, host: str, port: int, threads: int, worker: bool) ->
 def _start_worker() -> subprocess.Popen[bytes]:
     """The worker runs as a child process with the same environment; it stops with us."""
     return subprocess.Popen(
-        [sys.executable, "-m", "archive_app", "worker", "--loglevel", "WARNING"]
+        [sys.executable, "-m", "archive_app", "worker", "--loglevel", "WARNING", "--beat"]
     )

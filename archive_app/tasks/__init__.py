@@ -16,6 +16,10 @@ from celery import Celery
 from archive_app.config import Settings
 
 PROCESS_DOCUMENT = "archive.process_document"
+RETENTION_APPRAISAL = "archive.retention_appraisal"
+# The periodic appraisal (鉴定) that lists what is eligible and notifies compliance; run by
+# the beat of the worker started with ``--beat`` (``archive serve`` starts one so).
+APPRAISAL_INTERVAL_SECONDS = 24 * 60 * 60
 
 
 def broker_url(settings: Settings) -> str:
@@ -34,5 +38,12 @@ def make_celery(settings: Settings) -> Celery:
         worker_hijack_root_logger=False,
         worker_send_task_events=False,
         enable_utc=True,
+        beat_schedule={
+            "retention-appraisal": {
+                "task": RETENTION_APPRAISAL,
+                "schedule": APPRAISAL_INTERVAL_SECONDS,
+            }
+        },
+        beat_schedule_filename=str(settings.home / "celerybeat-schedule"),
     )
     return app

@@ -6,7 +6,7 @@ from celery import Celery
 
 from archive_app.container import Container
 from archive_app.pipeline import TransientProcessingError, process_document
-from archive_app.tasks import PROCESS_DOCUMENT
+from archive_app.tasks import PROCESS_DOCUMENT, RETENTION_APPRAISAL
 
 RETRY_DELAYS = (5, 30, 120)
 
@@ -22,8 +22,17 @@ def register_tasks(app: Celery, container: Container) -> None:
             delay = RETRY_DELAYS[min(task.request.retries, len(RETRY_DELAYS) - 1)]
             raise task.retry(exc=error, countdown=delay) from error
 
+    @app.task(name=RETENTION_APPRAISAL)
+    def _retention_appraisal() -> None:
+        # Idempotent (one notification per day); destroys nothing.
+        from archive_app.services.retention.appraisal import run_appraisal
 
-def run_worker(container: Container, *, concurrency: int = 1, loglevel: str = "INFO") -> None:
+        run_appraisal(container)
+
+
+def run_worker(
+    container: Container, *, concurrency: int = 1, loglevel: str = "INFO", beat: bool = False
+) -> None:
     app = container.celery
     register_tasks(app, container)
     app.worker_main(
@@ -37,5 +46,6 @@ def run_worker(container: Container, *, concurrency: int = 1, loglevel: str = "I
             "--without-heartbeat",
             "-Q",
             container.settings.queue_name,
+            *(["--beat"] if beat else []),
         ]
     )
