@@ -18,9 +18,11 @@ from archive_app.models import (
     User,
 )
 from archive_app.services import documents as document_service
+from archive_app.services import versions
 from archive_app.services.retention import appraisal, events, holds, planning, rules
 from archive_app.services.retention.errors import BelowMinimum, LegalHoldActive
 from archive_app.services.retention.rules import seed_rules
+from tests import documents as docs
 from tests.retention_app.conftest import add_document, make_archive
 
 
@@ -116,6 +118,9 @@ def test_holds_on_archives_and_records_block_changes_and_destruction(
         with pytest.raises(LegalHoldActive) as caught:
             document_service.edit_document(session, admin, old, title="x")
         assert caught.value.hold_ids == ("审计-A", "诉讼-B")
+    corrected = docs.write_text_pdf([["corrected scan"]], tmp_path / "v2.pdf")
+    with pytest.raises(LegalHoldActive):  # nor take a new version
+        versions.add_version(container, admin.id, old, corrected, "v2.pdf", reason="rescan")
     with container.database.session() as session:
         with pytest.raises(ValidationFailed):
             holds.release_hold(session, people["c1"], "审计-A", "")
