@@ -17,7 +17,7 @@ from flask_login import current_user, login_required
 from werkzeug.datastructures import FileStorage
 
 from archive_app import printing
-from archive_app.errors import ValidationFailed
+from archive_app.errors import NotFound, ValidationFailed
 from archive_app.models import ChecklistState, Document, User
 from archive_app.models.base import utcnow
 from archive_app.permissions import Capability, allowed
@@ -32,7 +32,8 @@ blueprint = Blueprint("checklist", __name__)
 STATE_LABELS = {
     "draft": _l("Draft"),
     "awaiting_review": _l("Awaiting review"),
-    "filed": _l("Filed"),
+    # Not plain "Filed": that word already means the filing time on the document page.
+    "filed": _l("Confirmed and filed"),
 }
 STATE_BADGES = {"draft": "secondary", "awaiting_review": "warning", "filed": "success"}
 # The service's messages are English; these are the ones a user sees on screen.
@@ -274,7 +275,11 @@ def download_version(number: str, version: int, kind: str):  # type: ignore[no-u
 def document_panels(document: Document, user: User) -> dict[str, Any]:
     """What the document page shows about the checklist, location and versions."""
     session = db_session()
-    line = checklist.line_for(session, user, document.number)
+    try:
+        line = checklist.line_for(session, user, document.number)
+    except NotFound:
+        # Rows made outside intake (imports by other tools) have no line: no panels.
+        return {}
     return {
         "line": line,
         "line_problems": checklist.check_document(document)

@@ -135,5 +135,5 @@ def test_upload_fix_submit_and_confirm_from_the_review_queue(  # type: ignore[no
     expect(page.locator("#checklist .declared")).to_be_visible()
     page.goto(f"/archives/{number}")
     line = page.locator(f'#checklist-section tr[data-document="{document}"]')
-    expect(line.locator(".checklist-state")).to_have_text("Filed")
+    expect(line.locator(".checklist-state")).to_have_text("Confirmed and filed")
     expect(line).to_contain_text("wang.fang")
