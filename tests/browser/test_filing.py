@@ -120,7 +120,8 @@ def test_upload_fix_submit_and_confirm_from_the_review_queue(  # type: ignore[no
         reviewer.set_default_timeout(15_000)
         _log_in(reviewer, "wang.fang")
         reviewer.get_by_role("link", name="Review queue").click()
-        reviewer.get_by_label(f"Select {document}").check()
+        reviewer.get_by_label("Select all lines I may confirm").check()
+        expect(reviewer.get_by_label(f"Select {document}")).to_be_checked()
         reviewer.get_by_role("button", name="Confirm selected lines").click()
         expect(reviewer.locator(".alert-success")).to_contain_text(
             f"Confirmed and filed: {document}"
