@@ -109,3 +109,12 @@ def document_row(container: Container, number: str) -> Document:
         assert document is not None
         session.expunge(document)
         return document
+
+
+def index_ids(container: Container) -> list[str]:
+    """Document ids in the search index (a query every indexed test document matches)."""
+    from indexing.search import SearchRequest
+
+    levels = {"public", "internal", "confidential", "secret"}
+    results = container.search.search(SearchRequest("voucher", allowed_levels=levels, per_page=100))
+    return sorted(hit.doc_id for hit in results.hits)

@@ -30,7 +30,7 @@ from archive_app.services.retention.errors import (
 )
 from archive_app.vault import store_root
 from storage import IntegrityError, ObjectNotFound, load_key_file
-from tests.retention_app.conftest import add_document, document_row, make_archive
+from tests.retention_app.conftest import add_document, document_row, index_ids, make_archive
 from tests.storage.conftest import all_keys, blob_path, decrypt_with, keystore_rows
 
 OLD = date(1990, 3, 5)  # a voucher of 1990 is eligible from 2021-01-01 (30 years, fiscal)
@@ -72,7 +72,7 @@ def test_destroying_defeats_a_backup_copy_and_leaves_stubs(
     storage_id = _storage_id(container, old)
     objects = [before.original_object_id, before.text_object_id, before.rendition_object_id]
     old_id, neighbour_id = document_row(container, old).id, document_row(container, neighbour).id
-    assert _index_ids(container) == sorted([str(old_id), str(neighbour_id)])
+    assert index_ids(container) == sorted([str(old_id), str(neighbour_id)])
     number = _approved_batch(container, people)
 
     backup = tmp_path / "backup"
@@ -85,7 +85,7 @@ def test_destroying_defeats_a_backup_copy_and_leaves_stubs(
     assert report.destroyed == [old]
     assert report.objects_shredded == 3
     assert report.certificate_path is not None and report.certificate_path.exists()
-    assert _index_ids(container) == [str(neighbour_id)]
+    assert index_ids(container) == [str(neighbour_id)]
 
     live = store_root(container.settings)
     copied = backup / live.relative_to(container.settings.home)
@@ -190,7 +190,7 @@ def test_dry_run_changes_nothing(
         objects = sorted((o.archive_id, o.object_id) for o in container.store.iter_objects())
         blobs = sorted(p.name for p in (store_root(container.settings) / "blobs").rglob("*.blob"))
         keys = keystore_rows(store_root(container.settings))
-        return docs, batch, counts, objects, blobs, keys, _index_ids(container)
+        return docs, batch, counts, objects, blobs, keys, index_ids(container)
 
     before = snapshot()
     report = _run(container, people["c3"], number, dry_run=True)
@@ -199,11 +199,12 @@ def test_dry_run_changes_nothing(
     assert snapshot() == before
     assert not (container.settings.home / "certificates").exists()
 
-
-def _index_ids(container: Container) -> list[str]:
-    """Document ids in the search index (a query every indexed test document matches)."""
-    from indexing.search import SearchRequest
-
-    levels = {"public", "internal", "confidential", "secret"}
-    results = container.search.search(SearchRequest("voucher", allowed_levels=levels, per_page=100))
-    return sorted(hit.doc_id for hit in results.hits)
+    # For real: the archive had no other record, so its key is destroyed as well.
+    storage_id = _storage_id(container, old)
+    assert report.archive_keys_destroyed == [storage_id]
+    done = _run(container, people["c3"], number)
+    assert done.archive_keys_destroyed == [storage_id]
+    assert not container.store.archive_exists(storage_id)
+    item = json.loads(done.certificate_path.read_text())["certificate"]["items"][0]
+    assert f"archive-key:{storage_id}" in item["keys_destroyed"]
+    assert len(item["keys_destroyed"]) == 4  # three data keys and the archive key

@@ -13,7 +13,7 @@ from archive_app.models import User
 from archive_app.services import documents as document_service
 from archive_app.services.retention import batches, destruction, erasure
 from archive_app.services.retention.errors import RecordRestricted
-from tests.retention_app.conftest import add_document, document_row, make_archive
+from tests.retention_app.conftest import add_document, document_row, index_ids, make_archive
 
 
 def test_erasure_request_flow(
@@ -36,7 +36,12 @@ def test_erasure_request_flow(
 
     with container.database.session() as session:
         request, batch_row = erasure.request_erasure(
-            session, people["c1"], archive, note="客户来函 2026-11-20", required_approvals=2
+            session,
+            people["c1"],
+            archive,
+            note="客户来函 2026-11-20",
+            required_approvals=2,
+            container=container,
         )
         number, batch = request.number, batch_row.number
         assert [i["record_id"] for i in batch_row.state_json["items"]] == [personal]
@@ -47,7 +52,9 @@ def test_erasure_request_flow(
         assert kept[voucher]["kept_until"] == "2055-01-01"  # the statutory minimum only
         assert kept[contract]["reason"] == "EVENT_MISSING"
 
-    # What must be kept is restricted to storage: nobody but compliance may open it.
+    # What must be kept is restricted to storage: out of the search index, and nobody but
+    # compliance may open it.
+    assert index_ids(container) == [str(document_row(container, neighbour).id)]
     with container.database.session() as session:
         with pytest.raises(RecordRestricted):
             document_service.view_document(session, people["arch"], voucher)

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from archive_app.container import Container
 from archive_app.errors import Conflict, NotFound
 from archive_app.models import (
     CustomerArchive,
@@ -36,6 +37,7 @@ from archive_app.numbering import next_value
 from archive_app.services import audit
 from archive_app.services.retention import batches
 from archive_app.services.retention.access import MANAGE, READ, require_role
+from archive_app.services.retention.destruction import purge_index
 from archive_app.services.retention.events import record_event
 from archive_app.services.retention.planning import compute_plan
 from archive_app.services.retention.rules import rules_by_class
@@ -59,6 +61,7 @@ def request_erasure(
     note: str = "",
     required_approvals: int,
     relationship_ended: date | None = None,
+    container: Container | None = None,
 ) -> tuple[ErasureRequest, DispositionBatch | None]:
     require_role(actor, MANAGE, "take erasure requests")
     archive = _archive(session, archive_number)
@@ -106,6 +109,14 @@ def request_erasure(
     else:
         request.completed_at = now
     request.report = erasure_report_data(session, request)
+    if container is not None:
+        # Restricted records leave the search index: nobody finds them any more.
+        live = session.scalars(
+            select(Document.id).where(
+                Document.archive_id == archive.id, Document.destroyed_at.is_(None)
+            )
+        ).all()
+        purge_index(container, list(live))
     return request, batch_row
 
 
