@@ -26,6 +26,7 @@ from archive_app.services.retention import (
     planning,
     rules,
 )
+from archive_app.services.retention.certificate_pdf import certificate_pdf
 from archive_app.services.retention.state import retention_state
 from archive_app.web.context import db_session, services
 
@@ -235,6 +236,11 @@ def certificate_page(number: str):  # type: ignore[no-untyped-def]
     if request.args.get("format") == "json":
         response = Response(data, mimetype="application/json")
         response.headers["Content-Disposition"] = f'attachment; filename="{row.file_name}"'
+        return response
+    if request.args.get("format") == "pdf":
+        pdf = certificate_pdf(json.loads(data)["certificate"])
+        response = Response(pdf, mimetype="application/pdf")
+        response.headers["Content-Disposition"] = f'inline; filename="{row.certificate_id}.pdf"'
         return response
     return render_template(
         "retention/certificate.html",

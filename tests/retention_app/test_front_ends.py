@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import pypdf
 import pytest
 from flask.testing import FlaskClient
 
@@ -185,6 +186,10 @@ def test_pages_and_the_destroyed_stub_in_the_ui(  # type: ignore[no-untyped-def]
     assert post_form(client, f"{page}/run", {}, page=page).status_code == 302
     certificate = client.get(f"{page}/certificate").get_data(as_text=True)
     assert old in certificate and "certificate-check" in certificate
+    pdf = client.get(f"{page}/certificate?format=pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    text = "".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf.data)).pages)
+    assert old in text and "销毁证明" in text
 
     detail = client.get(f"/documents/{old}")
     assert detail.status_code == 200
