@@ -9,6 +9,8 @@ the API answers it as JSON through the common error handler.
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
@@ -35,6 +37,29 @@ _ARGUMENTS = {
 }
 
 
+_LABELS = {
+    "query": _l("Search words"),
+    "date_from": _l("From date"),
+    "date_to": _l("To date"),
+    "amount_min": _l("Minimum amount"),
+    "amount_max": _l("Maximum amount"),
+    "sort": _l("Sort by"),
+    "state": _l("Filing state"),
+}
+_HINTS = {
+    "date_from": _l("Enter a date like 2026-03-05; the end date may not be before the start."),
+    "date_to": _l("Enter a date like 2026-03-05; the end date may not be before the start."),
+    "amount_min": _l("Enter an amount like 12000.00; the maximum may not be below the minimum."),
+    "amount_max": _l("Enter an amount like 12000.00; the maximum may not be below the minimum."),
+    "query": _l("Use at most 500 characters."),
+}
+
+
+def _explain(problems: dict[str, str]) -> dict[str, str]:
+    """Field problems in the user's language (the service's own words as a fallback)."""
+    return {name: str(_HINTS.get(name, message)) for name, message in problems.items()}
+
+
 def _raw_params() -> dict[str, str]:
     return {name: request.args.get(arg, "") for arg, name in _ARGUMENTS.items()}
 
@@ -55,14 +80,26 @@ def page():  # type: ignore[no-untyped-def]
             outcome = search_service.search(services(), db_session(), current_user, params)
         except ValidationFailed as failure:
             problems, status = failure.problems, failure.http_status
-        except (search_service.InvalidQuery, NotFound, UnknownDocumentClass) as failure:
+        except search_service.InvalidQuery as failure:
+            status = failure.http_status
+            error = _(
+                "The search words cannot be read at character %(position)s (%(problem)s). "
+                "Check quotes and brackets, and put a word after AND, OR and NOT.",
+                position=failure.position + 1,
+                problem=failure.problem,
+            )
+        except NotFound as failure:
+            status = failure.http_status
+            error = _("There is no archive %(number)s that you may see.", number=failure.identifier)
+        except UnknownDocumentClass as failure:
             error, status = str(failure), failure.http_status
     template = "search/_results.html" if request.headers.get("HX-Request") else "search/page.html"
     return render_template(
         template,
         outcome=outcome,
         args=args,
-        problems=problems,
+        problems=_explain(problems),
+        labels=_LABELS,
         error=error,
         searched=searched,
         classes=bootstrap.list_classes(db_session()),

@@ -163,7 +163,15 @@ def test_page_and_json_endpoint(env: Env) -> None:
         bad = client.get('/api/search?q="unclosed')
         assert bad.status_code == 400
         assert bad.get_json()["error"] == "invalid_query"
-        assert client.get('/search?q="unclosed').status_code == 400
+        bad_page = client.get('/search?q="unclosed')
+        assert bad_page.status_code == 400
+        assert "检索式第 1 个字符处无法识别" in bad_page.get_data(as_text=True)
+        bad_date = client.get("/search?q=x&date_from=yesterday")
+        assert bad_date.status_code == 422
+        assert "2026-03-05" in bad_date.get_data(as_text=True)
+        hidden = client.get(f"/search?q=x&archive={env.archives['secret']}")
+        assert hidden.status_code == 404
+        assert "没有您有权查看的档案" in hidden.get_data(as_text=True)
         assert client.get("/api/search?q=x&date_from=yesterday").status_code == 422
     finally:
         app.extensions["archive"].close()
