@@ -208,3 +208,60 @@ def test_dry_run_changes_nothing(
     item = json.loads(done.certificate_path.read_text())["certificate"]["items"][0]
     assert f"archive-key:{storage_id}" in item["keys_destroyed"]
     assert len(item["keys_destroyed"]) == 4  # three data keys and the archive key
+
+
+def test_every_version_is_shredded_and_init_creates_the_signing_key_once(
+    container: Container, admin: User, people: dict[str, User], tmp_path: Path
+) -> None:
+    from archive_app.instance import initialise
+    from archive_app.models import DocumentVersion
+    from archive_app.pipeline import process_document
+    from archive_app.services import versions
+    from archive_app.services.retention.certificates import private_key_path
+    from tests import documents as docs
+
+    initialise(container.settings)
+    key = private_key_path(container.settings)
+    assert key.stat().st_mode & 0o777 == 0o600
+    pem = key.read_bytes()
+    initialise(container.settings)
+    assert key.read_bytes() == pem  # never replaced
+
+    archive = make_archive(container, admin)
+    old = add_document(container, admin, archive, "voucher", tmp_path / "f", document_date=OLD)
+    rescan = docs.write_text_pdf([["记账凭证 voucher rescan"]], tmp_path / "rescan.pdf")
+    versions.add_version(container, admin.id, old, rescan, "rescan.pdf", reason="better scan")
+    document = document_row(container, old)
+    process_document(container, document.id)
+    with container.database.session() as session:
+        rows = session.scalars(
+            select(DocumentVersion).where(DocumentVersion.document_id == document.id)
+        ).all()
+        objects = {
+            value
+            for row in rows
+            for value in (row.original_object_id, row.text_object_id, row.rendition_object_id)
+            if value
+        }
+        current = session.get(Document, document.id)
+        objects |= {
+            v
+            for v in (
+                current.original_object_id,
+                current.text_object_id,
+                current.rendition_object_id,
+            )
+            if v
+        }
+    storage_id = _storage_id(container, old)
+    assert len(objects) >= 5 and all(container.store.exists(storage_id, o) for o in objects)
+
+    report = _run(container, people["c3"], _approved_batch(container, people))
+    assert report.destroyed == [old] and report.objects_shredded == len(objects)
+    assert not any(container.store.exists(storage_id, o) for o in objects)
+    with container.database.session() as session:
+        for row in session.scalars(
+            select(DocumentVersion).where(DocumentVersion.document_id == document.id)
+        ):
+            assert row.original_object_id is None and row.sha256 is None
+            assert row.text_object_id is None and row.rendition_object_id is None
