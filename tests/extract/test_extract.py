@@ -197,3 +197,27 @@ def test_unknown_resolution_image_is_read(folder, english_page, tesseract):
     image.save(path, "JPEG", quality=90)
     assert preflight(path, "nodpi.jpg").dpi is None
     assert "INV-20417" in extract(path, options=ONE).text
+
+
+def test_progress_is_reported_as_each_page_finishes(folder, contract_page, english_page, tesseract):
+    """'OCR page 1/2' must show while page 2 is still being read, not only at the end."""
+
+    class Finishing(TesseractEngine):
+        def __init__(self) -> None:
+            super().__init__()
+            self.finished = 0
+
+        def recognize(self, image, languages, **kw):
+            result = super().recognize(image, languages, **kw)
+            self.finished += 1
+            return result
+
+    slow_second = docs.render_page(docs.ENGLISH_INVOICE_LINES * 4, a4=True)
+    path = docs.write_tiff([english_page, slow_second], folder / "progress.tif")
+    engine = Finishing()
+    seen: list[tuple[int, int]] = []
+    extract(
+        path, options=ONE, engine=engine, on_page=lambda d, t: seen.append((d, engine.finished))
+    )
+    assert seen[0] == (1, 1)  # page 2 (a full A4 page, about a second) was not finished yet
+    assert seen[-1][0] == 2
