@@ -36,8 +36,9 @@ phrase beyond roughly the first 16,000 characters may not be (a known PostgreSQL
 Deleting is a real ``DELETE``; :meth:`PostgresBackend.purge` runs ``VACUUM FULL`` on the
 table, which rewrites the table, its TOAST table and its indexes into new files and removes
 the old ones, so deleted rows' bytes are gone from the live data files. ``VACUUM FULL``
-keeps rows that an open transaction might still see, so purge first waits for older
-snapshots to end and raises ``PurgeIncomplete`` if one outlives the wait. Copies in WAL
+keeps rows that an open transaction anywhere in the cluster might still see, so purge waits
+for older transactions, checks the dead-row count afterwards, and raises ``PurgeIncomplete``
+if rows were still kept when the wait ran out. Copies in WAL
 segments, replicas and backups age out on their own schedule.
 """
 
@@ -215,36 +216,51 @@ class PostgresBackend:
         return len(ids)
 
     def purge(self, wait_timeout: float = 60.0) -> None:
-        """Make deleted rows physically gone: wait for older snapshots, then VACUUM FULL.
+        """Make deleted rows physically gone: wait for older transactions, then VACUUM FULL.
 
         ``VACUUM FULL`` copies every row that some open transaction might still see, deleted
-        or not, into the new files. So first wait (up to ``wait_timeout`` seconds) until no
-        session of this database holds a snapshot or transaction id older than now; if one
-        still does, vacuum anyway and raise :class:`PurgeIncomplete` naming the sessions.
+        or not, into the new files. Which transactions count is wider than this database:
+        a ``CREATE DATABASE`` running anywhere in the cluster holds the horizon back too. So
+        wait (up to ``wait_timeout`` seconds) until no session in the cluster holds a
+        snapshot or transaction id older than now, vacuum, and check the table's dead-row
+        count; repeat while rows were kept and time remains, else raise
+        :class:`PurgeIncomplete` naming the sessions that held them.
         """
         started = time.monotonic()
+        blocking: list[int] = []
         with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            now = conn.execute(sa.text("SELECT pg_current_xact_id()::xid::text")).scalar_one()
             while True:
-                blocking = list(
-                    conn.execute(
-                        sa.text(
-                            "SELECT pid FROM pg_stat_activity"
-                            " WHERE pid <> pg_backend_pid() AND datname = current_database()"
-                            " AND ((backend_xmin IS NOT NULL"
-                            "       AND age(backend_xmin) >= age(CAST(:now AS xid)))"
-                            "   OR (backend_xid IS NOT NULL"
-                            "       AND age(backend_xid) >= age(CAST(:now AS xid))))"
-                        ),
-                        {"now": now},
-                    ).scalars()
-                )
-                if not blocking or time.monotonic() - started > wait_timeout:
+                now = conn.execute(sa.text("SELECT pg_current_xact_id()::xid::text")).scalar_one()
+                while True:
+                    blocking = self._older_sessions(conn, now)
+                    if not blocking or time.monotonic() - started > wait_timeout:
+                        break
+                    time.sleep(0.2)
+                conn.execute(sa.text(f'VACUUM (FULL, ANALYZE) "{self.table_name}"'))
+                dead = conn.execute(
+                    sa.text("SELECT pg_stat_get_dead_tuples(CAST(:t AS regclass))"),
+                    {"t": self.table_name},
+                ).scalar_one()
+                if not dead:
+                    return
+                if time.monotonic() - started > wait_timeout:
                     break
-                time.sleep(0.2)
-            conn.execute(sa.text(f'VACUUM (FULL, ANALYZE) "{self.table_name}"'))
-        if blocking:
-            raise PurgeIncomplete(NAME, blocking, time.monotonic() - started)
+        raise PurgeIncomplete(NAME, blocking, time.monotonic() - started)
+
+    @staticmethod
+    def _older_sessions(conn: sa.Connection, xid: str) -> list[int]:
+        return list(
+            conn.execute(
+                sa.text(
+                    "SELECT pid FROM pg_stat_activity WHERE pid <> pg_backend_pid()"
+                    " AND ((backend_xmin IS NOT NULL"
+                    "       AND age(backend_xmin) >= age(CAST(:xid AS xid)))"
+                    "   OR (backend_xid IS NOT NULL"
+                    "       AND age(backend_xid) >= age(CAST(:xid AS xid))))"
+                ),
+                {"xid": xid},
+            ).scalars()
+        )
 
     def clear(self) -> None:
         with self.engine.begin() as conn:
