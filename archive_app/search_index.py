@@ -21,9 +21,7 @@ Contract
   physically gone from the index storage (Whoosh segments rewritten, PostgreSQL
   ``VACUUM FULL``). Call it after the destroying transaction has committed (PostgreSQL
   waits for older snapshots in the same database before it can purge).
-* :func:`rebuild` reindexes everything, resumable from a checkpoint in the instance
-  folder, in memory-bounded batches, then removes entries without a document.
-  :func:`check` compares index and database and, with ``repair``, fixes the drift.
+* Rebuilding and checking the whole index: :mod:`archive_app.search_maintenance`.
 
 Library errors are translated here into :class:`~archive_app.errors.AppError` types.
 """
@@ -34,12 +32,11 @@ import json
 import logging
 import queue
 import threading
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from archive_app.errors import AppError
@@ -56,8 +53,7 @@ PENDING_KEY = "search_pending"
 # Up to this many documents are indexed in the committing thread; more go to the
 # background thread (one archive's documents after a name or level change).
 INLINE_LIMIT = 20
-REBUILD_BATCH = 200
-CHECKPOINT_NAME = "search-reindex.checkpoint"
+BATCH = 200
 
 
 # ------------------------------------------------------------------------------ errors
@@ -163,7 +159,7 @@ def entry_for(container: Container, document: Document) -> IndexDocument:
     )
 
 
-def _load(session: Session, ids: list[int]) -> list[Document]:
+def load_documents(session: Session, ids: list[int]) -> list[Document]:
     return list(
         session.scalars(
             select(Document)
@@ -182,11 +178,12 @@ def index_documents(container: Container, document_ids: Iterable[int]) -> int:
 
     ids = sorted(set(document_ids))
     written = 0
-    for start in range(0, len(ids), REBUILD_BATCH):
-        chunk = ids[start : start + REBUILD_BATCH]
+    for start in range(0, len(ids), BATCH):
+        chunk = ids[start : start + BATCH]
         with container.database.session() as session:
-            documents = _load(session, chunk)
-            entries = [entry_for(container, d) for d in documents if indexable(d)]
+            documents = load_documents(session, chunk)
+        # Decrypt outside the transaction: on SQLite it holds the write lock.
+        entries = [entry_for(container, d) for d in documents if indexable(d)]
         stale = set(map(str, chunk)) - {e.doc_id for e in entries}
         try:
             if entries:
@@ -337,184 +334,3 @@ class IndexUpdater:
         if thread is not None and thread.is_alive():
             self._queue.put(None)
             thread.join()
-
-
-# -------------------------------------------------------------------------- maintenance
-
-
-@dataclass(frozen=True)
-class Progress:
-    done: int
-    total: int | None
-
-
-@dataclass(frozen=True)
-class RebuildReport:
-    indexed: int
-    resumed_after: str | None
-    removed: int
-    elapsed: float
-
-
-def _indexable_query() -> Any:
-    return select(Document.id).where(
-        Document.status == DocumentStatus.READY,
-        Document.destroyed_at.is_(None),
-        Document.text_object_id.is_not(None),
-    )
-
-
-def _source(container: Container, batch: int) -> Callable[[str | None], Iterator[IndexDocument]]:
-    def documents_after(after: str | None) -> Iterator[IndexDocument]:
-        last = int(after) if after else 0
-        while True:
-            # One short transaction per page: on SQLite a long one would hold the write
-            # lock for the whole rebuild; memory holds one page.
-            with container.database.session() as session:
-                ids = list(
-                    session.scalars(
-                        _indexable_query()
-                        .where(Document.id > last)
-                        .order_by(Document.id)
-                        .limit(batch)
-                    )
-                )
-                if not ids:
-                    return
-                page = [entry_for(container, d) for d in _load(session, ids)]
-            yield from page
-            last = ids[-1]
-
-    return documents_after
-
-
-def checkpoint_path(container: Container) -> str:
-    return str(container.settings.home / CHECKPOINT_NAME)
-
-
-def rebuild(
-    container: Container,
-    *,
-    batch_size: int = REBUILD_BATCH,
-    on_progress: Callable[[Progress], None] | None = None,
-    restart: bool = False,
-) -> RebuildReport:
-    """Reindex every indexable document, resuming after an interruption unless
-    ``restart``; then remove (and purge) entries that have no indexable document."""
-    import contextlib
-    import os
-
-    from indexing.search import ReindexProgress, SearchError, diff, reindex
-
-    path = checkpoint_path(container)
-    if restart:
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(path)
-    after = _read_checkpoint(path)
-    with container.database.session() as session:
-        total = session.scalar(
-            select(func.count()).select_from(
-                _indexable_query().where(Document.id > int(after or 0)).subquery()
-            )
-        )
-
-    def progress(p: ReindexProgress) -> None:
-        if on_progress is not None:
-            on_progress(Progress(p.indexed, p.total))
-
-    if on_progress is not None:
-        on_progress(Progress(0, total))
-    try:
-        report = reindex(
-            container.search,
-            _source(container, batch_size),
-            checkpoint_path=path,
-            batch_size=batch_size,
-            on_progress=progress,
-            total=total,
-        )
-        drift = diff(container.search, _expected_ids(container))
-        if drift.extra:
-            container.search.delete(drift.extra)
-            container.search.purge()
-    except SearchError as error:
-        raise translate(error) from error
-    return RebuildReport(report.indexed, report.resumed_after, len(drift.extra), report.elapsed)
-
-
-def _read_checkpoint(path: str) -> str | None:
-    """The last document id a previous, interrupted rebuild committed (for the count)."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            value = json.load(handle).get("last_doc_id")
-    except (OSError, ValueError, AttributeError):
-        return None
-    return value if isinstance(value, str) and value.isdigit() else None
-
-
-def _expected_ids(container: Container) -> list[str]:
-    with container.database.session() as session:
-        return [str(i) for i in session.scalars(_indexable_query())]
-
-
-@dataclass
-class CheckReport:
-    """Documents the index lacks and entries it has without an indexable document,
-    named by document number where a row exists (``#id`` otherwise)."""
-
-    missing: list[str] = field(default_factory=list)
-    extra: list[str] = field(default_factory=list)
-    added: int = 0
-    removed: int = 0
-    repaired: bool = False
-
-    @property
-    def clean(self) -> bool:
-        return self.repaired or (not self.missing and not self.extra)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "missing": self.missing,
-            "extra": self.extra,
-            "repaired": self.repaired,
-            "added": self.added,
-            "removed": self.removed,
-            "clean": self.clean,
-        }
-
-
-def check(container: Container, *, repair: bool = False) -> CheckReport:
-    """Compare index and database; with ``repair``, index the missing documents and
-    delete (and purge) the extra entries."""
-    from indexing.search import Drift, SearchError, diff
-    from indexing.search import repair as repair_drift
-
-    try:
-        drift = diff(container.search, _expected_ids(container))
-    except SearchError as error:
-        raise translate(error) from error
-    wanted = [int(i) for i in drift.missing + drift.extra if i.isdigit()]
-    with container.database.session() as session:
-        rows = session.execute(select(Document.id, Document.number).where(Document.id.in_(wanted)))
-        numbers = {doc_id: number for doc_id, number in rows}
-
-    def name(doc_id: str) -> str:
-        return numbers.get(int(doc_id), f"#{doc_id}") if doc_id.isdigit() else f"#{doc_id}"
-
-    report = CheckReport([name(i) for i in drift.missing], [name(i) for i in drift.extra])
-    if repair and not drift.clean:
-
-        def load(ids: list[str]) -> list[IndexDocument]:
-            with container.database.session() as session:
-                return [
-                    entry_for(container, d)
-                    for d in _load(session, [int(i) for i in ids])
-                    if indexable(d)
-                ]
-
-        try:
-            result = repair_drift(container.search, Drift(drift.missing, drift.extra), load)
-        except SearchError as error:
-            raise translate(error) from error
-        report.added, report.removed, report.repaired = result.added, result.removed, True
-    return report

@@ -4,7 +4,7 @@
 ``{"total", "hits": [{"document", "archive", "title", "class", "snippet", "score"}],
 "facets"}`` (``snippet`` is HTML: escaped text with ``<mark>`` around matched words).
 ``reindex`` and ``index check`` call the maintenance functions of
-:mod:`archive_app.search_index` with a progress bar on the terminal.
+:mod:`archive_app.search_maintenance` with a progress bar on the terminal.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from archive_app import search_index
+from archive_app import search_maintenance
 from archive_app.cli.runtime import Runtime, as_option, json_option, pass_runtime, print_json
 from archive_app.services import audit
 from archive_app.services import search as search_service
@@ -130,7 +130,7 @@ def _progress(console: Console, description: str) -> Progress:
 @click.command()
 @click.option(
     "--batch-size",
-    default=search_index.REBUILD_BATCH,
+    default=search_maintenance.BATCH,
     show_default=True,
     type=click.IntRange(1, 5000),
 )
@@ -149,10 +149,10 @@ def reindex(
     with _progress(console, "indexing") as progress:
         task = progress.add_task("indexing", total=None)
 
-        def on_progress(p: search_index.Progress) -> None:
+        def on_progress(p: search_maintenance.Progress) -> None:
             progress.update(task, completed=p.done, total=p.total)
 
-        report = search_index.rebuild(
+        report = search_maintenance.rebuild(
             container, batch_size=batch_size, on_progress=on_progress, restart=restart
         )
     result = {
@@ -196,7 +196,7 @@ def check(runtime: Runtime, repair: bool, as_user: str | None, as_json: bool) ->
     container = runtime.container
     with runtime.session() as session:
         actor = runtime.actor(session, as_user)
-    report = search_index.check(container, repair=repair)
+    report = search_maintenance.check(container, repair=repair)
     with runtime.session() as session:
         audit.record(
             session,

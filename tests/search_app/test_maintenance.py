@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from archive_app import search_index
+from archive_app import search_index, search_maintenance
 from archive_app.models import Document
 from archive_app.models.base import utcnow
 from archive_app.services import archives, documents
@@ -92,7 +92,7 @@ def test_removed_document_is_unfindable_and_its_terms_are_gone(env: Env) -> None
             ).scalar_one()
         assert left == 0
     # A check does not bring it back: a destroyed document is not indexable.
-    assert search_index.check(env.container).clean
+    assert search_maintenance.check(env.container).clean
 
 
 class Interrupted(Exception):
@@ -100,25 +100,25 @@ class Interrupted(Exception):
 
 
 def test_reindex_resumes_after_an_interruption(env: Env) -> None:
-    checkpoint = Path(search_index.checkpoint_path(env.container))
+    checkpoint = Path(search_maintenance.checkpoint_path(env.container))
     expected = set(env.container.search.doc_ids())
     env.container.search.clear()
     assert found(env, "违约金") == set()
-    seen: list[search_index.Progress] = []
+    seen: list[search_maintenance.Progress] = []
 
-    def stop_after_first_batch(progress: search_index.Progress) -> None:
+    def stop_after_first_batch(progress: search_maintenance.Progress) -> None:
         seen.append(progress)
         if progress.done >= 2:
             raise Interrupted
 
     with pytest.raises(Interrupted):
-        search_index.rebuild(env.container, batch_size=2, on_progress=stop_after_first_batch)
+        search_maintenance.rebuild(env.container, batch_size=2, on_progress=stop_after_first_batch)
     assert checkpoint.exists()
     assert seen[0].total == len(expected)
     assert len(set(env.container.search.doc_ids())) == 2
 
-    resumed: list[search_index.Progress] = []
-    report = search_index.rebuild(env.container, batch_size=2, on_progress=resumed.append)
+    resumed: list[search_maintenance.Progress] = []
+    report = search_maintenance.rebuild(env.container, batch_size=2, on_progress=resumed.append)
     assert report.resumed_after is not None
     assert report.indexed == len(expected) - 2
     assert resumed[0].total == len(expected) - 2
@@ -139,7 +139,7 @@ def test_index_check_repairs_a_removed_entry(env: Env) -> None:
     doc_id = env.ids["penalty"]
     env.container.search.delete([str(doc_id)])
     assert found(env, "守约方") == set()
-    report = search_index.check(env.container)
+    report = search_maintenance.check(env.container)
     assert report.missing == [env.numbers["penalty"]] and report.extra == []
     assert not report.clean
 
@@ -160,5 +160,5 @@ def test_index_check_repairs_a_removed_entry(env: Env) -> None:
     body = json.loads(result.stdout)
     assert (body["added"], body["removed"], body["repaired"]) == (1, 1, True)
     assert found(env, "守约方") == {"penalty"}
-    assert search_index.check(env.container).clean
+    assert search_maintenance.check(env.container).clean
     assert env.cli("index", "check").returncode == 0
