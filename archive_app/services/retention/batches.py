@@ -71,7 +71,7 @@ def create(
     report = compute_plan(session, as_of, archive_id=archive_id)
     if not report.plan.eligible:
         raise Conflict(f"nothing is eligible for destruction on {as_of.isoformat()}")
-    number = batch_number(session, as_of.year if as_of.year >= 1000 else utcnow().year)
+    number = batch_number(session, utcnow().year)
     try:
         batch = engine_create_batch(
             number,
