@@ -9,18 +9,22 @@ Contract
   title, and the analysed text: archive name, class field values and the extracted text,
   read from the encrypted store. The index never stores the text itself.
 * :func:`index_document` / :func:`index_documents` (re)write entries from the database
-  and the store; a document that is not indexable is removed instead. Callers that change
-  indexed metadata inside a unit of work call :func:`mark_changed`; the container runs the
-  update after that unit of work commits (never before: on SQLite the open transaction
-  holds the write lock, and an uncommitted change must not reach the index). Small sets
-  are indexed at once, large ones (an archive with many documents) by one background
-  thread, so a web request does not wait for them; the hits a search returns are always
-  re-checked against the database, so a late update never shows a document to someone
-  who may no longer see it.
+  and the store; a document that is not indexable is removed instead.
+* Changes to indexed values (a document's title, class, fields, dates, amount,
+  declaration or destruction; an archive's name, number or level) made in any session of
+  the container's database are noticed at flush and reindexed after that transaction
+  commits (never before: on SQLite the open transaction holds the write lock, and an
+  uncommitted change must not reach the index). :func:`mark_changed` asks for the same
+  explicitly. Small sets are indexed at once, large ones (an archive with many documents)
+  by one background thread, so a web request does not wait for them; the hits a search
+  returns are always re-checked against the database, so a late update never shows a
+  document to someone who may no longer see it. Processing (a status change) is left to
+  the pipeline, which indexes after its own commit.
 * :func:`remove_documents` deletes entries and purges them: afterwards their terms are
   physically gone from the index storage (Whoosh segments rewritten, PostgreSQL
-  ``VACUUM FULL``). Call it after the destroying transaction has committed (PostgreSQL
-  waits for older snapshots in the same database before it can purge).
+  ``VACUUM FULL``). From inside the destroying transaction, pass its session: the purge
+  then follows the commit (PostgreSQL cannot purge what an open transaction of the same
+  database might still see).
 * Rebuilding and checking the whole index: :mod:`archive_app.search_maintenance`.
 
 Library errors are translated here into :class:`~archive_app.errors.AppError` types.
@@ -40,7 +44,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from archive_app.errors import AppError
-from archive_app.models import Document, DocumentStatus
+from archive_app.models import CustomerArchive, Document, DocumentStatus
 
 if TYPE_CHECKING:
     from archive_app.config import Settings
@@ -260,6 +264,26 @@ def mark_changed(
         pending["archives"].add(archive_id)
 
 
+INDEXED_DOCUMENT_ATTRIBUTES = (
+    "title",
+    "class_id",
+    "fields",
+    "document_date",
+    "amount",
+    "declared_at",
+    "destroyed_at",
+    "text_object_id",
+)
+INDEXED_ARCHIVE_ATTRIBUTES = ("name", "level", "number")
+
+
+def _changed(obj: object, attributes: tuple[str, ...]) -> bool:
+    from sqlalchemy import inspect
+
+    state = inspect(obj)
+    return any(state.attrs[name].history.has_changes() for name in attributes)
+
+
 class IndexUpdater:
     """Runs the updates :func:`mark_changed` asked for, after each commit of a session
     made by ``container.database``. Installed once by the container."""
@@ -274,8 +298,25 @@ class IndexUpdater:
         from sqlalchemy import event
 
         factory = self.container.database.session_factory
+        event.listen(factory, "before_flush", self._before_flush)
         event.listen(factory, "after_commit", self._after_commit)
         event.listen(factory, "after_rollback", self._after_rollback)
+
+    def _before_flush(self, session: Session, _context: object, _instances: object) -> None:
+        """Notice changes to indexed values wherever they are made (declaration by the
+        checklist, edits, destruction), so no service has to remember to ask."""
+        for obj in session.dirty:
+            if isinstance(obj, Document) and obj.id is not None:
+                if _changed(obj, ("status",)):
+                    continue  # processing: the pipeline indexes after its own commit
+                if _changed(obj, INDEXED_DOCUMENT_ATTRIBUTES):
+                    mark_changed(session, document_ids=[obj.id])
+            elif (
+                isinstance(obj, CustomerArchive)
+                and obj.id is not None
+                and _changed(obj, INDEXED_ARCHIVE_ATTRIBUTES)
+            ):
+                mark_changed(session, archive_id=obj.id)
 
     def _after_rollback(self, session: Session) -> None:
         session.info.pop(PENDING_KEY, None)

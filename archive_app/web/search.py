@@ -93,7 +93,10 @@ def page():  # type: ignore[no-untyped-def]
             error = _("There is no archive %(number)s that you may see.", number=failure.identifier)
         except UnknownDocumentClass as failure:
             error, status = str(failure), failure.http_status
-    template = "search/_results.html" if request.headers.get("HX-Request") else "search/page.html"
+    template = "search/page.html"
+    if request.headers.get("HX-Request"):
+        # htmx swaps only successful responses; the partial shows the problem itself.
+        template, status = "search/_results.html", 200
     return render_template(
         template,
         outcome=outcome,

@@ -42,6 +42,22 @@ def test_metadata_edit_is_reflected(env: Env) -> None:
     assert found(env, "deliver", class_code="invoice") == set()
 
 
+def test_declaration_is_reflected(env: Env) -> None:
+    # The filing checklist declares a record by setting declared_at; nothing else.
+    admin_id = env.admin().id
+    with env.container.database.session() as session:
+        document = session.get(Document, env.ids["agreement"])
+        document.declared_at = utcnow()
+        document.declared_by_id = admin_id
+    assert found(env, "deliver", state="declared") == {"agreement"}
+    assert found(env, "deliver", state="ready") == {"delivery_note"}
+    with env.container.database.session() as session:
+        document = session.get(Document, env.ids["agreement"])
+        document.declared_at = None
+        document.declared_by_id = None
+    assert found(env, "deliver", state="declared") == set()
+
+
 def test_archive_name_and_level_changes_are_reflected(env: Env) -> None:
     number = env.archives["harbour"]
 
