@@ -143,21 +143,6 @@ class SearchParams:
             raise ValidationFailed(problems)
         return params
 
-    @property
-    def has_filters(self) -> bool:
-        return any(
-            value is not None
-            for value in (
-                self.archive,
-                self.class_code,
-                self.state,
-                self.date_from,
-                self.date_to,
-                self.amount_min,
-                self.amount_max,
-            )
-        )
-
     def audit_values(self) -> dict[str, Any]:
         return {
             key: str(value)
