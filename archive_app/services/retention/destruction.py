@@ -11,11 +11,12 @@ Contract of ``run_batch(container, actor_id, number, dry_run=...)``:
 3. Otherwise, per archive: shred every object of the cleared records (original, OCR text,
    rendition and every version's objects) with ONE ``store.shred_objects`` call (one archive
    key rotation); when no live record of the archive remains, ``store.shred_archive``
-   destroys the archive key too. Then purge the records' search index entries, turn each
-   row into a stub (number, title, class, dates stay; fields, suggestions, amount, file
-   name, hash and object ids cleared; ``destroyed_at`` set), add a ``destruction_records``
-   row, audit each record, record the execution in the batch and issue the signed
-   certificate (file in the instance folder and row in the database).
+   destroys the archive key too. Then delete the records' search index entries (purged
+   when the transaction commits), turn each row into a stub (number, title, class, dates
+   stay; fields, suggestions, amount, file name, hash and object ids cleared;
+   ``destroyed_at`` set), add a ``destruction_records`` row, audit each record, record the
+   execution in the batch and issue the signed certificate (file in the instance folder
+   and row in the database).
 
 Everything from the re-check to the stubs runs in one database transaction. The store is
 changed before that transaction commits: if the commit fails, the rows still point at
@@ -102,8 +103,14 @@ class RunReport:
         }
 
 
-def purge_index(container: Container, document_ids: Sequence[int]) -> int:
-    """Delete and purge the records' search index entries (the search layer's function)."""
+def purge_index(
+    container: Container, document_ids: Sequence[int], *, session: Session | None = None
+) -> int:
+    """Delete and purge the records' search index entries (the search layer's function).
+
+    With the destroying transaction's ``session`` the entries are deleted at once and the
+    purge runs when that transaction commits (a PostgreSQL index cannot purge rows the
+    open transaction might still see)."""
     import importlib
 
     for module_name in ("archive_app.search_index", "archive_app.services.search"):
@@ -113,6 +120,8 @@ def purge_index(container: Container, document_ids: Sequence[int]) -> int:
             continue
         remove_documents = getattr(module, "remove_documents", None)
         if remove_documents is not None:
+            if session is not None:
+                return int(remove_documents(container, list(document_ids), session=session))
             return int(remove_documents(container, list(document_ids)))
     return 0
 
@@ -315,7 +324,7 @@ def run_batch(
         done += len(group)
         progress("shred", done, len(targets))
     ids = [t.row.id for t in targets.values()]
-    report.index_entries_purged = purge_index(container, ids)
+    report.index_entries_purged = purge_index(container, ids, session=session)
     progress("index", len(ids), len(ids))
 
     # 4. Stubs, destruction records, audit, all in this transaction.
