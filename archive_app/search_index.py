@@ -44,7 +44,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from archive_app.errors import AppError
-from archive_app.models import CustomerArchive, Document, DocumentStatus
+from archive_app.models import CustomerArchive, Document, DocumentStatus, ErasureRequest
 
 if TYPE_CHECKING:
     from archive_app.config import Settings
@@ -163,12 +163,20 @@ def entry_for(container: Container, document: Document) -> IndexDocument:
     )
 
 
+def not_restricted() -> Any:
+    """Records of an archive under an erasure request are kept for storage only: they
+    stay out of the index, so nobody finds them by search."""
+    return Document.archive_id.not_in(select(ErasureRequest.archive_id))
+
+
 def load_documents(session: Session, ids: list[int]) -> list[Document]:
+    """The indexable candidates among ``ids`` (restricted records are left out, so the
+    callers remove any entry they still have)."""
     return list(
         session.scalars(
             select(Document)
             .options(joinedload(Document.archive), joinedload(Document.document_class))
-            .where(Document.id.in_(ids))
+            .where(Document.id.in_(ids), not_restricted())
             .order_by(Document.id)
         )
     )

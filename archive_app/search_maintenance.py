@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 
 from archive_app.models import Document, DocumentStatus
-from archive_app.search_index import entry_for, indexable, load_documents, translate
+from archive_app.search_index import entry_for, indexable, load_documents, not_restricted, translate
 
 if TYPE_CHECKING:
     from archive_app.container import Container
@@ -51,6 +51,7 @@ def _indexable_query() -> Any:
         Document.status == DocumentStatus.READY,
         Document.destroyed_at.is_(None),
         Document.text_object_id.is_not(None),
+        not_restricted(),
     )
 
 

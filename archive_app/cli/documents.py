@@ -64,6 +64,24 @@ def document_document(document: Document) -> dict[str, Any]:
         "fields": document.fields,
         "suggestions": document.suggestions,
         "created_at": document.created_at.isoformat(),
+        "declared_at": document.declared_at.isoformat() if document.declared_at else None,
+        "version": document.version,
+        "checklist": _checklist_document(document),
+    }
+
+
+def _checklist_document(document: Document) -> dict[str, Any] | None:
+    line = document.checklist_line
+    if line is None:
+        return None
+    location = [line.paper_room, line.paper_shelf, line.paper_box, line.paper_position]
+    return {
+        "state": line.state.value,
+        "responsible": line.filer.username,
+        "reviewer": line.reviewer.username if line.reviewer else None,
+        "reviewed_at": line.reviewed_at.isoformat() if line.reviewed_at else None,
+        "rejection_reason": line.rejection_reason,
+        "paper_location": " / ".join(part for part in location if part) or None,
     }
 
 
@@ -201,6 +219,11 @@ def show(
     ):
         if result.get(key) not in (None, ""):
             click.echo(f"{key.replace('_', ' '):<14} {result[key]}")
+    checklist = result["checklist"]
+    if checklist:
+        reviewed = f" by {checklist['reviewer']}" if checklist["reviewer"] else ""
+        click.echo(f"{'checklist':<14} {checklist['state']}{reviewed}")
+        click.echo(f"{'paper':<14} {checklist['paper_location'] or 'not located'}")
     for name, value in result["fields"].items():
         click.echo(f"{name.replace('_', ' '):<14} {value}")
     for name, entry in (result["suggestions"].get("fields") or {}).items():

@@ -61,7 +61,10 @@ def container(intake_settings: Settings) -> Iterator[Container]:
 def archive_number(container: Container, admin: User) -> str:
     with container.database.session() as session:
         archive = archives.create_archive(
-            session, admin, ArchiveInput(name="上海明远贸易有限公司"), number_pattern="KH-{seq:06d}",
+            session,
+            admin,
+            ArchiveInput(name="上海明远贸易有限公司"),
+            number_pattern="KH-{seq:06d}",
             on_created=container.on_archive_created,
         )
         return archive.number
@@ -78,8 +81,12 @@ def _files(folder: Path) -> dict[str, Path]:
     docs.require_cjk_font()
     folder.mkdir()
     contract = docs.write_png(docs.render_page(docs.CONTRACT_LINES), folder / "contract.png")
-    invoice = docs.write_scanned_pdf([docs.render_page(docs.ENGLISH_INVOICE_LINES)], folder / "invoice.pdf")
-    born_digital = docs.write_text_pdf([["Service Agreement", "Late delivery incurs a penalty."]], folder / "agreement.pdf")
+    invoice = docs.write_scanned_pdf(
+        [docs.render_page(docs.ENGLISH_INVOICE_LINES)], folder / "invoice.pdf"
+    )
+    born_digital = docs.write_text_pdf(
+        [["Service Agreement", "Late delivery incurs a penalty."]], folder / "agreement.pdf"
+    )
     return {
         "contract.png": contract,
         "invoice.pdf": invoice,
@@ -98,10 +105,15 @@ def test_batch_import_with_a_real_worker(
     files = _files(tmp_path / "scans")
     items = [IntakeItem(path=path, filename=name) for name, path in files.items()]
     items.append(IntakeItem(path=files["contract.png"], filename="../../etc/passwd.png"))
-    results = {r.file: r for r in take_in(container, admin.id, archive_number, items, default_class="contract")}
+    results = {
+        r.file: r
+        for r in take_in(container, admin.id, archive_number, items, default_class="contract")
+    }
 
     assert {name for name, r in results.items() if r.status == "queued"} == {
-        "contract.png", "invoice.pdf", "agreement.pdf",
+        "contract.png",
+        "invoice.pdf",
+        "agreement.pdf",
     }
     expected_codes = {
         "empty.pdf": "empty",
@@ -129,7 +141,9 @@ def test_batch_import_with_a_real_worker(
         assert contract.extraction_method == "ocr"
         assert contract.title == "采购合同"
         assert contract.suggestions["fields"]["contract_number"]["value"] == "HT-2026-0315"
-        text = "".join(page["text"] for page in documents.read_text(container, session, admin, numbers[0]))
+        text = "".join(
+            page["text"] for page in documents.read_text(container, session, admin, numbers[0])
+        )
         assert "违约金" in text
         agreement = documents.view_document(session, admin, numbers[2])
         assert agreement.extraction_method == "text-layer"
@@ -141,11 +155,16 @@ def test_batch_import_with_a_real_worker(
         pdf = b"".join(documents.stream_export(container, handle))
         assert "INV-20417" in pypdf.PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
         original = documents.prepare_export(session, admin, numbers[0], "original")
-        assert b"".join(documents.stream_export(container, original)) == files["contract.png"].read_bytes()
+        assert (
+            b"".join(documents.stream_export(container, original))
+            == files["contract.png"].read_bytes()
+        )
 
     # Duplicates are reported with the existing number and not stored twice.
     objects_before = sum(1 for _ in container.store.iter_objects())
-    again = take_in(container, admin.id, archive_number, [IntakeItem(files["contract.png"], "copy.png")])
+    again = take_in(
+        container, admin.id, archive_number, [IntakeItem(files["contract.png"], "copy.png")]
+    )
     assert again[0].status == "duplicate"
     assert again[0].document == numbers[0]
     assert sum(1 for _ in container.store.iter_objects()) == objects_before
@@ -154,12 +173,18 @@ def test_batch_import_with_a_real_worker(
     assert objects_before == 9
     with container.database.session() as session:
         assert session.scalar(select(func.count(Document.id))) == 3
-        rejected = session.scalars(select(AuditEntry).where(AuditEntry.action == "document.rejected")).all()
+        rejected = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "document.rejected")
+        ).all()
         assert len(rejected) == 6
 
 
 def test_killed_job_is_retried_to_success(
-    container: Container, admin: User, archive_number: str, intake_settings: Settings, tmp_path: Path
+    container: Container,
+    admin: User,
+    archive_number: str,
+    intake_settings: Settings,
+    tmp_path: Path,
 ) -> None:
     docs.require_cjk_font()
     pages = [docs.render_page([f"第{i}页 合同附件", *docs.CONTRACT_LINES * 2]) for i in range(1, 9)]
@@ -169,9 +194,8 @@ def test_killed_job_is_retried_to_success(
         [result] = take_in(container, admin.id, archive_number, [IntakeItem(path, "long.pdf")])
         number = result.document
         assert number is not None
-        # Kill the worker as soon as it is part-way through the pages.
-        with_progress = _wait_progress(container.database, number, first)
-        assert 0 < with_progress < 8
+        # Kill the worker as soon as it is working on the document.
+        _wait_processing(container.database, number, first)
         first.kill()
     finally:
         first.stop()
@@ -196,19 +220,23 @@ def test_killed_job_is_retried_to_success(
     assert sum(1 for _ in container.store.iter_objects()) == 3
 
 
-def _wait_progress(database: Database, number: str, worker: WorkerProcess) -> int:
+def _wait_processing(database: Database, number: str, worker: WorkerProcess) -> None:
     import time
 
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         with database.session() as session:
-            document = session.scalars(select(Document).where(Document.number == number)).one_or_none()
-            if document is not None and document.status.value == "processing" and document.progress_done > 0:
-                return document.progress_done
+            document = session.scalars(
+                select(Document).where(Document.number == number)
+            ).one_or_none()
+            if document is not None and document.status.value == "processing":
+                return
         if worker.process.poll() is not None:
             raise AssertionError(worker.output())
         time.sleep(0.1)
-    raise AssertionError(f"no progress within two minutes\n{worker.output()}")
+    raise AssertionError(
+        f"the worker did not pick the document up within two minutes\n{worker.output()}"
+    )
 
 
 @pytest.mark.parametrize("broker", ["embedded"], indirect=True)
@@ -227,7 +255,9 @@ def test_web_upload_failure_and_retry(
     token = csrf_token(admin_client, f"/archives/{archive_number}")
     image = docs.write_png(docs.render_page(docs.INVOICE_LINES), tmp_path / "发票.png")
     # A worker whose OCR engine lacks a language: the document fails with a clear reason.
-    broken = WorkerProcess(intake_settings, tmp_path / "broken.log", ARCHIVE_OCR_LANGUAGES="klingon")
+    broken = WorkerProcess(
+        intake_settings, tmp_path / "broken.log", ARCHIVE_OCR_LANGUAGES="klingon"
+    )
     try:
         response = admin_client.post(
             f"/archives/{archive_number}/documents",
@@ -268,24 +298,44 @@ def test_web_upload_failure_and_retry(
     # The archivist accepts the suggestions; the values are validated and audited.
     response = admin_client.post(
         f"/documents/{number}",
-        data={"csrf_token": token, "class": "invoice", "title": "增值税专用发票", "field:invoice_code": "3100212130",
-              "field:invoice_number": "0874129", "field:invoice_date": "2026-03-18", "field:amount": "12,000.00", "field:tax": ""},
+        data={
+            "csrf_token": token,
+            "class": "invoice",
+            "title": "增值税专用发票",
+            "field:invoice_code": "3100212130",
+            "field:invoice_number": "0874129",
+            "field:invoice_date": "2026-03-18",
+            "field:amount": "12,000.00",
+            "field:tax": "",
+        },
     )
     assert response.status_code == 422
     assert "8 or 20 digits" in response.get_data(as_text=True)
     response = admin_client.post(
         f"/documents/{number}",
-        data={"csrf_token": token, "class": "invoice", "title": "增值税专用发票", "field:invoice_code": "3100212130",
-              "field:invoice_number": "08741295", "field:invoice_date": "2026年3月18日", "field:amount": "¥12,000.00", "field:tax": ""},
+        data={
+            "csrf_token": token,
+            "class": "invoice",
+            "title": "增值税专用发票",
+            "field:invoice_code": "3100212130",
+            "field:invoice_number": "08741295",
+            "field:invoice_date": "2026年3月18日",
+            "field:amount": "¥12,000.00",
+            "field:tax": "",
+        },
     )
     assert response.status_code == 302
     with container.database.session() as session:
         document = session.scalars(select(Document).where(Document.number == number)).one()
         assert document.fields == {
-            "invoice_code": "3100212130", "invoice_number": "08741295",
-            "invoice_date": "2026-03-18", "amount": "12000.00",
+            "invoice_code": "3100212130",
+            "invoice_number": "08741295",
+            "invoice_date": "2026-03-18",
+            "amount": "12000.00",
         }
-        update = session.scalars(select(AuditEntry).where(AuditEntry.action == "document.update")).one()
+        update = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "document.update")
+        ).one()
         assert update.after["field:amount"] == "12000.00"
         assert json.dumps(update.before, ensure_ascii=False)
 
@@ -308,13 +358,24 @@ def test_cli_import_wait_json_then_show_edit_export(
 
     def archive(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "archive_app", *args], env=env, capture_output=True, text=True, timeout=300
+            [sys.executable, "-m", "archive_app", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
         )
 
-    result = archive("import", str(folder), "--archive", archive_number, "--class", "invoice", "--wait", "--json")
+    result = archive(
+        "import", str(folder), "--archive", archive_number, "--class", "invoice", "--wait", "--json"
+    )
     assert result.returncode == 1, result.stderr  # one file was refused
     rows = sorted(json.loads(result.stdout), key=lambda row: row["file"])
-    assert rows[0] == {"file": "empty.png", "document": None, "status": "rejected", "error": "the file is empty"}
+    assert rows[0] == {
+        "file": "empty.png",
+        "document": None,
+        "status": "rejected",
+        "error": "the file is empty",
+    }
     assert rows[1]["file"] == "invoice.png"
     assert rows[1]["status"] == "ready"
     number = rows[1]["document"]
@@ -323,6 +384,9 @@ def test_cli_import_wait_json_then_show_edit_export(
     assert shown["status"] == "ready"
     assert "3100212130" in shown["text"]
     assert shown["suggestions"]["fields"]["invoice_code"]["value"] == "3100212130"
+    assert shown["checklist"]["state"] == "draft"
+    assert shown["checklist"]["responsible"] == "admin"
+    assert shown["checklist"]["paper_location"] is None
 
     result = archive("edit", number, "--set", "invoice_number=123", "--json")
     assert result.returncode == 1

@@ -76,7 +76,10 @@ def wait_for(
     deadline = time.monotonic() + timeout
     while True:
         with database.session() as session:
-            rows = {d.number: d for d in session.scalars(select(Document).where(Document.number.in_(wanted)))}
+            rows = {
+                d.number: d
+                for d in session.scalars(select(Document).where(Document.number.in_(wanted)))
+            }
         if all(row.status.value in states for row in rows.values()) and len(rows) == len(wanted):
             return rows
         if worker is not None and worker.process.poll() is not None:

@@ -55,6 +55,12 @@ def test_erasure_request_flow(
     # What must be kept is restricted to storage: out of the search index, and nobody but
     # compliance may open it.
     assert index_ids(container) == [str(document_row(container, neighbour).id)]
+    # ...and they stay out when the index is rebuilt or checked against the database.
+    from archive_app import search_maintenance
+
+    search_maintenance.rebuild(container, restart=True)
+    assert search_maintenance.check(container, repair=True).missing == []
+    assert index_ids(container) == [str(document_row(container, neighbour).id)]
     with container.database.session() as session:
         with pytest.raises(RecordRestricted):
             document_service.view_document(session, people["arch"], voucher)

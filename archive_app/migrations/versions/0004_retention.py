@@ -1,7 +1,7 @@
 """retention
 
-Revision ID: 0005
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-11-23 18:14:36.788981
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import archive_app.models.base
 
-revision = "0005"
-down_revision = "0002"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
