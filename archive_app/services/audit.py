@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from archive_app.models import AuditEntry, AuditHead, User
@@ -60,22 +60,24 @@ def compute_entry_hash(
     return hashlib.sha256(material.encode("utf-8")).hexdigest()
 
 
-def record(
-    session: Session,
+def _locked_head(session: Session) -> AuditHead:
+    return session.execute(
+        select(AuditHead).where(AuditHead.id == 1).with_for_update()
+    ).scalar_one()
+
+
+def _chained_row(
+    *,
+    seq: int,
+    prev_hash: str,
     actor: User | None,
     action: str,
     object_type: str,
     object_id: str | int,
-    *,
-    before: Mapping[str, Any] | None = None,
-    after: Mapping[str, Any] | None = None,
-) -> AuditEntry:
-    """Append one entry. Call it last in the unit of work: it locks the chain head until
-    the transaction commits, which serialises concurrent writers of the trail."""
-    head = session.execute(
-        select(AuditHead).where(AuditHead.id == 1).with_for_update()
-    ).scalar_one()
-    seq = head.last_seq + 1
+    before: Mapping[str, Any] | None,
+    after: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    """The column values of entry ``seq``, hashed onto ``prev_hash``."""
     at = utcnow()
     actor_name = actor.username if actor is not None else SYSTEM_ACTOR
     before_values = _plain(before)
@@ -89,26 +91,87 @@ def record(
         object_id=str(object_id),
         before=before_values,
         after=after_values,
-        prev_hash=head.last_hash,
+        prev_hash=prev_hash,
     )
+    return {
+        "seq": seq,
+        "at": at,
+        "actor_id": actor.id if actor is not None else None,
+        "actor_name": actor_name,
+        "action": action,
+        "object_type": object_type,
+        "object_id": str(object_id),
+        "before": before_values,
+        "after": after_values,
+        "prev_hash": prev_hash,
+        "entry_hash": entry_hash,
+    }
+
+
+def record(
+    session: Session,
+    actor: User | None,
+    action: str,
+    object_type: str,
+    object_id: str | int,
+    *,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+) -> AuditEntry:
+    """Append one entry. Call it last in the unit of work: it locks the chain head until
+    the transaction commits, which serialises concurrent writers of the trail."""
+    head = _locked_head(session)
     entry = AuditEntry(
-        seq=seq,
-        at=at,
-        actor_id=actor.id if actor is not None else None,
-        actor_name=actor_name,
-        action=action,
-        object_type=object_type,
-        object_id=str(object_id),
-        before=before_values,
-        after=after_values,
-        prev_hash=head.last_hash,
-        entry_hash=entry_hash,
+        **_chained_row(
+            seq=head.last_seq + 1,
+            prev_hash=head.last_hash,
+            actor=actor,
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            before=before,
+            after=after,
+        )
     )
     session.add(entry)
-    head.last_seq = seq
-    head.last_hash = entry_hash
+    head.last_seq = entry.seq
+    head.last_hash = entry.entry_hash
     session.flush()
     return entry
+
+
+def record_many(
+    session: Session,
+    actor: User | None,
+    action: str,
+    object_type: str,
+    entries: Iterable[tuple[str, Mapping[str, Any] | None]],
+) -> int:
+    """Append ``(object_id, after)`` entries in order, exactly as many :func:`record`
+    calls would, but locking and updating the head once and inserting in bulk (a
+    destruction batch of 10,000 records). Returns how many were written."""
+    head = _locked_head(session)
+    seq, prev = head.last_seq, head.last_hash
+    rows = []
+    for object_id, after in entries:
+        seq += 1
+        row = _chained_row(
+            seq=seq,
+            prev_hash=prev,
+            actor=actor,
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            before=None,
+            after=after,
+        )
+        rows.append(row)
+        prev = row["entry_hash"]
+    for start in range(0, len(rows), 1000):
+        session.execute(insert(AuditEntry), rows[start : start + 1000])
+    head.last_seq, head.last_hash = seq, prev
+    session.flush()
+    return len(rows)
 
 
 def _plain(values: Mapping[str, Any] | None) -> dict[str, Any] | None:

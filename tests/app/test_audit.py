@@ -111,3 +111,28 @@ def test_appending_after_verification_keeps_the_chain(
         report = verify_chain(session)
     assert report.ok
     assert report.entries == trail + 1
+
+
+def test_bulk_append_continues_the_same_chain(database: Database, admin: User, trail: int) -> None:
+    with database.session() as session:
+        written = audit.record_many(
+            session, admin, "test.bulk", "thing", [(str(i), {"n": i}) for i in range(2500)]
+        )
+        audit.record(session, admin, "test.after_bulk", "thing", "last")
+    assert written == 2500
+    with database.session() as session:
+        report = verify_chain(session)
+        assert report.ok, report
+        assert report.entries == trail + 2501
+        bulk = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "test.bulk").order_by(AuditEntry.seq)
+        ).all()
+        assert [entry.after for entry in bulk[:2]] == [{"n": 0}, {"n": 1}]
+    with database.engine.begin() as connection:
+        connection.execute(
+            text(
+                "UPDATE audit_entries SET object_id = 'x' WHERE action = 'test.bulk' AND object_id = '1200'"
+            )
+        )
+    with database.session() as session:
+        assert not verify_chain(session).ok

@@ -49,7 +49,6 @@ from archive_app.models.base import utcnow
 from archive_app.services import audit
 from archive_app.services.retention import batches
 from archive_app.services.retention.access import MANAGE, require_role
-from archive_app.services.retention.auditing import record_many
 from archive_app.services.retention.certificates import (
     sha256_hex,
     signing_key,
@@ -385,7 +384,7 @@ def run_batch(
         if request is not None:
             request.completed_at = now
     session.flush()
-    record_many(
+    audit.record_many(
         session,
         actor,
         "document.destroy",
