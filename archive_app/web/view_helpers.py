@@ -40,6 +40,39 @@ DOCUMENT_STATUS_LABELS = {
 }
 
 
+RETENTION_CLASS_LABELS = {
+    "voucher": _l("Accounting vouchers"),
+    "ledger": _l("Ledgers"),
+    "asset_card": _l("Fixed-asset cards"),
+    "report_periodic": _l("Monthly, quarterly and half-year reports"),
+    "report_annual": _l("Annual financial reports"),
+    "bank_statement": _l("Bank statements and reconciliations"),
+    "tax_return": _l("Tax returns"),
+    "transfer_register": _l("Archive transfer registers"),
+    "register": _l("Custody and destruction registers, appraisal opinions"),
+    "contract": _l("Contracts"),
+    "invoice": _l("Invoices"),
+    "personal": _l("Customer personal data"),
+    "other": _l("Other"),
+}
+EVENT_LABELS = {
+    "contract_end": _l("contract end"),
+    "relationship_end": _l("end of the customer relationship"),
+    "asset_scrapped": _l("asset scrapped"),
+}
+
+
+def trigger_label(trigger: object) -> str:
+    """A retention trigger in the user's language (the engine describes it in English)."""
+    from flask_babel import gettext
+
+    event = getattr(trigger, "event_name", None)
+    base = gettext("the document date") if event is None else str(EVENT_LABELS.get(event, event))
+    if getattr(trigger, "fiscal", False):
+        return gettext("from the end of the fiscal year of %(base)s", base=base)
+    return gettext("from the day after %(base)s", base=base)
+
+
 def _language_code() -> str:
     """Our code for the active locale (Babel parses zh-CN as zh_Hans_CN)."""
     locale = get_locale()
@@ -68,4 +101,6 @@ def register_template_helpers(app: Flask, language_names: Mapping[str, str]) -> 
             "role_labels": ROLE_LABELS,
             "customer_type_labels": CUSTOMER_TYPE_LABELS,
             "status_labels": DOCUMENT_STATUS_LABELS,
+            "retention_class_labels": RETENTION_CLASS_LABELS,
+            "trigger_label": trigger_label,
         }
