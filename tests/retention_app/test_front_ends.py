@@ -165,7 +165,9 @@ def test_pages_and_the_destroyed_stub_in_the_ui(  # type: ignore[no-untyped-def]
         response = client.get(page)
         assert response.status_code == 200, page
     assert "acc.voucher" in client.get("/retention/").get_data(as_text=True)
-    rules_zh = client.get("/retention/", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    rules_zh = client.get("/retention/", headers={"Accept-Language": "zh-CN"}).get_data(
+        as_text=True
+    )
     assert "自文件日期所在会计年度终了后次日起算" in rules_zh
     assert "固定资产卡片" in rules_zh
     assert old in client.get("/retention/plan").get_data(as_text=True)
