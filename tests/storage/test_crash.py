@@ -27,7 +27,7 @@ WRITER = textwrap.dedent(
     def endless():
         piece = os.urandom(1024 * 1024)
         for i in range(100_000):
-            if i == 16:
+            if i == 32:  # 32 MiB handed over: well past 16 MiB on disk
                 marker.write_text("mid-write")
             yield piece
 
