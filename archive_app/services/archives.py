@@ -125,7 +125,7 @@ def update_archive(
     session: Session, actor: User, number: str, data: ArchiveInput
 ) -> CustomerArchive:
     require(actor, Capability.MANAGE_ARCHIVES)
-    archive = _get_visible(session, actor, number)
+    archive = get_visible(session, actor, number)
     values = data.cleaned()
     problems = _validate(values, actor)
     if problems:
@@ -158,7 +158,7 @@ def update_archive(
     return archive
 
 
-def _get_visible(session: Session, actor: User, number: str) -> CustomerArchive:
+def get_visible(session: Session, actor: User, number: str) -> CustomerArchive:
     archive = session.scalar(
         select(CustomerArchive).where(CustomerArchive.number == number.strip())
     )
@@ -171,7 +171,7 @@ def _get_visible(session: Session, actor: User, number: str) -> CustomerArchive:
 
 def view_archive(session: Session, actor: User, number: str) -> CustomerArchive:
     require(actor, Capability.VIEW_ARCHIVES)
-    archive = _get_visible(session, actor, number)
+    archive = get_visible(session, actor, number)
     audit.record(session, actor, "archive.view", "archive", archive.number)
     return archive
 

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive_app.classes import DEFAULT_CLASSES
+from archive_app.errors import UnknownDocumentClass
 from archive_app.models import AuditHead, DocumentClass, NumberSequence, User
 from archive_app.models.audit import GENESIS_HASH
 from archive_app.models.user import Role
@@ -84,3 +85,14 @@ def list_classes(session: Session) -> list[DocumentClass]:
             .order_by(DocumentClass.sort_order)
         )
     )
+
+
+def active_class(session: Session, code: str) -> DocumentClass:
+    """The active class ``code``, or :class:`UnknownDocumentClass` listing the valid codes."""
+    found = session.scalar(
+        select(DocumentClass).where(DocumentClass.code == code, DocumentClass.active.is_(True))
+    )
+    if found is None:
+        known = ", ".join(c.code for c in list_classes(session))
+        raise UnknownDocumentClass(code, known)
+    return found

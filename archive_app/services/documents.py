@@ -18,12 +18,13 @@ from sqlalchemy.orm import Session
 
 from archive_app import search_index
 from archive_app.container import Container
-from archive_app.errors import Conflict, NotFound, UnknownDocumentClass, ValidationFailed
+from archive_app.errors import Conflict, NotFound, ValidationFailed
 from archive_app.fieldtypes import normalise
-from archive_app.models import CustomerArchive, Document, DocumentClass, DocumentStatus, User
+from archive_app.models import CustomerArchive, Document, DocumentStatus, User
 from archive_app.models.base import utcnow
 from archive_app.permissions import Capability, require, visible_levels
 from archive_app.services import audit
+from archive_app.services.bootstrap import active_class
 from archive_app.services.declaration import require_amend_declared, withdraw_changed_line
 from archive_app.services.retention import access as retention_access
 from archive_app.services.retention.errors import RecordDestroyed
@@ -167,17 +168,7 @@ def edit_document(
     if accept_suggestions and class_code is None and suggested.get("class"):
         class_code = suggested["class"]["value"]
     if class_code is not None and class_code != new_class.code:
-        found = session.scalar(
-            select(DocumentClass).where(
-                DocumentClass.code == class_code, DocumentClass.active.is_(True)
-            )
-        )
-        if found is None:
-            known = ", ".join(
-                session.scalars(select(DocumentClass.code).order_by(DocumentClass.sort_order))
-            )
-            raise UnknownDocumentClass(class_code, known)
-        new_class = found
+        new_class = active_class(session, class_code)
     if accept_suggestions and title is None and suggested.get("title"):
         title = suggested["title"]["value"]
     if title is not None:

@@ -18,12 +18,14 @@ from pathlib import Path
 from sqlalchemy import select
 
 from archive_app.container import Container
-from archive_app.errors import NotFound, UnknownDocumentClass
-from archive_app.models import CustomerArchive, Document, DocumentClass, DocumentStatus, User
+from archive_app.errors import NotFound
+from archive_app.models import Document, DocumentStatus, User
 from archive_app.models.base import utcnow
 from archive_app.numbering import allocate_document_number
 from archive_app.permissions import Capability, require
 from archive_app.services import audit, checklist
+from archive_app.services.archives import get_visible
+from archive_app.services.bootstrap import active_class
 from indexing.extract import Limits, PreflightRejected, preflight
 
 HASH_CHUNK = 1024 * 1024
@@ -112,8 +114,8 @@ def _take_in_one(
     # take a while and must not hold the database's write lock.
     with container.database.session() as session:
         actor = _actor(session, actor_id)
-        archive = _visible_archive(session, actor, archive_number)
-        _document_class(session, class_code)
+        archive = get_visible(session, actor, archive_number)
+        active_class(session, class_code)
         duplicate = _duplicate_of(session, archive.id, digest)
         if duplicate is not None:
             return _refuse_duplicate(session, actor, duplicate, name)
@@ -125,8 +127,8 @@ def _take_in_one(
     try:
         with container.database.session() as session:
             actor = _actor(session, actor_id)
-            archive = _visible_archive(session, actor, archive_number)
-            document_class = _document_class(session, class_code)
+            archive = get_visible(session, actor, archive_number)
+            document_class = active_class(session, class_code)
             duplicate = _duplicate_of(session, archive.id, digest)
             if duplicate is not None:  # the same file arrived concurrently
                 store.delete(storage_id, stored.object_id)
@@ -227,24 +229,3 @@ def _audit_rejection(
             archive_number,
             after={"file": name, "code": rejection.code.value, "reason": rejection.message},
         )
-
-
-def _visible_archive(session, actor: User, number: str) -> CustomerArchive:  # type: ignore[no-untyped-def]
-    archive = session.scalar(
-        select(CustomerArchive).where(CustomerArchive.number == number.strip())
-    )
-    if archive is None or not actor.may_see(archive.level):
-        raise NotFound("archive", number)
-    return archive
-
-
-def _document_class(session, code: str) -> DocumentClass:  # type: ignore[no-untyped-def]
-    document_class = session.scalar(
-        select(DocumentClass).where(DocumentClass.code == code, DocumentClass.active.is_(True))
-    )
-    if document_class is None:
-        codes = ", ".join(
-            session.scalars(select(DocumentClass.code).order_by(DocumentClass.sort_order))
-        )
-        raise UnknownDocumentClass(code, codes)
-    return document_class
