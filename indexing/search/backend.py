@@ -14,9 +14,10 @@ Backends are chosen by URL:
 
 from __future__ import annotations
 
+import functools
 import itertools
 import multiprocessing
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -178,6 +179,10 @@ class AnalysedDocument:
     body_terms: list[tuple[str, int]]
 
 
+def _analyse_and_finish(finish: Callable[[AnalysedDocument], Any], doc: IndexDocument) -> Any:
+    return finish(_analyse_one(doc))
+
+
 def _analyse_one(doc: IndexDocument) -> AnalysedDocument:
     title_terms = index_terms(doc.title)
     body_terms = index_terms(doc.text)
@@ -198,15 +203,22 @@ def _analyse_one(doc: IndexDocument) -> AnalysedDocument:
 
 
 class Analyser:
-    """Analyses documents in this process or in a small pool of forked workers."""
+    """Analyses documents in this process or in a small pool of forked workers.
 
-    def __init__(self, workers: int = 1) -> None:
+    ``finish`` (a module-level function, so that workers can receive it) turns each
+    :class:`AnalysedDocument` into what the backend writes, in the worker: the PostgreSQL
+    backend builds its tsvector literal there, so the term lists are neither built into
+    rows nor pickled back in the single main process.
+    """
+
+    def __init__(self, workers: int = 1, finish: Callable[[AnalysedDocument], Any] | None = None):
         self.workers = max(1, int(workers))
+        self._work = functools.partial(_analyse_and_finish, finish) if finish else _analyse_one
         self._pool: Any = None
 
-    def map(self, docs: Iterable[IndexDocument]) -> Iterator[AnalysedDocument]:
+    def map(self, docs: Iterable[IndexDocument]) -> Iterator[Any]:
         if self.workers == 1:
-            return map(_analyse_one, docs)
+            return map(self._work, docs)
         if self._pool is None:
             from .analysis import warm_up
 
@@ -215,12 +227,12 @@ class Analyser:
             self._pool = ctx.Pool(self.workers)
         return self._map_pooled(docs)
 
-    def _map_pooled(self, docs: Iterable[IndexDocument]) -> Iterator[AnalysedDocument]:
+    def _map_pooled(self, docs: Iterable[IndexDocument]) -> Iterator[Any]:
         # Pool.imap would read the whole input ahead of the workers: feed it in slices so
         # memory stays bounded when ``docs`` is a long generator.
         it = iter(docs)
         while chunk := list(itertools.islice(it, 64 * self.workers)):
-            yield from self._pool.imap(_analyse_one, chunk, chunksize=8)
+            yield from self._pool.imap(self._work, chunk, chunksize=8)
 
     def close(self) -> None:
         if self._pool is not None:

@@ -55,6 +55,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from .analysis import PhraseUnit, PrefixUnit, TermUnit, Unit, query_units
 from .backend import AnalysedDocument, Analyser, Hit, IndexDocument, SearchRequest, SearchResults
+from .background_writer import BackgroundWriter
 from .errors import BackendError, PurgeIncomplete
 from .query import And, MatchAll, Node, Not, Or, Phrase, Word, parse_query
 
@@ -72,25 +73,54 @@ def _lexeme(term: str) -> str:
 
 
 def tsvector_literal(title_terms: list[tuple[str, int]], body_terms: list[tuple[str, int]]) -> str:
-    """The tsvector text for a document: title positions first (weight A), then the body."""
-    positions: dict[str, list[str]] = {}
-    seen: dict[str, set[int]] = {}
+    """The tsvector text for a document: title positions first (weight A), then the body.
+
+    ``index_terms`` emits each term's positions in increasing order and never the same
+    (term, position) twice, so duplicates can only come from clamping at ``MAX_POSITION``,
+    and comparing with the last kept position is enough to drop them.
+    """
+    title: dict[str, list[int]] = {}
     title_len = 0
     for term, pos in title_terms:
         p = min(pos + 1, MAX_POSITION)
-        title_len = max(title_len, pos + 1)
-        if p not in seen.setdefault(term, set()) and len(seen[term]) < MAX_POSITIONS_PER_LEXEME:
-            seen[term].add(p)
-            positions.setdefault(term, []).append(f"{p}A")
+        title_len = max(title_len, p)
+        kept = title.setdefault(term, [])
+        if (not kept or kept[-1] != p) and len(kept) < MAX_POSITIONS_PER_LEXEME:
+            kept.append(p)
     # One empty position between title and body, so no phrase spans the two.
     base = title_len + 2
+    body: dict[str, list[int]] = {}
     for term, pos in body_terms:
         p = min(pos + base, MAX_POSITION)
-        s = seen.setdefault(term, set())
-        if p not in s and len(s) < MAX_POSITIONS_PER_LEXEME:
-            s.add(p)
-            positions.setdefault(term, []).append(str(p))
-    return " ".join(f"{_lexeme(t)}:{','.join(ps)}" for t, ps in positions.items())
+        kept = body.setdefault(term, [])
+        if (not kept or kept[-1] != p) and len(kept) < MAX_POSITIONS_PER_LEXEME:
+            kept.append(p)
+    parts = []
+    for term, ps in title.items():
+        entries = [f"{p}A" for p in ps]
+        room = MAX_POSITIONS_PER_LEXEME - len(entries)
+        extra = body.pop(term, ())
+        entries.extend(str(p) for p in extra[:room] if p != ps[-1])
+        parts.append(f"{_lexeme(term)}:{','.join(entries)}")
+    for term, ps in body.items():
+        parts.append(f"{_lexeme(term)}:{','.join(map(str, ps))}")
+    return " ".join(parts)
+
+
+def _row(ad: AnalysedDocument) -> dict[str, Any]:
+    """The table row of an analysed document (built in the analysis worker)."""
+    d = ad.doc
+    return {
+        "doc_id": d.doc_id,
+        "archive_id": d.archive_id,
+        "archive_number": d.archive_number,
+        "class_code": d.class_code,
+        "status": d.status,
+        "level": d.level,
+        "document_date": d.document_date,
+        "amount": d.amount,
+        "tsv": tsvector_literal(ad.title_terms, ad.body_terms),
+    }
 
 
 class PostgresBackend:
@@ -120,7 +150,7 @@ class PostgresBackend:
         self.engine = engine
         self.table_name = table
         self.batch_size = batch_size
-        self._analyser = Analyser(analysis_workers)
+        self._analyser = Analyser(analysis_workers, finish=_row)
         md = sa.MetaData()
         self.t = sa.Table(
             table,
@@ -158,20 +188,6 @@ class PostgresBackend:
 
     # ------------------------------------------------------------------ writing
 
-    def _row(self, ad: AnalysedDocument) -> dict[str, Any]:
-        d = ad.doc
-        return {
-            "doc_id": d.doc_id,
-            "archive_id": d.archive_id,
-            "archive_number": d.archive_number,
-            "class_code": d.class_code,
-            "status": d.status,
-            "level": d.level,
-            "document_date": d.document_date,
-            "amount": d.amount,
-            "tsv": tsvector_literal(ad.title_terms, ad.body_terms),
-        }
-
     def add(self, docs: Iterable[IndexDocument]) -> int:
         t = self.t
         stmt = pg_insert(t).values(
@@ -185,18 +201,20 @@ class PostgresBackend:
         written = 0
         batch: dict[str, dict[str, Any]] = {}
 
-        def flush() -> None:
-            if batch:
-                with self.engine.begin() as conn:
-                    conn.execute(stmt, list(batch.values()))
-                batch.clear()
+        def write(rows: list[dict[str, Any]]) -> None:
+            with self.engine.begin() as conn:
+                conn.execute(stmt, rows)
 
-        for ad in self._analyser.map(docs):
-            batch[ad.doc.doc_id] = self._row(ad)  # a repeated id in one batch: last wins
-            written += 1
-            if len(batch) >= self.batch_size:
-                flush()
-        flush()
+        # Batches commit one by one on a writer thread while the next ones are analysed.
+        with BackgroundWriter(write) as writer:
+            for row in self._analyser.map(docs):
+                batch[row["doc_id"]] = row  # a repeated id in one batch: last wins
+                written += 1
+                if len(batch) >= self.batch_size:
+                    writer.submit(list(batch.values()))
+                    batch = {}
+            if batch:
+                writer.submit(list(batch.values()))
         if written >= ANALYZE_AFTER:
             # After a bulk load the planner's statistics are stale: it then prefers the btree
             # filters and rechecks the tsvector of every row instead of using the GIN index.

@@ -107,7 +107,7 @@ def test_unsupported_backend_url():
 def test_import_does_no_work_and_jieba_is_quiet():
     code = (
         "import sys, indexing.search as s\n"
-        "assert 'jieba' not in sys.modules and 'flask' not in sys.modules\n"
+        "assert 'rjieba' not in sys.modules and 'flask' not in sys.modules\n"
         "assert not any(m.startswith('archive_app') for m in sys.modules)\n"
         "s.warm_up(); print(s.query_units('违约金'))\n"
     )
