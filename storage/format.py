@@ -23,7 +23,6 @@ Memory use is two chunks whatever the object size.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import secrets
 import struct
@@ -32,6 +31,7 @@ from typing import BinaryIO, Protocol
 
 from cryptography.exceptions import InvalidTag
 
+from .digest import StreamDigest
 from .errors import IntegrityError
 from .keys import SecretKey
 
@@ -124,7 +124,7 @@ def encrypt_stream(
     header = HEADER.pack(MAGIC, VERSION, 0, 0, chunk_size, prefix)
     aad_base = header + _ids(archive_id, object_id)
     sink.write(header)
-    digest = hashlib.sha256()
+    digest = StreamDigest()
     size = 0
     index = 0
 
@@ -134,16 +134,19 @@ def encrypt_stream(
         sink.write(key.aead.encrypt(nonce, plain, aad))
 
     pending: bytes | memoryview | None = None
-    for piece in _fixed_chunks(source, chunk_size):
-        digest.update(piece)
-        size += len(piece)
-        if pending is not None:
-            seal(pending, final=False)
-            index += 1
-            if index >= MAX_CHUNKS:
-                raise ValueError("object too large for this chunk size")
-        pending = piece
-    seal(pending if pending is not None else b"", final=True)
+    try:
+        for piece in _fixed_chunks(source, chunk_size):
+            digest.update(piece)
+            size += len(piece)
+            if pending is not None:
+                seal(pending, final=False)
+                index += 1
+                if index >= MAX_CHUNKS:
+                    raise ValueError("object too large for this chunk size")
+            pending = piece
+        seal(pending if pending is not None else b"", final=True)
+    finally:
+        digest.close()
     return digest.hexdigest(), size
 
 
