@@ -90,6 +90,13 @@ def search(
         return
     console = Console()
     console.print(f"{outcome.total} documents found", highlight=False)
+    if outcome.ranked_window:
+        console.print(
+            f"ranked by relevance among the {outcome.ranked_window} most recent matches;"
+            " the others follow by date",
+            style="dim",
+            highlight=False,
+        )
     for hit in outcome.hits:
         line = Text()
         line.append(hit.document, style="bold cyan")

@@ -182,6 +182,8 @@ class SearchOutcome:
     hits: list[SearchHit]
     class_facets: list[Facet] = field(default_factory=list)
     archive_facets: list[Facet] = field(default_factory=list)
+    # Set when relevance ranking covered only this many of the newest matches.
+    ranked_window: int | None = None
 
     @property
     def pages(self) -> int:
@@ -206,6 +208,7 @@ class SearchOutcome:
                 "class": {facet.key: facet.count for facet in self.class_facets},
                 "archive": {facet.key: facet.count for facet in self.archive_facets},
             },
+            "ranked_window": self.ranked_window,
         }
 
 
@@ -317,4 +320,6 @@ def search(
         "*",
         after={**params.audit_values(), "page": params.page, "results": results.total},
     )
-    return SearchOutcome(params, results.total, hits, class_facets, archive_facets)
+    return SearchOutcome(
+        params, results.total, hits, class_facets, archive_facets, results.ranked_window
+    )

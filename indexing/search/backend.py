@@ -111,11 +111,16 @@ class SearchResults:
 
     ``facets`` is ``{"class": {class_code: count}, "archive": {archive_id: count}}`` over
     every matching visible document (not only this page).
+
+    ``ranked_window`` is set when a relevance search matched more documents than the
+    backend ranks: then only that many of the newest matches were ranked by relevance,
+    and the matches after them follow by date, newest first.
     """
 
     total: int
     hits: list[Hit]
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    ranked_window: int | None = None
 
 
 @runtime_checkable

@@ -150,7 +150,8 @@ def test_page_and_json_endpoint(env: Env) -> None:
         assert api.status_code == 200
         body = api.get_json()
         assert body["total"] == 2
-        assert set(body) == {"total", "hits", "facets"}
+        assert set(body) == {"total", "hits", "facets", "ranked_window"}
+        assert body["ranked_window"] is None  # a handful of matches: all ranked
         assert {tuple(sorted(hit)) for hit in body["hits"]} == {
             ("archive", "class", "document", "score", "snippet", "title")
         }

@@ -1,0 +1,89 @@
+"""PostgreSQL ranks at most ``rank_window`` matches by relevance; the rest follow by date."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+
+import pytest
+
+from indexing.search import IndexDocument, SearchRequest, open_backend
+
+from .conftest import _postgres_url
+
+LEVELS = {"public"}
+
+
+def _doc(n: int, text: str, day: int) -> IndexDocument:
+    return IndexDocument(
+        doc_id=f"D{n:02d}",
+        archive_id="A1",
+        archive_number="KH-000001",
+        class_code="contract",
+        status="declared",
+        level="public",
+        title=f"合同 {n}",
+        text=text,
+        document_date=date(2024, 1, day),
+    )
+
+
+@pytest.fixture
+def small_window_backend(request, pg_engine):
+    table = f"search_rw{os.getpid()}"
+    backend = open_backend(_postgres_url(), engine=pg_engine, table=table, rank_window=3)
+    request.addfinalizer(lambda: (backend.drop(), backend.close()))
+    # D01..D06 all mention penalty; D02 (an old one) mentions it most. Newest: D06.
+    backend.add(
+        [
+            _doc(1, "penalty clause", 1),
+            _doc(2, "penalty penalty penalty penalty penalty", 2),
+            _doc(3, "penalty", 3),
+            _doc(4, "late penalty penalty", 4),
+            _doc(5, "penalty applies", 5),
+            _doc(6, "the penalty penalty penalty", 6),
+            _doc(7, "no such word here", 7),
+        ]
+    )
+    return backend
+
+
+def _ids(results) -> list[str]:
+    return [h.doc_id for h in results.hits]
+
+
+def test_narrow_query_is_ranked_over_every_match(small_window_backend):
+    results = small_window_backend.search(SearchRequest("penalty late", allowed_levels=LEVELS))
+    assert results.total == 1 and results.ranked_window is None
+    assert _ids(results) == ["D04"]
+
+
+def test_broad_query_ranks_the_newest_window_then_continues_by_date(small_window_backend):
+    first = small_window_backend.search(
+        SearchRequest("penalty", allowed_levels=LEVELS, per_page=2, facets=True)
+    )
+    # Counts cover every match, not only the window.
+    assert first.total == 6 and first.facets["class"] == {"contract": 6}
+    assert first.ranked_window == 3
+    # The newest three are D06, D05, D04; D06 and D04 repeat the word, D05 does not.
+    assert _ids(first) == ["D06", "D04"]
+    assert first.hits[0].score >= first.hits[1].score > 0
+    # Page 2 straddles the window: its last ranked document, then the newest of the rest.
+    second = small_window_backend.search(
+        SearchRequest("penalty", allowed_levels=LEVELS, per_page=2, page=2)
+    )
+    assert _ids(second) == ["D05", "D03"]
+    third = small_window_backend.search(
+        SearchRequest("penalty", allowed_levels=LEVELS, per_page=2, page=3)
+    )
+    assert _ids(third) == ["D02", "D01"]
+    every = _ids(first) + _ids(second) + _ids(third)
+    assert sorted(every) == [f"D0{n}" for n in range(1, 7)]
+
+
+def test_date_sort_is_not_windowed(small_window_backend):
+    results = small_window_backend.search(
+        SearchRequest("penalty", allowed_levels=LEVELS, sort="date", per_page=10)
+    )
+    assert results.ranked_window is None
+    assert _ids(results) == ["D01", "D02", "D03", "D04", "D05", "D06"]
