@@ -331,6 +331,11 @@ class PostgresBackend:
         cond = sa.and_(compiler.to_sql(compiled), *self._filters(request))
         rank_q = compiler.rank_query()
         with self.engine.connect() as conn:
+            # A term in most documents makes a sequential scan look cheapest to the planner,
+            # which does not cost reading each row's out-of-line tsvector (about 13 KB, seven
+            # TOAST chunks): 0.9 s for 23,000 rows, against 30 ms through the GIN bitmap,
+            # which needs no tsvector at all for plain terms.
+            conn.execute(sa.text("SET LOCAL enable_seqscan = off"))
             total, facets = self._count(conn, cond, request.facets)
             start = (request.page - 1) * request.per_page
             end = start + request.per_page
