@@ -89,16 +89,12 @@ class OcrEngine(Protocol):
         *,
         dpi: int | None,
         want_pdf: bool = False,
-        auto_orient: bool = False,
     ) -> PageOcr:
-        """Read one page. ``languages`` uses Tesseract syntax (``chi_sim+eng``).
-        ``auto_orient``: let the engine find and follow the text's orientation itself
-        (reported in ``PageOcr.orientation``); otherwise read the image as it stands."""
+        """Read one page as it stands. ``languages`` uses Tesseract syntax (``chi_sim+eng``).
+        Text the engine read in another orientation by itself shows in ``PageOcr.orientation``."""
 
     def detect_orientation(self, image: Image.Image, *, dpi: int | None) -> OrientationGuess | None:
         """Guess the page orientation; None when the engine cannot tell (too little text)."""
 
-    def render_pdf_page(
-        self, image: Image.Image, languages: str, *, dpi: int | None, auto_orient: bool = False
-    ) -> bytes:
+    def render_pdf_page(self, image: Image.Image, languages: str, *, dpi: int | None) -> bytes:
         """A one-page PDF with the page's text invisible, sized like the image."""

@@ -4,9 +4,9 @@ Contract: ``extract(path, info, options=..., engine=..., on_page=...)`` returns 
 ``Extraction`` with one ``PageText`` per page, in order. For each PDF page the text layer is
 used when ``textlayer`` judges it usable (no OCR at all for that page); every other page is
 rasterised at ``options.dpi`` (PDF, grayscale) or taken as stored (images, each TIFF frame),
-read, read again contrast-stretched if it is faded and the first reading is doubtful
-(``raster.is_low_contrast``), read the right way up (``orientation``), and its text normalised
-(``indexing.text``).
+turned upright when its text lines show it is turned (``orientation``), read, read again
+contrast-stretched if it is faded and the reading is doubtful (``raster.is_low_contrast``),
+and its text normalised (``indexing.text``).
 
 Parallelism: OCR pages run in a pool of ``options.workers`` threads, each driving one
 ``tesseract`` subprocess with ``OMP_THREAD_LIMIT=1``; the work happens in those processes, so
@@ -26,9 +26,11 @@ from concurrent.futures import FIRST_COMPLETED, Executor, ThreadPoolExecutor, wa
 from dataclasses import dataclass, field
 from typing import Literal
 
+from PIL import Image
+
 from indexing.text import normalize_text
 
-from .engine import OcrEngine
+from .engine import OcrEngine, PageOcr
 from .errors import ExtractError, ExtractionFailed
 from .orientation import OrientationPolicy, is_confident, recognize_upright
 from .preflight import Kind, Preflight, preflight
@@ -181,30 +183,27 @@ def extract(
 def _ocr_page(
     engine: OcrEngine, source: PageSource, index: int, reason: str, options: ExtractOptions
 ) -> PageText:
-    # The first reading sees the page's own pixels, as plain Tesseract would: a confident
-    # reading is then exactly Tesseract's, and only doubtful pages get the extra attempts.
     image = for_ocr(source.load(index))
     dpi = source.dpi(index)
+
+    def read(pixels: Image.Image) -> PageOcr:
+        # The reading sees the page's own pixels (turned at most), as plain Tesseract would: a
+        # confident reading is then exactly Tesseract's; only doubtful ones get the extra try.
+        first = engine.recognize(pixels, options.languages, dpi=dpi, want_pdf=options.keep_overlays)
+        if not options.normalize_contrast or is_confident(first, options.orientation):
+            return first
+        gray = to_gray(pixels)
+        if not is_low_contrast(gray):
+            return first
+        # Faded print: read the stretched page too and keep the better reading.
+        second = engine.recognize(
+            normalize_contrast(gray), options.languages, dpi=dpi, want_pdf=options.keep_overlays
+        )
+        return second if second.score > first.score else first
+
     try:
-        first = engine.recognize(image, options.languages, dpi=dpi, want_pdf=options.keep_overlays)
-        if options.normalize_contrast and not is_confident(first, options.orientation):
-            gray = to_gray(image)
-            if is_low_contrast(gray):
-                # Faded print: read the stretched page too and keep the better reading.
-                stretched = normalize_contrast(gray)
-                second = engine.recognize(
-                    stretched, options.languages, dpi=dpi, want_pdf=options.keep_overlays
-                )
-                if second.score > first.score:
-                    image, first = stretched, second
         reading, rotation = recognize_upright(
-            engine,
-            image,
-            options.languages,
-            dpi=dpi,
-            want_pdf=options.keep_overlays,
-            policy=options.orientation,
-            first=first,
+            engine, image, read, dpi=dpi, policy=options.orientation
         )
     except ExtractionFailed as e:
         raise ExtractionFailed(e.reason, index + 1) from e

@@ -22,11 +22,12 @@ ONE = ExtractOptions(workers=1, keep_overlays=False)
 
 
 class CountingEngine(TesseractEngine):
-    """The real engine, counting how often it is asked to read a page."""
+    """The real engine, counting how often it is asked to read a page or detect its turn."""
 
     def __init__(self) -> None:
         super().__init__()
         self.calls = 0
+        self.orientation_calls = 0
         self.threads: set[int] = set()
         self._lock = threading.Lock()
 
@@ -35,6 +36,11 @@ class CountingEngine(TesseractEngine):
             self.calls += 1
             self.threads.add(threading.get_ident())
         return super().recognize(image, languages, **kw)
+
+    def detect_orientation(self, image, **kw):
+        with self._lock:
+            self.orientation_calls += 1
+        return super().detect_orientation(image, **kw)
 
 
 def squash(text: str) -> str:
@@ -103,6 +109,27 @@ def test_rotated_pages_are_read_upright(rotated, degrees):
 def test_upside_down_chinese_page_is_read_upright(rotated):
     page = rotated["zh", 180]
     assert page.rotation == 180 and "违约金" in page.text and "合同编号" in page.text
+
+
+@pytest.mark.parametrize("degrees", [90, 180, 270])
+def test_turned_latin_page_is_read_once(folder, english_page, tesseract, degrees):
+    """The page's lines give the turn away before any reading: orientation detection first,
+    then one reading of the page the right way up (not a wrong reading and a second one)."""
+    path = docs.write_png(docs.rotate_page(english_page, degrees), folder / f"once{degrees}.png")
+    engine = CountingEngine()
+    page = extract(path, options=ONE, engine=engine).pages[0]
+    assert page.rotation == degrees and "INV-20417" in page.text
+    assert (engine.calls, engine.orientation_calls) == (1, 1)
+
+
+def test_upright_page_costs_one_reading_and_no_orientation_detection(
+    folder, english_page, tesseract
+):
+    path = docs.write_png(english_page, folder / "upright.png")
+    engine = CountingEngine()
+    page = extract(path, options=ONE, engine=engine).pages[0]
+    assert page.rotation == 0 and "INV-20417" in page.text
+    assert (engine.calls, engine.orientation_calls) == (1, 0)
 
 
 def test_faded_receipt_needs_contrast_normalisation(folder, tesseract):
