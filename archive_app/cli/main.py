@@ -12,6 +12,7 @@ from archive_app.cli import (
     audit,
     checklist,
     documents,
+    inspection,
     instance,
     retention,
     search,
@@ -38,6 +39,7 @@ documents.register(cli)
 checklist.register(cli)
 search.register(cli)
 retention.register(cli)
+inspection.register(cli)
 
 
 def main(argv: list[str] | None = None) -> None:

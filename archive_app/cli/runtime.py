@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.orm import Session
 
 from archive_app import schema
@@ -91,4 +93,17 @@ def as_option(function: Any) -> Any:
 def json_option(function: Any) -> Any:
     return click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")(
         function
+    )
+
+
+def progress_bar(console: Console, description: str) -> Progress:
+    """A progress bar for long commands; off when the console is not a terminal, so
+    scripts and ``--json`` callers get no control characters."""
+    return Progress(
+        TextColumn(description),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        disable=not console.is_terminal,
     )

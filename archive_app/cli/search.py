@@ -15,11 +15,17 @@ import sys
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
 from archive_app import search_maintenance
-from archive_app.cli.runtime import Runtime, as_option, json_option, pass_runtime, print_json
+from archive_app.cli.runtime import (
+    Runtime,
+    as_option,
+    json_option,
+    pass_runtime,
+    print_json,
+    progress_bar,
+)
 from archive_app.services import audit
 from archive_app.services import search as search_service
 from archive_app.services.search import SearchParams
@@ -123,17 +129,6 @@ def _snippet_text(snippet: str) -> Text:
     return text
 
 
-def _progress(console: Console, description: str) -> Progress:
-    return Progress(
-        TextColumn(description),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        disable=not console.is_terminal,
-    )
-
-
 @click.command()
 @click.option(
     "--batch-size",
@@ -153,7 +148,7 @@ def reindex(
     with runtime.session() as session:
         actor = runtime.actor(session, as_user)
     console = Console(stderr=True)
-    with _progress(console, "indexing") as progress:
+    with progress_bar(console, "indexing") as progress:
         task = progress.add_task("indexing", total=None)
 
         def on_progress(p: search_maintenance.Progress) -> None:
