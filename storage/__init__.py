@@ -20,6 +20,7 @@ Typical use::
 from .errors import (
     ArchiveNotFound,
     ArchiveShredded,
+    BlobMissing,
     InsecureKeyFile,
     IntegrityError,
     InvalidIdentifier,
@@ -47,6 +48,7 @@ __all__ = [
     "DEFAULT_CHUNK_SIZE",
     "ArchiveNotFound",
     "ArchiveShredded",
+    "BlobMissing",
     "BlobStore",
     "InsecureKeyFile",
     "IntegrityError",

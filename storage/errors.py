@@ -145,6 +145,13 @@ class IntegrityError(StorageError):
         )
 
 
+class BlobMissing(IntegrityError):
+    """The key store holds the object's key but its blob file is gone (restore it)."""
+
+    def __init__(self, archive_id: str, object_id: str) -> None:
+        super().__init__(archive_id, object_id, "its blob file is missing")
+
+
 class KeyStoreBusy(StorageError):
     """The key store could not be compacted because other processes kept it open."""
 

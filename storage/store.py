@@ -66,7 +66,7 @@ from types import TracebackType
 from typing import Self
 
 from .atomic import AtomicFile, ensure_dir, fsync_dir, sweep_temporaries
-from .errors import IntegrityError, InvalidIdentifier, MasterKeyInvalid, ObjectExists
+from .errors import BlobMissing, IntegrityError, InvalidIdentifier, MasterKeyInvalid, ObjectExists
 from .format import DEFAULT_CHUNK_SIZE, ChunkDecryptor, ObjectReader, Source, encrypt_stream
 from .keys import KEY_BYTES, SecretKey
 from .keystore import KeyStore
@@ -266,7 +266,7 @@ class BlobStore:
         except FileNotFoundError:
             # Deleted or shredded since the key was read? Then report that, not damage.
             self._keys.data_key(archive_id, object_id)
-            raise IntegrityError(archive_id, object_id, "its blob file is missing") from None
+            raise BlobMissing(archive_id, object_id) from None
         try:
             # Reads are strictly sequential: a larger readahead window helps cold reads.
             os.posix_fadvise(file.fileno(), 0, 0, os.POSIX_FADV_SEQUENTIAL)

@@ -69,6 +69,7 @@ from archive_app.services import audit
 from storage import (
     ArchiveNotFound,
     ArchiveShredded,
+    BlobMissing,
     IntegrityError,
     InvalidIdentifier,
     ObjectNotFound,
@@ -79,9 +80,6 @@ from storage.store import ObjectInfo
 INSPECTORS = frozenset({Role.COMPLIANCE, Role.ADMIN})
 BATCH = 200  # documents per read transaction
 STORE_CHUNK = 500  # store objects per reference lookup
-# The reason BlobStore.open_object gives when the key exists but the blob file does not:
-# for the operator that is a missing object (restore it), not a damaged one.
-_BLOB_FILE_MISSING = "its blob file is missing"
 
 Progress = Callable[[int, int], None]
 
@@ -393,12 +391,13 @@ def _verify(
     report.objects_checked += 1
     try:
         digest = container.store.verify_object(row.storage_id, object_id)
+    except BlobMissing:
+        # For the operator a lost file is a missing object (restore it), not a damaged one.
+        if _still_referenced(container, row.storage_id, object_id):
+            found(Problem.MISSING, "the key is stored but the blob file is missing")
+        return
     except IntegrityError as error:
-        if error.reason == _BLOB_FILE_MISSING:
-            if _still_referenced(container, row.storage_id, object_id):
-                found(Problem.MISSING, "the key is stored but the blob file is missing")
-        else:
-            found(Problem.DAMAGED, error.reason)
+        found(Problem.DAMAGED, error.reason)
         return
     except (ObjectShredded, ArchiveShredded) as error:
         if _still_referenced(container, row.storage_id, object_id):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from storage import BlobStore, IntegrityError
+from storage import BlobMissing, BlobStore, IntegrityError
 from storage.format import HEADER, TAG_BYTES
 
 from .conftest import SMALL_CHUNK, blob_path
@@ -165,5 +165,7 @@ def test_wrapped_data_key_swapped_between_rows_is_detected(store: BlobStore) -> 
 def test_missing_blob_file_is_an_integrity_error(store: BlobStore) -> None:
     stored = store.put("A1", b"x")
     Path(blob_path(store.root, "A1", stored.object_id)).unlink()
-    with pytest.raises(IntegrityError, match="missing"):
+    with pytest.raises(IntegrityError, match="missing") as caught:
         store.verify_object("A1", stored.object_id)
+    # Typed, so an inspection can report "missing" rather than "damaged".
+    assert isinstance(caught.value, BlobMissing)
