@@ -10,8 +10,9 @@ and its text normalised (``indexing.text``).
 
 Parallelism: OCR pages run in a pool of ``options.workers`` threads, each driving one
 ``tesseract`` subprocess with ``OMP_THREAD_LIMIT=1``; the work happens in those processes, so
-threads are enough, and page images need not be pickled between processes. A worker renders
-its own page, so memory holds about ``workers`` page images at a time.
+threads are enough, and page images need not be pickled between processes. The calling
+thread renders pages ahead of the pool (``workers + 1`` pages at most), so rendering overlaps
+the Tesseract runs instead of adding to them; memory holds about that many page images.
 
 ``on_page(done, total)`` is called from the calling thread after each page (text-layer pages
 included), so the app can show "OCR page n/m". Errors: ``OcrEngineUnavailable`` before any
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Executor, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -142,32 +143,46 @@ def extract(
         engine.check(options.languages)
         own_pool = executor is None
         pool = executor or ThreadPoolExecutor(max_workers=max(1, options.workers))
+        # One page more than there are OCR slots is rendered ahead, so a slot that finishes
+        # a page finds the next one ready instead of waiting for PDFium and Pillow.
+        ahead = max(1, options.workers) + 1
+        futures: dict[Future[PageText], int] = {}
+        pending: set[Future[PageText]] = set()
+
+        def collect(finished: set[Future[PageText]]) -> None:
+            nonlocal done
+            for future in sorted(finished, key=futures.__getitem__):
+                index = futures[future]
+                error = future.exception()
+                if error is not None:
+                    if isinstance(error, ExtractError):
+                        raise error
+                    raise ExtractionFailed(f"{type(error).__name__}: {error}", index + 1) from error
+                results[index] = future.result()
+                done += 1
+                progress()
+
         try:
             source = PageSource(path, info.kind, total, options.dpi, options.max_pixels)
-            futures = {
-                pool.submit(_ocr_page, engine, source, i, reason, options): i
-                for i, reason in to_ocr.items()
-            }
-            pending = set(futures)
             try:
+                for index, reason in to_ocr.items():
+                    while len(pending) >= ahead:
+                        finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                        collect(finished)
+                    image, dpi = _load_page(source, index)
+                    future = pool.submit(_ocr_page, engine, image, dpi, index, reason, options)
+                    futures[future] = index
+                    pending.add(future)
+                    finished = {f for f in pending if f.done()}
+                    pending -= finished
+                    collect(finished)
                 while pending:
                     finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-                    for future in finished:
-                        index = futures[future]
-                        error = future.exception()
-                        if error is not None:
-                            if isinstance(error, ExtractError):
-                                raise error
-                            raise ExtractionFailed(
-                                f"{type(error).__name__}: {error}", index + 1
-                            ) from error
-                        results[index] = future.result()
-                        done += 1
-                        progress()
+                    collect(finished)
             finally:
                 for other in pending:
                     other.cancel()
-                wait(pending)  # running pages finish before their source closes
+                wait(pending)  # no Tesseract run of this document outlives the call
                 source.close()
         finally:
             if own_pool:
@@ -180,12 +195,24 @@ def extract(
     )
 
 
-def _ocr_page(
-    engine: OcrEngine, source: PageSource, index: int, reason: str, options: ExtractOptions
-) -> PageText:
-    image = for_ocr(source.load(index))
-    dpi = source.dpi(index)
+def _load_page(source: PageSource, index: int) -> tuple[Image.Image, int | None]:
+    """Page ``index`` as OCR reads it (the page's own pixels), and its resolution."""
+    try:
+        return for_ocr(source.load(index)), source.dpi(index)
+    except ExtractError:
+        raise
+    except Exception as e:  # a page PDFium or Pillow cannot decode fails the document
+        raise ExtractionFailed(f"{type(e).__name__}: {e}", index + 1) from e
 
+
+def _ocr_page(
+    engine: OcrEngine,
+    image: Image.Image,
+    dpi: int | None,
+    index: int,
+    reason: str,
+    options: ExtractOptions,
+) -> PageText:
     def read(pixels: Image.Image) -> PageOcr:
         # The reading sees the page's own pixels (turned at most), as plain Tesseract would: a
         # confident reading is then exactly Tesseract's; only doubtful ones get the extra try.
