@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/search.py                    # 100,000 documents, both backends
     .venv/bin/python bench/search.py --docs 5000 --backends whoosh
+    .venv/bin/python bench/search.py --docs 5000 --backends tantivy
 
 Documents are generated deterministically (document ``i`` depends only on ``i``), about
 1,500 characters each: Chinese words drawn from jieba's bundled dictionary with their
@@ -344,6 +345,10 @@ def queries() -> list[tuple[str, dict]]:
 def _backend(name: str, args):
     if name == "whoosh":
         return open_backend(f"whoosh://{args.workdir}/whoosh-index", analysis_workers=args.workers)
+    if name == "tantivy":
+        return open_backend(
+            f"tantivy://{args.workdir}/tantivy-index", analysis_workers=args.workers
+        )
     return open_backend(args.pg_url, table=args.pg_table, analysis_workers=args.workers)
 
 
@@ -434,8 +439,8 @@ def phase_query(name: str, args) -> dict:
 
 
 def _index_size(name: str, backend, args) -> float:
-    if name == "whoosh":
-        path = Path(args.workdir) / "whoosh-index"
+    if name in ("whoosh", "tantivy"):
+        path = Path(args.workdir) / f"{name}-index"
         return round(sum(p.stat().st_size for p in path.iterdir()) / 2**20, 1)
     import sqlalchemy as sa
 
@@ -477,7 +482,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--docs", type=int, default=100_000)
     ap.add_argument("--backends", default="whoosh,postgresql")
-    ap.add_argument("--workdir", default=None, help="where the Whoosh index goes (temp dir)")
+    ap.add_argument("--workdir", default=None, help="where the embedded indexes go (temp dir)")
     ap.add_argument("--workers", type=int, default=2, help="analysis processes")
     ap.add_argument("--batch", type=int, default=5000, help="reindex batch (checkpoint) size")
     ap.add_argument("--repeat", type=int, default=3, help="timed passes over the 50 queries")

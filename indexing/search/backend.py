@@ -8,6 +8,8 @@ top hits' text itself and cuts snippets with :func:`indexing.search.make_snippet
 Backends are chosen by URL:
 
 * ``whoosh:///abs/path/to/dir`` (or ``whoosh://relative/dir``): the embedded Whoosh index.
+* ``tantivy:///abs/path/to/dir`` (or ``tantivy://relative/dir``): the embedded, compiled
+  Tantivy index (faster queries and indexing than Whoosh on large collections).
 * ``postgresql://...`` or ``postgresql+psycopg://...``: PostgreSQL full-text search in a
   table the backend creates (default ``search_documents``; ``table=`` to change it).
 """
@@ -155,9 +157,10 @@ class SearchBackend(Protocol):
 def open_backend(url: str, **options: Any) -> SearchBackend:
     """Open (creating if needed) the backend named by ``url``.
 
-    Options: ``analysis_workers`` (both; processes that analyse text in parallel during
-    ``add``, default 1), ``limitmb`` (Whoosh writer memory), ``table`` and ``engine``
-    (PostgreSQL: table name, or an existing SQLAlchemy Engine to use instead of the URL).
+    Options: ``analysis_workers`` (every backend; processes that analyse text in parallel
+    during ``add``, default 1), ``limitmb`` (Whoosh writer memory), ``writer_heap_mb`` and
+    ``lock_timeout`` (Tantivy), ``table`` and ``engine`` (PostgreSQL: table name, or an
+    existing SQLAlchemy Engine to use instead of the URL).
     """
     scheme = url.split(":", 1)[0].lower()
     if scheme == "whoosh":
@@ -165,11 +168,16 @@ def open_backend(url: str, **options: Any) -> SearchBackend:
 
         path = url[len("whoosh://") :] if url.startswith("whoosh://") else url[len("whoosh:") :]
         return WhooshBackend(path, **options)
+    if scheme == "tantivy":
+        from .tantivy_backend import TantivyBackend
+
+        path = url[len("tantivy://") :] if url.startswith("tantivy://") else url[len("tantivy:") :]
+        return TantivyBackend(path, **options)
     if scheme.startswith("postgresql") or scheme == "postgres":
         from .postgres_backend import PostgresBackend
 
         return PostgresBackend(url, **options)
-    raise UnsupportedBackendURL(url, ("whoosh", "postgresql", "postgresql+psycopg"))
+    raise UnsupportedBackendURL(url, ("whoosh", "tantivy", "postgresql", "postgresql+psycopg"))
 
 
 # --------------------------------------------------------------------------- shared helpers

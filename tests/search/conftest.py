@@ -1,4 +1,5 @@
-"""Fixtures: every backend test runs against Whoosh (a temporary directory) and PostgreSQL.
+"""Fixtures: every backend test runs against Whoosh and Tantivy (each in a temporary
+directory) and PostgreSQL.
 
 PostgreSQL: ``ARCHIVE_TEST_POSTGRES_URL`` or the local server's ``test`` database. Each
 backend instance gets its own table (``search_t<pid>_<n>``), dropped afterwards, so
@@ -20,7 +21,7 @@ from indexing.search import IndexDocument, SearchBackend, open_backend
 from .corpus import CORPUS
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-BACKENDS = ["whoosh", "postgresql"]
+BACKENDS = ["whoosh", "tantivy", "postgresql"]
 _tables = itertools.count()
 
 
@@ -46,8 +47,8 @@ def pg_engine() -> Iterator[sa.Engine]:
 
 
 def make_backend(kind: str, request: pytest.FixtureRequest, tmp_dir) -> SearchBackend:
-    if kind == "whoosh":
-        backend = open_backend(f"whoosh://{tmp_dir}/index")
+    if kind in ("whoosh", "tantivy"):
+        backend = open_backend(f"{kind}://{tmp_dir}/index")
         request.addfinalizer(backend.close)
         return backend
     engine = request.getfixturevalue("pg_engine")
