@@ -156,16 +156,21 @@ def validate_number_pattern(pattern: str) -> None:
 
 
 _SEARCH_TABLE = re.compile(r"[a-z_][a-z0-9_]{0,50}")
+# Search backends that keep their index in a local folder, by URL scheme.
+_EMBEDDED_SEARCH = {"whoosh": "Whoosh", "tantivy": "Tantivy"}
 
 
 def validate_search_url(url: str) -> None:
-    """``whoosh:///ABSOLUTE/DIR`` or ``postgresql[+psycopg]://...[?table=NAME]``."""
+    """``whoosh:///ABSOLUTE/DIR``, ``tantivy:///ABSOLUTE/DIR`` or
+    ``postgresql[+psycopg]://...[?table=NAME]``."""
     scheme = url.split(":", 1)[0].lower()
-    if scheme == "whoosh":
-        path = url[len("whoosh://") :] if url.startswith("whoosh://") else ""
+    if scheme in _EMBEDDED_SEARCH:
+        prefix = f"{scheme}://"
+        path = url[len(prefix) :] if url.lower().startswith(prefix) else ""
         if not path.startswith("/"):
             raise SettingsError(
-                "ARCHIVE_SEARCH_URL", "a Whoosh index needs an absolute folder: whoosh:///PATH"
+                "ARCHIVE_SEARCH_URL",
+                f"a {_EMBEDDED_SEARCH[scheme]} index needs an absolute folder: {scheme}:///PATH",
             )
         return
     if scheme in ("postgresql", "postgresql+psycopg", "postgres"):
@@ -180,7 +185,8 @@ def validate_search_url(url: str) -> None:
         return
     raise SettingsError(
         "ARCHIVE_SEARCH_URL",
-        f"unsupported search backend {scheme!r}; use whoosh:///PATH or postgresql://HOST/DB",
+        f"unsupported search backend {scheme!r}; use whoosh:///PATH, tantivy:///PATH or"
+        " postgresql://HOST/DB",
     )
 
 

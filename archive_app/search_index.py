@@ -104,7 +104,7 @@ def open_search_backend(settings: Settings) -> SearchBackend:
 
     url = settings.resolved_search_url
     options: dict[str, Any] = {}
-    if not url.startswith("whoosh:"):
+    if not url.startswith(("whoosh:", "tantivy:")):  # folder URLs carry no query
         parts = urlsplit(url)
         query = parse_qsl(parts.query, keep_blank_values=True)
         for name, value in query:

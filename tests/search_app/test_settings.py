@@ -1,4 +1,4 @@
-"""ARCHIVE_SEARCH_URL: the default, the two backends, and one-line errors at start."""
+"""ARCHIVE_SEARCH_URL: the default, the three backends, and one-line errors at start."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ def test_default_is_a_whoosh_index_in_the_instance_folder(tmp_path: Path) -> Non
     "url",
     [
         "whoosh:///srv/archive/index",
+        "tantivy:///srv/archive/index",
         "postgresql://search@db.example/archive",
         "postgresql+psycopg://postgres@127.0.0.1:5432/archive?table=search_documents",
     ],
@@ -38,6 +39,7 @@ def test_accepted(tmp_path: Path, url: str) -> None:
     [
         ("elasticsearch://localhost:9200", "unsupported search backend 'elasticsearch'"),
         ("whoosh://relative/index", "absolute folder"),
+        ("tantivy://relative/index", "a Tantivy index needs an absolute folder"),
         ("postgresql://", "name the database"),
         ("postgresql://db/archive?table=Search-Docs", "table="),
     ],
@@ -48,3 +50,14 @@ def test_refused_with_one_line(tmp_path: Path, url: str, says: str) -> None:
     message = str(error.value)
     assert "ARCHIVE_SEARCH_URL" in message and says in message
     assert "\n" not in message
+
+
+def test_tantivy_url_opens_the_index_in_that_folder(tmp_path: Path) -> None:
+    from archive_app.search_index import open_search_backend
+
+    backend = open_search_backend(settings(tmp_path, f"tantivy://{tmp_path}/tantivy-index"))
+    try:
+        assert backend.name == "tantivy"
+        assert backend.path == str(tmp_path / "tantivy-index")
+    finally:
+        backend.close()
