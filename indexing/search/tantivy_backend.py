@@ -24,11 +24,12 @@ files. The copy holds exactly what the postings already hold, so, as with the ot
 backends, terms + positions allow rebuilding a body's normalised token sequence: protect
 the folder like the text itself.
 
-Concurrency: Tantivy allows one writer per directory (a lock file). The writer is opened
-on the first write and kept until :meth:`close`; another process that tries to write
-meanwhile waits up to ``lock_timeout`` seconds, then gets :class:`IndexLocked`. Readers
-are never blocked; searches see this instance's commits at once and other processes'
-commits shortly after they land.
+Concurrency: Tantivy allows one writer per directory (a lock file). Each writing call
+(``add``, ``delete``, ``purge``, ``clear``) opens the writer and releases it before it
+returns, so the web process, the workers and the CLI can all write to one index; a call
+that finds the writer busy in another process waits up to ``lock_timeout`` seconds, then
+raises :class:`IndexLocked`. Readers are never blocked; searches see this instance's
+commits at once and other processes' commits shortly after they land.
 """
 
 from __future__ import annotations
@@ -212,37 +213,40 @@ class TantivyBackend:
         with contextlib.suppress(ValueError):  # the error being propagated matters more
             writer.rollback()
 
-    def add(self, docs: Iterable[IndexDocument]) -> int:
-        written = 0
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[tantivy.IndexWriter]:
+        """The writer for one call: rolled back on error, always released at the end."""
         with self._lock:
             writer = self._acquire_writer()
             try:
-                for postings in self._analyser.map(docs):
-                    doc_id, doc = _document(postings)
-                    # Deletes apply to every earlier operation, including documents added
-                    # by this writer and not committed yet: the same id twice keeps the last.
-                    writer.delete_documents_by_term("doc_id", doc_id)
-                    writer.add_document(doc)
-                    written += 1
-                    if written % self.commit_every == 0:
-                        self._commit(writer)  # bounds what a failure loses and what waits
+                yield writer
             except BaseException:
                 self._abort(writer)
                 raise
+            finally:
+                self._release_writer()
+
+    def add(self, docs: Iterable[IndexDocument]) -> int:
+        written = 0
+        with self._writing() as writer:
+            for postings in self._analyser.map(docs):
+                doc_id, doc = _document(postings)
+                # Deletes apply to every earlier operation, including documents added by
+                # this writer and not committed yet: the same id twice keeps the last.
+                writer.delete_documents_by_term("doc_id", doc_id)
+                writer.add_document(doc)
+                written += 1
+                if written % self.commit_every == 0:
+                    self._commit(writer)  # bounds what a failure loses and what waits
             self._commit(writer)
         return written
 
     def delete(self, doc_ids: Iterable[str]) -> int:
         n = 0
-        with self._lock:
-            writer = self._acquire_writer()
-            try:
-                for doc_id in doc_ids:
-                    writer.delete_documents_by_term("doc_id", doc_id)
-                    n += 1
-            except BaseException:
-                self._abort(writer)
-                raise
+        with self._writing() as writer:
+            for doc_id in doc_ids:
+                writer.delete_documents_by_term("doc_id", doc_id)
+                n += 1
             self._commit(writer)
         return n
 
@@ -253,7 +257,7 @@ class TantivyBackend:
         with self._lock:
             writer = self._acquire_writer()
             self._commit(writer)
-            searcher = self._index.searcher()
+            searcher = self._fresh_searcher()
             addresses = self._all_addresses(searcher)
             try:
                 writer.delete_all_documents()
@@ -293,8 +297,14 @@ class TantivyBackend:
 
     # ------------------------------------------------------------------ reading
 
+    def _fresh_searcher(self) -> tantivy.Searcher:
+        # Other processes (web, workers, CLI) commit to the same folder: reloading reads the
+        # small meta file, so every search sees every commit made before it started.
+        self._index.reload()
+        return self._index.searcher()
+
     def count(self) -> int:
-        return self._index.searcher().num_docs
+        return self._fresh_searcher().num_docs
 
     def _all_addresses(self, searcher: tantivy.Searcher) -> list[Any]:
         total = searcher.num_docs
@@ -310,7 +320,7 @@ class TantivyBackend:
         return [address for _key, address in result.hits]
 
     def doc_ids(self) -> Iterator[str]:
-        searcher = self._index.searcher()
+        searcher = self._fresh_searcher()
         ids = [searcher.doc(a)["doc_id"][0] for a in self._all_addresses(searcher)]
         return iter(ids)
 
@@ -330,7 +340,7 @@ class TantivyBackend:
             [(tantivy.Occur.Must, matched)]
             + [(tantivy.Occur.Must, f) for f in compiler.filters(request)]
         )
-        searcher = self._index.searcher()
+        searcher = self._fresh_searcher()
         kwargs: dict[str, Any] = {
             "limit": request.per_page,
             "offset": (request.page - 1) * request.per_page,

@@ -36,20 +36,22 @@ def test_purge_removes_a_deleted_document_that_shares_a_segment(tmp_path):
         assert sorted(backend.doc_ids()) == sorted(d.doc_id for d in CORPUS)
 
 
-def test_writer_lock_is_held_until_close_then_another_instance_writes(tmp_path):
+def test_instances_take_turns_writing_and_a_busy_writer_makes_them_wait(tmp_path):
+    # As the web process, a worker and the CLI would: each keeps its backend open.
     url = f"tantivy://{tmp_path}/index"
-    first = open_backend(url)
-    second = open_backend(url, lock_timeout=0)
-    try:
-        first.add(CORPUS[:2])
+    with open_backend(url) as web, open_backend(url, lock_timeout=0) as worker:
+        web.add(CORPUS[:2])
+        assert worker.add(CORPUS[2:4]) == 2
+        web.delete([CORPUS[0].doc_id])
+        assert worker.count() == 3
+        # A writer held elsewhere (a long reindex, say) makes a write wait, then fail.
+        held = tantivy.Index.open(f"{tmp_path}/index").writer()
         with pytest.raises(IndexLocked):
-            second.add(CORPUS[2:4])
-        first.close()
-        assert second.add(CORPUS[2:4]) == 2
-        assert second.count() == 4
-    finally:
-        first.close()
-        second.close()
+            worker.add(CORPUS[4:5])
+        held.rollback()
+        held.wait_merging_threads()  # releases the lock
+        assert worker.add(CORPUS[4:5]) == 1
+        assert web.count() == 4
 
 
 def test_reopening_an_index_finds_its_documents(tmp_path):
