@@ -10,8 +10,8 @@ sources and licences; files are read in place, never copied). In one run this pr
   grayscale beforehand — rendering is *not* timed for raw, it *is* for the pipeline; image
   files as they are);
 * the pipeline with every page forced through OCR (``use_text_layer=False``: the engine-speed
-  comparison), with 1 and with 2 OCR worker processes (a shared pool of that size, documents
-  fed to it concurrently, as the app's workers would), and pages/s for each;
+  comparison), with 1 and with 2 OCR worker processes (a shared pool of that size, each slot
+  taking one document at a time, as an app worker does), and pages/s for each;
 * CER per document (NFKC, whitespace removed, edit distance / ground-truth length) for raw,
   for the pipeline's OCR, and for the pipeline as deployed (text layer where usable).
 """
@@ -117,7 +117,8 @@ def run_raw(docs: list[Doc], folder: Path) -> tuple[float, float]:
 
 
 def run_pipeline(docs: list[Doc], workers: int, record: bool) -> tuple[float, float]:
-    """All documents through one shared pool of ``workers`` OCR slots: (wall, CPU) seconds."""
+    """All documents through one shared pool of ``workers`` OCR slots, one document per slot
+    at a time: (wall, CPU) seconds."""
     options = ExtractOptions(languages=LANGUAGES, dpi=DPI, use_text_layer=False)
     pool = ThreadPoolExecutor(max_workers=workers)
     queue = list(docs)
@@ -136,8 +137,11 @@ def run_pipeline(docs: list[Doc], workers: int, record: bool) -> tuple[float, fl
                 doc.rotations = [p.rotation for p in result.pages]
 
     t, cpu = time.perf_counter(), cpu_seconds()
-    # More feeders than slots, so a slot never waits for the next document to be rendered.
-    feeders = [threading.Thread(target=driver) for _ in range(workers + 1)]
+    # One document at a time per slot, as an app worker runs (pages of a document are
+    # rendered ahead inside extract). A spare feeder, rendering a further document beside
+    # the running Tesseract, slowed Tesseract itself on the 2-vCPU machine of
+    # bench/RESULTS.md (more CPU seconds for the same pages) without keeping it busier.
+    feeders = [threading.Thread(target=driver) for _ in range(workers)]
     for f in feeders:
         f.start()
     for f in feeders:
