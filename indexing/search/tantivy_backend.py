@@ -228,8 +228,11 @@ class TantivyBackend:
 
     def add(self, docs: Iterable[IndexDocument]) -> int:
         written = 0
+        # Start the analysis workers before taking the writer: forked while it is open, they
+        # would inherit the lock file's descriptor and keep the index locked after release.
+        analysed = self._analyser.map(docs)
         with self._writing() as writer:
-            for postings in self._analyser.map(docs):
+            for postings in analysed:
                 doc_id, doc = _document(postings)
                 # Deletes apply to every earlier operation, including documents added by
                 # this writer and not committed yet: the same id twice keeps the last.

@@ -71,3 +71,7 @@ def test_relative_url_and_parallel_analysis(tmp_path, monkeypatch):
         assert backend.path == str(tmp_path / "index")
         backend.add(iter(CORPUS))
         assert found(backend, "违约金") == {"c1", "c2", "c4", "c5"}
+        # The analysis workers live on between calls; they must not keep the writer's lock.
+        backend.delete(["c1"])
+        backend.add([doc("late", "补充协议", "违约金 另计")])
+        assert found(backend, "违约金") == {"c2", "c4", "c5", "late"}
