@@ -124,6 +124,15 @@ class SearchResults:
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
     ranked_window: int | None = None
 
+    @classmethod
+    def nothing(cls, request: SearchRequest) -> SearchResults:
+        """No hits; empty facet counts when the request asked for facets."""
+        return cls(0, [], empty_facets() if request.facets else {})
+
+
+def empty_facets() -> dict[str, dict[str, int]]:
+    return {"class": {}, "archive": {}}
+
 
 @runtime_checkable
 class SearchBackend(Protocol):

@@ -54,7 +54,15 @@ from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from .analysis import PhraseUnit, PrefixUnit, TermUnit, Unit, query_units
-from .backend import AnalysedDocument, Analyser, Hit, IndexDocument, SearchRequest, SearchResults
+from .backend import (
+    AnalysedDocument,
+    Analyser,
+    Hit,
+    IndexDocument,
+    SearchRequest,
+    SearchResults,
+    empty_facets,
+)
 from .background_writer import BackgroundWriter
 from .errors import BackendError, PurgeIncomplete
 from .query import And, MatchAll, Node, Not, Or, Phrase, Word, parse_query
@@ -321,7 +329,7 @@ class PostgresBackend:
 
     def search(self, request: SearchRequest) -> SearchResults:
         request.validate()
-        empty = SearchResults(0, [], {"class": {}, "archive": {}} if request.facets else {})
+        empty = SearchResults.nothing(request)
         if not request.allowed_levels:
             return empty
         compiler = _Compiler(self.t)
@@ -372,7 +380,7 @@ class PostgresBackend:
             .where(cond)
             .group_by(sa.text("GROUPING SETS ((class_code), (archive_id), ())"))
         )
-        facets: dict[str, dict[str, int]] = {"class": {}, "archive": {}}
+        facets = empty_facets()
         total = 0
         for r in conn.execute(facet_stmt):
             if r.class_code is None and r.archive_id is None:

@@ -329,7 +329,7 @@ class TantivyBackend:
 
     def search(self, request: SearchRequest) -> SearchResults:
         request.validate()
-        empty = SearchResults(0, [], _empty_facets() if request.facets else {})
+        empty = SearchResults.nothing(request)
         if not request.allowed_levels or any(
             f is not None and not f
             for f in (request.archive_ids, request.class_codes, request.statuses)
@@ -388,10 +388,6 @@ class TantivyBackend:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _empty_facets() -> dict[str, dict[str, int]]:
-    return {"class": {}, "archive": {}}
 
 
 # ---------------------------------------------------------------------------- compile

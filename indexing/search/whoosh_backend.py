@@ -311,10 +311,10 @@ class WhooshBackend:
             f is not None and not f
             for f in (request.archive_ids, request.class_codes, request.statuses)
         ):
-            return SearchResults(0, [], _empty_facets() if request.facets else {})
+            return SearchResults.nothing(request)
         compiled = _compile(parse_query(request.query))
         if compiled is None:
-            return SearchResults(0, [], _empty_facets() if request.facets else {})
+            return SearchResults.nothing(request)
         filt = _filters(request)
         kwargs: dict = {"limit": request.page * request.per_page}
         if request.sort != "relevance":
@@ -337,7 +337,7 @@ class WhooshBackend:
             if not allowed:
                 # Whoosh treats an empty filter set as "no filter" and would return every
                 # document: no document passes the filters, so nothing matches.
-                return SearchResults(0, [], _empty_facets() if request.facets else {})
+                return SearchResults.nothing(request)
             kwargs["filter"] = allowed
             results = searcher.search(compiled, **kwargs)
             total = len(results)
@@ -389,10 +389,6 @@ def _clear_all(writer, segments):
 
 def _text(value) -> str:
     return value.decode("utf-8") if isinstance(value, bytes) else str(value)
-
-
-def _empty_facets() -> dict[str, dict[str, int]]:
-    return {"class": {}, "archive": {}}
 
 
 # ---------------------------------------------------------------------- compile
