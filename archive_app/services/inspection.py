@@ -54,7 +54,6 @@ from sqlalchemy.orm import Session
 
 from archive_app import search_maintenance
 from archive_app.container import Container
-from archive_app.errors import PermissionDenied
 from archive_app.models import (
     ChecklistLine,
     CustomerArchive,
@@ -66,6 +65,7 @@ from archive_app.models import (
 from archive_app.models.base import utcnow
 from archive_app.models.user import Role
 from archive_app.services import audit
+from archive_app.services.retention.access import require_role
 from storage import (
     ArchiveNotFound,
     ArchiveShredded,
@@ -177,8 +177,7 @@ def inspect(
     progress: Progress | None = None,
 ) -> InspectionReport:
     """Run the periodic inspection; see the module docstring."""
-    if not (actor.active and Role(actor.role) in INSPECTORS):
-        raise PermissionDenied("run the periodic inspection", actor.username)
+    require_role(actor, INSPECTORS, "run the periodic inspection")
     if session.in_transaction():
         raise RuntimeError(
             "inspect() needs a session without an open transaction: it reads in short "

@@ -13,7 +13,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -22,29 +21,23 @@ from sqlalchemy import func, select, update
 
 from archive_app.config import Settings
 from archive_app.container import Container
-from archive_app.db import Database
 from archive_app.errors import PermissionDenied
 from archive_app.models import AuditEntry, Document, DocumentVersion, User
 from archive_app.pipeline import process_document
 from archive_app.services import inspection, versions
 from archive_app.services.retention import batches, destruction
-from archive_app.services.retention.rules import seed_rules
 from archive_app.vault import store_root
 from tests import documents as docs
+from tests.retention_app import conftest as retention_fixtures
 from tests.retention_app.conftest import add_document, document_row, make_archive
 from tests.storage.conftest import blob_path
 
+# The retention tests' container (retention rules seeded): destroyed records are part of
+# what the inspection must recognise.
+container = retention_fixtures.container
+
 OLD = date(1990, 3, 5)  # a voucher of 1990 is past its 30 years
 RECENT = date(2020, 6, 1)
-
-
-@pytest.fixture
-def container(settings: Settings, database: Database) -> Iterator[Container]:
-    with database.session() as session:
-        seed_rules(session)
-    instance = Container.from_settings(settings)
-    yield instance
-    instance.close()
 
 
 @pytest.fixture
