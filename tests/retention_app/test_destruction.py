@@ -209,6 +209,13 @@ def test_dry_run_changes_nothing(
     assert f"archive-key:{storage_id}" in item["keys_destroyed"]
     assert len(item["keys_destroyed"]) == 4  # three data keys and the archive key
 
+    # The customer archive lives on: its next document is filed under a fresh key.
+    newer = add_document(container, admin, archive, "voucher", tmp_path / "g", document_date=RECENT)
+    fresh = _storage_id(container, newer)
+    assert fresh != storage_id and container.store.archive_exists(fresh)
+    assert not container.store.archive_exists(storage_id)
+    assert container.store.read_bytes(fresh, document_row(container, newer).original_object_id)
+
 
 def test_every_version_is_shredded_and_init_creates_the_signing_key_once(
     container: Container, admin: User, people: dict[str, User], tmp_path: Path

@@ -11,7 +11,8 @@ Contract of ``run_batch(container, actor_id, number, dry_run=...)``:
 3. Otherwise, per archive: shred every object of the cleared records (original, OCR text,
    rendition and every version's objects) with ONE ``store.shred_objects`` call (one archive
    key rotation); when no live record of the archive remains, ``store.shred_archive``
-   destroys the archive key too. Then delete the records' search index entries (purged
+   destroys the archive key too, and the customer archive gets a new storage id with a new
+   key, so that it can take documents again (the old id stays shredded). Then delete the records' search index entries (purged
    when the transaction commits), turn each row into a stub (number, title, class, dates
    stay; fields, suggestions, amount, file name, hash and object ids cleared;
    ``destroyed_at`` set), add a ``destruction_records`` row, audit each record, record the
@@ -26,6 +27,7 @@ because shredding is idempotent.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -39,6 +41,7 @@ from archive_app.container import Container
 from archive_app.errors import NotFound
 from archive_app.models import (
     Base,
+    CustomerArchive,
     DestructionCertificate,
     DestructionRecord,
     Document,
@@ -349,6 +352,17 @@ def run_batch(
             .execution_options(synchronize_session=False)
         )
     _clear_versions(session, ids)
+    for archive_id in emptied:
+        # The old key is gone for good (a shredded id is refused forever); the archive
+        # itself lives on and files its next document under a fresh key.
+        fresh = uuid.uuid4().hex
+        store.create_archive(fresh)
+        session.execute(
+            update(CustomerArchive)
+            .where(CustomerArchive.id == archive_id)
+            .values(storage_id=fresh)
+            .execution_options(synchronize_session=False)
+        )
     if targets:
         session.execute(
             insert(DestructionRecord),
