@@ -115,12 +115,13 @@ def process_document(
                 for page in extraction.pages
             ],
         }
-        text_object = store.put(
-            storage_id, [json.dumps(text_document, ensure_ascii=False).encode()]
+        # One group for both objects: they share the folder fsync and the key-store commit
+        # (two separate puts cost six flushes in sequence, the group about three).
+        text_object, rendition_object = store.put_many(
+            storage_id,
+            [[json.dumps(text_document, ensure_ascii=False).encode()], [rendition or b""]],
         )
-        stored.append(text_object.object_id)
-        rendition_object = store.put(storage_id, [rendition or b""])
-        stored.append(rendition_object.object_id)
+        stored += [text_object.object_id, rendition_object.object_id]
         committed = _commit(
             container,
             document_id,
