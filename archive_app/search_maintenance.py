@@ -7,7 +7,8 @@ records a checkpoint in the instance folder; an interrupted rebuild goes on afte
 ``restart`` is given. At the end, entries without an indexable document are removed and
 purged. :func:`check` compares the index with the database (missing and extra entries,
 named by document number) and, with ``repair``, indexes the missing and purges the extra.
-Both report progress through a callback, for the CLI's progress bar or any other front end.
+Both are index administration across every archive (they name documents of any archive):
+the acting user must be compliance or an administrator. Both report progress through a callback, for the CLI's progress bar or any other front end.
 """
 
 from __future__ import annotations
@@ -21,14 +22,17 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
-from archive_app.models import Document, DocumentStatus
+from archive_app.models import Document, DocumentStatus, User
+from archive_app.models.user import Role
 from archive_app.search_index import entry_for, indexable, load_documents, not_restricted, translate
+from archive_app.services.retention.access import require_role
 
 if TYPE_CHECKING:
     from archive_app.container import Container
     from indexing.search import IndexDocument
 
 BATCH = 200
+MAINTAINERS = frozenset({Role.COMPLIANCE, Role.ADMIN})
 CHECKPOINT_NAME = "search-reindex.checkpoint"
 
 
@@ -88,6 +92,7 @@ def checkpoint_path(container: Container) -> str:
 
 def rebuild(
     container: Container,
+    actor: User,
     *,
     batch_size: int = BATCH,
     on_progress: Callable[[Progress], None] | None = None,
@@ -96,6 +101,8 @@ def rebuild(
     """Reindex every indexable document, resuming after an interruption unless
     ``restart``; then remove (and purge) entries that have no indexable document."""
     from indexing.search import ReindexProgress, SearchError, diff, reindex
+
+    require_role(actor, MAINTAINERS, "rebuild the search index")
 
     path = checkpoint_path(container)
     if restart:
@@ -174,11 +181,13 @@ class CheckReport:
         }
 
 
-def check(container: Container, *, repair: bool = False) -> CheckReport:
+def check(container: Container, actor: User, *, repair: bool = False) -> CheckReport:
     """Compare index and database; with ``repair``, index the missing documents and
     delete (and purge) the extra entries."""
     from indexing.search import Drift, SearchError, diff
     from indexing.search import repair as repair_drift
+
+    require_role(actor, MAINTAINERS, "check the search index")
 
     try:
         drift = diff(container.search, _expected_ids(container))

@@ -155,7 +155,7 @@ def reindex(
             progress.update(task, completed=p.done, total=p.total)
 
         report = search_maintenance.rebuild(
-            container, batch_size=batch_size, on_progress=on_progress, restart=restart
+            container, actor, batch_size=batch_size, on_progress=on_progress, restart=restart
         )
     result = {
         "indexed": report.indexed,
@@ -198,7 +198,7 @@ def check(runtime: Runtime, repair: bool, as_user: str | None, as_json: bool) ->
     container = runtime.container
     with runtime.session() as session:
         actor = runtime.actor(session, as_user)
-    report = search_maintenance.check(container, repair=repair)
+    report = search_maintenance.check(container, actor, repair=repair)
     with runtime.session() as session:
         audit.record(
             session,

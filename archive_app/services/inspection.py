@@ -186,7 +186,7 @@ def inspect(
     report = InspectionReport(started_at=utcnow())
     # The index first: it is quick, and an unreachable index fails the run at once
     # rather than after hours of fixity checks.
-    _check_index(container, report)
+    _check_index(container, actor, report)
     _check_documents(container, report, progress or (lambda _done, _total: None))
     _check_unreferenced(container, report)
     report.finished_at = utcnow()
@@ -197,8 +197,8 @@ def inspect(
 # ---------------------------------------------------------------- index against database
 
 
-def _check_index(container: Container, report: InspectionReport) -> None:
-    drift = search_maintenance.check(container, repair=False)
+def _check_index(container: Container, actor: User, report: InspectionReport) -> None:
+    drift = search_maintenance.check(container, actor, repair=False)
     for number in drift.missing:
         report.findings.append(
             Finding(Problem.INDEX_MISSING, number, "indexable but missing from the search index")

@@ -58,8 +58,8 @@ def test_erasure_request_flow(
     # ...and they stay out when the index is rebuilt or checked against the database.
     from archive_app import search_maintenance
 
-    search_maintenance.rebuild(container, restart=True)
-    assert search_maintenance.check(container, repair=True).missing == []
+    search_maintenance.rebuild(container, people["c1"], restart=True)
+    assert search_maintenance.check(container, people["c1"], repair=True).missing == []
     assert index_ids(container) == [str(document_row(container, neighbour).id)]
     with container.database.session() as session:
         with pytest.raises(RecordRestricted):

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from archive_app import search_index, search_maintenance
+from archive_app.errors import PermissionDenied
 from archive_app.models import Document
 from archive_app.models.base import utcnow
 from archive_app.services import archives, documents
@@ -108,7 +109,7 @@ def test_removed_document_is_unfindable_and_its_terms_are_gone(env: Env) -> None
             ).scalar_one()
         assert left == 0
     # A check does not bring it back: a destroyed document is not indexable.
-    assert search_maintenance.check(env.container).clean
+    assert search_maintenance.check(env.container, env.admin()).clean
 
 
 class Interrupted(Exception):
@@ -128,13 +129,17 @@ def test_reindex_resumes_after_an_interruption(env: Env) -> None:
             raise Interrupted
 
     with pytest.raises(Interrupted):
-        search_maintenance.rebuild(env.container, batch_size=2, on_progress=stop_after_first_batch)
+        search_maintenance.rebuild(
+            env.container, env.admin(), batch_size=2, on_progress=stop_after_first_batch
+        )
     assert checkpoint.exists()
     assert seen[0].total == len(expected)
     assert len(set(env.container.search.doc_ids())) == 2
 
     resumed: list[search_maintenance.Progress] = []
-    report = search_maintenance.rebuild(env.container, batch_size=2, on_progress=resumed.append)
+    report = search_maintenance.rebuild(
+        env.container, env.admin(), batch_size=2, on_progress=resumed.append
+    )
     assert report.resumed_after is not None
     assert report.indexed == len(expected) - 2
     assert resumed[0].total == len(expected) - 2
@@ -155,7 +160,7 @@ def test_index_check_repairs_a_removed_entry(env: Env) -> None:
     doc_id = env.ids["penalty"]
     env.container.search.delete([str(doc_id)])
     assert found(env, "守约方") == set()
-    report = search_maintenance.check(env.container)
+    report = search_maintenance.check(env.container, env.admin())
     assert report.missing == [env.numbers["penalty"]] and report.extra == []
     assert not report.clean
 
@@ -176,5 +181,19 @@ def test_index_check_repairs_a_removed_entry(env: Env) -> None:
     body = json.loads(result.stdout)
     assert (body["added"], body["removed"], body["repaired"]) == (1, 1, True)
     assert found(env, "守约方") == {"penalty"}
-    assert search_maintenance.check(env.container).clean
+    assert search_maintenance.check(env.container, env.admin()).clean
     assert env.cli("index", "check").returncode == 0
+
+
+def test_index_maintenance_is_for_compliance_and_administrators(env: Env) -> None:
+    # Both name documents of every archive, whatever the user's clearance.
+    staff = env.user("staff")
+    with pytest.raises(PermissionDenied):
+        search_maintenance.check(env.container, staff)
+    with pytest.raises(PermissionDenied):
+        search_maintenance.rebuild(env.container, staff)
+    for command in (["index", "check"], ["reindex"]):
+        result = env.cli(*command, "--as", "staff")
+        assert result.returncode != 0
+        assert "user 'staff' may not" in result.stderr
+        assert "Traceback" not in result.stderr
