@@ -20,6 +20,7 @@ import functools
 import itertools
 import multiprocessing
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -154,6 +155,11 @@ class SearchBackend(Protocol):
 
     def purge(self) -> None:
         """Make deleted documents' terms physically gone from the index storage."""
+        ...
+
+    def bulk_load(self) -> AbstractContextManager[None]:
+        """A block of many ``add`` calls (a reindex). Backends may defer index upkeep to
+        the end of the block; searches inside it may be slow, never wrong."""
         ...
 
     def count(self) -> int: ...

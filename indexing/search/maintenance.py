@@ -13,7 +13,8 @@ The source is either
   checkpointed id are skipped (read, not indexed).
 
 Reindexing upserts: a document that disappeared from the source is not removed by it;
-``diff``/``repair`` against the database's list of ids do that.
+``diff``/``repair`` against the database's list of ids do that. The whole run is one
+``backend.bulk_load()`` block, so a backend may defer index upkeep to its end.
 """
 
 from __future__ import annotations
@@ -119,16 +120,17 @@ def reindex(
         if on_progress is not None:
             on_progress(ReindexProgress(indexed, last, total, time.monotonic() - started))
 
-    for doc in docs:
-        if skipping:
-            if doc.doc_id == resumed_after:
-                skipping = False
-            continue
-        batch.append(doc)
-        if len(batch) >= batch_size:
+    with backend.bulk_load():
+        for doc in docs:
+            if skipping:
+                if doc.doc_id == resumed_after:
+                    skipping = False
+                continue
+            batch.append(doc)
+            if len(batch) >= batch_size:
+                commit()
+        if batch:
             commit()
-    if batch:
-        commit()
     with contextlib.suppress(FileNotFoundError):
         os.remove(checkpoint_path)
     return ReindexReport(indexed, batches, resumed_after, last, time.monotonic() - started)

@@ -273,6 +273,10 @@ class TantivyBackend:
             self._commit(writer)
             self._release_writer(collect_garbage=True)
 
+    def bulk_load(self) -> contextlib.AbstractContextManager[None]:
+        """Nothing to defer: every add() already writes its batch as one segment."""
+        return contextlib.nullcontext()
+
     def clear(self) -> None:
         with self._lock:
             writer = self._acquire_writer()

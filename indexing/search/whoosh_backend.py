@@ -23,6 +23,7 @@ files are removed; what the filesystem does with freed blocks is outside our rea
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from array import array
@@ -280,6 +281,10 @@ class WhooshBackend:
         writer = self._writer()
         writer.commit(optimize=True)
         self._drop_searcher()
+
+    def bulk_load(self) -> contextlib.AbstractContextManager[None]:
+        """Nothing to defer: every add() already writes its batch as one segment."""
+        return contextlib.nullcontext()
 
     def clear(self) -> None:
         writer = self._writer()

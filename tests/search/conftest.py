@@ -1,10 +1,11 @@
 """Fixtures: every backend test runs against Whoosh and Tantivy (each in a temporary
-directory) and PostgreSQL.
+directory) and PostgreSQL, once with its RUM text index and once with the GIN fallback.
 
 PostgreSQL: ``ARCHIVE_TEST_POSTGRES_URL`` or the local server's ``test`` database. Each
 backend instance gets its own table (``search_t<pid>_<n>``), dropped afterwards, so
 concurrent runs do not clash. When the server is unreachable the PostgreSQL cases skip with
-the reason, unless ``ARCHIVE_TEST_REQUIRE_SERVICES=1`` (CI), which makes that a failure.
+the reason, unless ``ARCHIVE_TEST_REQUIRE_SERVICES=1`` (CI), which makes that a failure;
+the same holds for a server without the ``rum`` extension (the RUM cases).
 """
 
 from __future__ import annotations
@@ -16,12 +17,12 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 
-from indexing.search import IndexDocument, SearchBackend, open_backend
+from indexing.search import BackendError, IndexDocument, SearchBackend, open_backend
 
 from .corpus import CORPUS
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-BACKENDS = ["whoosh", "tantivy", "postgresql"]
+BACKENDS = ["whoosh", "tantivy", "postgresql", "postgresql-gin"]
 _tables = itertools.count()
 
 
@@ -53,7 +54,13 @@ def make_backend(kind: str, request: pytest.FixtureRequest, tmp_dir) -> SearchBa
         return backend
     engine = request.getfixturevalue("pg_engine")
     table = f"search_t{os.getpid()}_{next(_tables)}"
-    backend = open_backend(_postgres_url(), engine=engine, table=table)
+    text_index = "gin" if kind == "postgresql-gin" else "rum"
+    try:
+        backend = open_backend(_postgres_url(), engine=engine, table=table, text_index=text_index)
+    except BackendError as exc:
+        if os.environ.get("ARCHIVE_TEST_REQUIRE_SERVICES") == "1":
+            pytest.fail(f"{exc} (ARCHIVE_TEST_REQUIRE_SERVICES=1)")
+        pytest.skip(str(exc))
 
     def drop() -> None:
         backend.drop()

@@ -1,4 +1,5 @@
-"""PostgreSQL ranks at most ``rank_window`` matches by relevance; the rest follow by date."""
+"""PostgreSQL with a GIN text index ranks at most ``rank_window`` matches by relevance (the
+rest follow by date); with RUM, which ranks inside the index, every match is ranked."""
 
 from __future__ import annotations
 
@@ -12,6 +13,15 @@ from indexing.search import IndexDocument, SearchRequest, open_backend
 from .conftest import _postgres_url
 
 LEVELS = {"public"}
+PENALTY_TEXTS = [
+    "penalty clause",
+    "penalty penalty penalty penalty penalty",
+    "penalty",
+    "late penalty penalty",
+    "penalty applies",
+    "the penalty penalty penalty",
+    "no such word here",
+]
 
 
 def _doc(n: int, text: str, day: int) -> IndexDocument:
@@ -31,20 +41,12 @@ def _doc(n: int, text: str, day: int) -> IndexDocument:
 @pytest.fixture
 def small_window_backend(request, pg_engine):
     table = f"search_rw{os.getpid()}"
-    backend = open_backend(_postgres_url(), engine=pg_engine, table=table, rank_window=3)
+    backend = open_backend(
+        _postgres_url(), engine=pg_engine, table=table, rank_window=3, text_index="gin"
+    )
     request.addfinalizer(lambda: (backend.drop(), backend.close()))
     # D01..D06 all mention penalty; D02 (an old one) mentions it most. Newest: D06.
-    backend.add(
-        [
-            _doc(1, "penalty clause", 1),
-            _doc(2, "penalty penalty penalty penalty penalty", 2),
-            _doc(3, "penalty", 3),
-            _doc(4, "late penalty penalty", 4),
-            _doc(5, "penalty applies", 5),
-            _doc(6, "the penalty penalty penalty", 6),
-            _doc(7, "no such word here", 7),
-        ]
-    )
+    backend.add([_doc(n, text, n) for n, text in enumerate(PENALTY_TEXTS, start=1)])
     return backend
 
 
@@ -87,3 +89,31 @@ def test_date_sort_is_not_windowed(small_window_backend):
     )
     assert results.ranked_window is None
     assert _ids(results) == ["D01", "D02", "D03", "D04", "D05", "D06"]
+
+
+def test_rum_ranks_every_match_whatever_the_window(request, pg_engine):
+    table = f"search_rwr{os.getpid()}"
+    backend = open_backend(
+        _postgres_url(), engine=pg_engine, table=table, rank_window=3, text_index="rum"
+    )
+    request.addfinalizer(lambda: (backend.drop(), backend.close()))
+    backend.add([_doc(n, text, n) for n, text in enumerate(PENALTY_TEXTS, start=1)])
+    results = backend.search(SearchRequest("penalty", allowed_levels=LEVELS))
+    assert results.total == 6 and results.ranked_window is None
+    # D02, an old document, says it most: first, though the window would have left it out.
+    assert _ids(results)[0] == "D02"
+    assert set(_ids(results)) == {"D01", "D02", "D03", "D04", "D05", "D06"}
+    scores = [h.score for h in results.hits]
+    assert scores == sorted(scores, reverse=True) and scores[-1] > 0
+
+
+def test_rum_pages_of_equal_scores_neither_overlap_nor_skip(request, pg_engine):
+    table = f"search_rwt{os.getpid()}"
+    backend = open_backend(_postgres_url(), engine=pg_engine, table=table, text_index="rum")
+    request.addfinalizer(lambda: (backend.drop(), backend.close()))
+    backend.add([_doc(n, "the same penalty clause", 1 + n % 28) for n in range(1, 31)])
+    pages = []
+    for page in range(1, 6):
+        request_page = SearchRequest("penalty", allowed_levels=LEVELS, per_page=7, page=page)
+        pages += _ids(backend.search(request_page))
+    assert len(pages) == 30 and len(set(pages)) == 30
