@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
 from datetime import date
 from pathlib import Path
 
@@ -161,6 +162,39 @@ def test_recheck_at_execution_skips_a_record_that_became_held(
     )
     certificate = json.loads(report.certificate_path.read_text())["certificate"]
     assert certificate["hold_check"]["held_record_ids"] == [second]
+
+
+def test_a_hold_placed_while_destruction_runs_is_never_lost(
+    container: Container, admin: User, people: dict[str, User], tmp_path: Path
+) -> None:
+    archive = make_archive(container, admin)
+    first = add_document(container, admin, archive, "voucher", tmp_path / "f", document_date=OLD)
+    second = add_document(
+        container, admin, archive, "voucher", tmp_path / "f", document_date=date(1991, 1, 2)
+    )
+    number = _approved_batch(container, people)
+    outcome: dict[str, object] = {}
+
+    def execute() -> None:
+        try:
+            outcome["report"] = _run(container, people["c3"], number)
+        except BaseException as error:  # reported to the main thread
+            outcome["error"] = error
+
+    # The hold's transaction is still open when the batch starts executing: the execution
+    # must wait for it and then see the hold, never shred beside it.
+    with container.database.session() as session:
+        holds.create_hold(session, people["c1"], "诉讼-2026-02", "new lawsuit", documents=[second])
+        runner = threading.Thread(target=execute)
+        runner.start()
+        runner.join(timeout=1.5)
+        assert runner.is_alive(), "destruction ran beside an uncommitted legal hold"
+    runner.join(timeout=60)
+    assert not runner.is_alive() and "error" not in outcome, outcome.get("error")
+    report = outcome["report"]
+    assert report.destroyed == [first]
+    assert [(s["document"], s["reason"]) for s in report.skipped] == [(second, "HELD")]
+    assert document_row(container, second).destroyed_at is None
 
 
 def _storage_id(container: Container, number: str) -> str:

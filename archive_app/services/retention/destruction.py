@@ -59,6 +59,7 @@ from archive_app.services.retention.certificates import (
 )
 from archive_app.services.retention.errors import translate
 from archive_app.services.retention.facts import CHUNK, RecordRow, load_facts
+from archive_app.services.retention.locking import hold_retention_lock
 from archive_app.services.retention.rules import current_rule_set, rules_by_class
 from retention import (
     ExecutionCheck,
@@ -223,6 +224,9 @@ def run_batch(
     progress = on_progress or (lambda _stage, _done, _total: None)
     as_of = as_of or utcnow().date()
     row, batch = batches.load(session, number, for_update=True)
+    if not dry_run:
+        # No hold may be placed between the re-check below and the commit (see locking).
+        hold_retention_lock(session)
     numbers = [item.record_id for item in batch.items]
     facts, rows = load_facts(session, document_numbers=numbers)
     rule_set = current_rule_set(session)

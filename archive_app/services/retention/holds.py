@@ -26,6 +26,7 @@ from archive_app.models import (
 from archive_app.models.base import utcnow
 from archive_app.services import audit
 from archive_app.services.retention.access import MANAGE, READ, require_role
+from archive_app.services.retention.locking import hold_retention_lock
 
 CHUNK = 500
 
@@ -95,6 +96,8 @@ def create_hold(
     owner: User | None = None,
 ) -> LegalHold:
     require_role(actor, MANAGE, "place legal holds")
+    # Wait for a destruction being executed, or make it wait for this hold.
+    hold_retention_lock(session)
     problems = {}
     if not name.strip():
         problems["name"] = "a hold needs a name"
