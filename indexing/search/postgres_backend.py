@@ -463,8 +463,10 @@ class PostgresBackend:
         compiled = compiler.compile(parse_query(request.query))
         if compiled is None:
             return empty
-        cond = sa.and_(compiler.to_sql(compiled), *self._filters(request))
         rank_q = compiler.rank_query()
+        cond = sa.and_(
+            compiler.to_sql(compiled), *self._filters(request, words_first=rank_q is not None)
+        )
         with self.engine.connect() as conn:
             # A term in most documents makes a sequential scan look cheapest to the planner,
             # which does not cost reading each row's out-of-line tsvector (about 13 KB, seven
@@ -591,8 +593,20 @@ class PostgresBackend:
         )
         return [Hit(r.doc_id, float(r.score or 0.0)) for r in conn.execute(stmt)]
 
-    def _filters(self, req: SearchRequest) -> list[sa.ColumnElement[bool]]:
+    def _filters(self, req: SearchRequest, *, words_first: bool) -> list[sa.ColumnElement[bool]]:
+        """SQL conditions for the request's filters.
+
+        ``words_first``: the query has words, so the text index is where the search must
+        start. The planner does not know that checking a row's words reads its 13 KB
+        tsvector; given an indexed date or amount range it starts from that b-tree and
+        checks the words of every row in the range (a 2020 date range on 发票: 1.6 s, against
+        14 ms starting from the words). Written as ``column + 0``, a range cannot use its
+        b-tree and is checked on the rows the text index found; the worst case then is a
+        very narrow range on a very common word (one day on 公司: 64 ms).
+        """
         t = self.t
+        date_col = t.c.document_date + 0 if words_first else t.c.document_date
+        amount_col = t.c.amount + 0 if words_first else t.c.amount
         out: list[sa.ColumnElement[bool]] = [t.c.level.in_(sorted(req.allowed_levels))]
         if req.archive_ids is not None:
             out.append(t.c.archive_id.in_(req.archive_ids))
@@ -601,13 +615,13 @@ class PostgresBackend:
         if req.statuses is not None:
             out.append(t.c.status.in_(req.statuses))
         if req.date_from is not None:
-            out.append(t.c.document_date >= req.date_from)
+            out.append(date_col >= req.date_from)
         if req.date_to is not None:
-            out.append(t.c.document_date <= req.date_to)
+            out.append(date_col <= req.date_to)
         if req.amount_min is not None:
-            out.append(t.c.amount >= req.amount_min)
+            out.append(amount_col >= req.amount_min)
         if req.amount_max is not None:
-            out.append(t.c.amount <= req.amount_max)
+            out.append(amount_col <= req.amount_max)
         return out
 
     def close(self) -> None:
