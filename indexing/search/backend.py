@@ -231,7 +231,7 @@ def _analyse_one(doc: IndexDocument) -> AnalysedDocument:
 
 
 class Analyser:
-    """Analyses documents in this process or in a small pool of forked workers.
+    """Analyses documents in this process or in a small pool of worker processes.
 
     ``finish`` (a module-level function, so that workers can receive it) turns each
     :class:`AnalysedDocument` into what the backend writes, in the worker: the PostgreSQL
@@ -250,9 +250,12 @@ class Analyser:
         if self._pool is None:
             from .analysis import warm_up
 
-            warm_up()  # load jieba once, before forking, so workers share it
-            ctx = multiprocessing.get_context("fork")
-            self._pool = ctx.Pool(self.workers)
+            # Workers come from a clean server process, not forked from this one: a fork
+            # copies every open descriptor, and an index's lock file inherited by an idle
+            # worker stays locked after this process lets go of it (a Tantivy reader then
+            # waited for it forever). Each worker loads jieba's dictionary once.
+            ctx = multiprocessing.get_context("forkserver")
+            self._pool = ctx.Pool(self.workers, initializer=warm_up)
         return self._map_pooled(docs)
 
     def _map_pooled(self, docs: Iterable[IndexDocument]) -> Iterator[Any]:

@@ -228,8 +228,8 @@ class TantivyBackend:
 
     def add(self, docs: Iterable[IndexDocument]) -> int:
         written = 0
-        # Start the analysis workers before taking the writer: forked while it is open, they
-        # would inherit the lock file's descriptor and keep the index locked after release.
+        # Start the analysis workers (a pool, on first use) before taking the writer, so
+        # the writer's lock is held only while documents are written.
         analysed = self._analyser.map(docs)
         with self._writing() as writer:
             for postings in analysed:
