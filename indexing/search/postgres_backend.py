@@ -231,9 +231,7 @@ class PostgresBackend:
         try:
             with self.engine.begin() as conn:
                 # Serialise concurrent creators: CREATE ... IF NOT EXISTS is not race-free.
-                conn.execute(
-                    sa.text("SELECT pg_advisory_xact_lock(hashtext(:n))"), {"n": self.table_name}
-                )
+                self._lock_schema(conn)
                 self._md.create_all(conn, checkfirst=True)
                 # An existing text index keeps its method (switching means rebuilding it:
                 # clear and reindex); a missing one (new table, or a bulk load interrupted
@@ -288,7 +286,7 @@ class PostgresBackend:
 
     @contextlib.contextmanager
     def bulk_load(self) -> Iterator[None]:
-        """Load an empty table without its GIN index and build the index once at the end.
+        """Load an empty table without its text index and build the index once at the end.
 
         Keeping a GIN index up to date row by row costs more the larger it grows (indexing
         slowed from 120 to 70 documents/s over 100,000 rows); one build over the loaded
@@ -306,29 +304,28 @@ class PostgresBackend:
                 self._ensure_text_index()
                 self.analyze()
 
+    def _lock_schema(self, conn: sa.Connection) -> None:
+        """Serialise schema changes to this table until ``conn``'s transaction ends."""
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:n))"), {"n": self.table_name})
+
     def _defer_text_index(self) -> bool:
-        index = self._text_index_name
         with self.engine.begin() as conn:
-            conn.execute(
-                sa.text("SELECT pg_advisory_xact_lock(hashtext(:n))"), {"n": self.table_name}
-            )
+            self._lock_schema(conn)
             empty = conn.execute(sa.select(sa.true()).select_from(self.t).limit(1)).first() is None
             if empty:
-                conn.execute(sa.text(f'DROP INDEX IF EXISTS "{index}"'))
+                conn.execute(sa.text(f'DROP INDEX IF EXISTS "{self._text_index_name}"'))
                 self.text_index_method = self._preferred_method(conn)
                 return True
-            return conn.execute(sa.text("SELECT to_regclass(:i)"), {"i": index}).scalar() is None
+            return self._current_method(conn) is None
 
     def _ensure_text_index(self, conn: sa.Connection | None = None) -> None:
-        """Build the GIN index if it is missing (``conn``: a transaction holding the lock)."""
+        """Build the text index if it is missing (``conn``: a transaction holding the lock)."""
         if conn is None:
             with self.engine.begin() as conn:
-                conn.execute(
-                    sa.text("SELECT pg_advisory_xact_lock(hashtext(:n))"), {"n": self.table_name}
-                )
+                self._lock_schema(conn)
                 self._ensure_text_index(conn)
             return
-        if conn.execute(sa.text("SELECT to_regclass(:i)"), {"i": self._text_index_name}).scalar():
+        if self._current_method(conn) is not None:
             return
         using = "rum (tsv rum_tsvector_ops)" if self.text_index_method == "rum" else "gin (tsv)"
         conn.execute(sa.text(f"SET LOCAL maintenance_work_mem = '{BUILD_MEMORY}'"))
