@@ -133,15 +133,22 @@ def test_destroying_defeats_a_backup_copy_and_leaves_stubs(
             document_service.prepare_export(session, admin, old, "original")
 
 
-def test_recheck_at_execution_skips_a_record_that_became_held(
+def _two_old_vouchers_approved(
     container: Container, admin: User, people: dict[str, User], tmp_path: Path
-) -> None:
+) -> tuple[str, str, str]:
+    """Two eligible vouchers in one archive and an approved batch destroying both."""
     archive = make_archive(container, admin)
     first = add_document(container, admin, archive, "voucher", tmp_path / "f", document_date=OLD)
     second = add_document(
         container, admin, archive, "voucher", tmp_path / "f", document_date=date(1991, 1, 2)
     )
-    number = _approved_batch(container, people)
+    return first, second, _approved_batch(container, people)
+
+
+def test_recheck_at_execution_skips_a_record_that_became_held(
+    container: Container, admin: User, people: dict[str, User], tmp_path: Path
+) -> None:
+    first, second, number = _two_old_vouchers_approved(container, admin, people, tmp_path)
     with container.database.session() as session:
         holds.create_hold(
             session, people["c1"], "诉讼-2026-01", "pending lawsuit", documents=[second]
@@ -167,12 +174,7 @@ def test_recheck_at_execution_skips_a_record_that_became_held(
 def test_a_hold_placed_while_destruction_runs_is_never_lost(
     container: Container, admin: User, people: dict[str, User], tmp_path: Path
 ) -> None:
-    archive = make_archive(container, admin)
-    first = add_document(container, admin, archive, "voucher", tmp_path / "f", document_date=OLD)
-    second = add_document(
-        container, admin, archive, "voucher", tmp_path / "f", document_date=date(1991, 1, 2)
-    )
-    number = _approved_batch(container, people)
+    first, second, number = _two_old_vouchers_approved(container, admin, people, tmp_path)
     outcome: dict[str, object] = {}
 
     def execute() -> None:

@@ -18,6 +18,7 @@ import pytest
 import sqlalchemy as sa
 
 from indexing.search import BackendError, IndexDocument, SearchBackend, open_backend
+from tests.conftest import unavailable
 
 from .corpus import CORPUS
 
@@ -39,10 +40,7 @@ def pg_engine() -> Iterator[sa.Engine]:
             conn.execute(sa.text("SELECT 1"))
     except Exception as exc:
         engine.dispose()
-        reason = f"PostgreSQL unreachable at {sa.make_url(url).render_as_string()}: {exc}"
-        if os.environ.get("ARCHIVE_TEST_REQUIRE_SERVICES") == "1":
-            pytest.fail(f"{reason} (ARCHIVE_TEST_REQUIRE_SERVICES=1)")
-        pytest.skip(reason)
+        unavailable(f"PostgreSQL unreachable at {sa.make_url(url).render_as_string()}: {exc}")
     yield engine
     engine.dispose()
 
@@ -58,9 +56,7 @@ def make_backend(kind: str, request: pytest.FixtureRequest, tmp_dir) -> SearchBa
     try:
         backend = open_backend(_postgres_url(), engine=engine, table=table, text_index=text_index)
     except BackendError as exc:
-        if os.environ.get("ARCHIVE_TEST_REQUIRE_SERVICES") == "1":
-            pytest.fail(f"{exc} (ARCHIVE_TEST_REQUIRE_SERVICES=1)")
-        pytest.skip(str(exc))
+        unavailable(str(exc))
 
     def drop() -> None:
         backend.drop()

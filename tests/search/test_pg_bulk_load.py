@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from indexing.search import BackendError, SearchRequest, open_backend, reindex
+from tests.conftest import unavailable
 
 from .conftest import _postgres_url
 from .corpus import CORPUS
@@ -53,15 +54,11 @@ def rum(pg_engine):
             sa.text("SELECT 1 FROM pg_available_extensions WHERE name = 'rum'")
         ).scalar()
     if not available:
-        if os.environ.get("ARCHIVE_TEST_REQUIRE_SERVICES") == "1":
-            pytest.fail("the rum extension is not installed (ARCHIVE_TEST_REQUIRE_SERVICES=1)")
-        pytest.skip("the rum extension is not installed on the PostgreSQL server")
+        unavailable("the rum extension is not installed on the PostgreSQL server")
 
 
 def _has_text_index(pg_engine, table) -> bool:
-    with pg_engine.connect() as conn:
-        found = conn.execute(sa.text("SELECT to_regclass(:i)"), {"i": f"{table}_tsv_idx"})
-        return found.scalar() is not None
+    return _method(pg_engine, table) is not None
 
 
 def _hits(backend, query: str) -> set[str]:

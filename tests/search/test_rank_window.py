@@ -8,7 +8,8 @@ from datetime import date
 
 import pytest
 
-from indexing.search import IndexDocument, SearchRequest, open_backend
+from indexing.search import BackendError, IndexDocument, SearchRequest, open_backend
+from tests.conftest import unavailable
 
 from .conftest import _postgres_url
 
@@ -38,16 +39,30 @@ def _doc(n: int, text: str, day: int) -> IndexDocument:
     )
 
 
+def _backend(request, pg_engine, table: str, text_index: str, docs: list[IndexDocument]):
+    """A PostgreSQL backend with a window of 3, holding ``docs``, dropped afterwards."""
+    try:
+        backend = open_backend(
+            _postgres_url(),
+            engine=pg_engine,
+            table=f"{table}{os.getpid()}",
+            rank_window=3,
+            text_index=text_index,
+        )
+    except BackendError as exc:
+        unavailable(str(exc))
+    request.addfinalizer(lambda: (backend.drop(), backend.close()))
+    backend.add(docs)
+    return backend
+
+
+# D01..D06 all mention penalty; D02 (an old one) mentions it most. Newest: D06.
+PENALTY_DOCS = [_doc(n, text, n) for n, text in enumerate(PENALTY_TEXTS, start=1)]
+
+
 @pytest.fixture
 def small_window_backend(request, pg_engine):
-    table = f"search_rw{os.getpid()}"
-    backend = open_backend(
-        _postgres_url(), engine=pg_engine, table=table, rank_window=3, text_index="gin"
-    )
-    request.addfinalizer(lambda: (backend.drop(), backend.close()))
-    # D01..D06 all mention penalty; D02 (an old one) mentions it most. Newest: D06.
-    backend.add([_doc(n, text, n) for n, text in enumerate(PENALTY_TEXTS, start=1)])
-    return backend
+    return _backend(request, pg_engine, "search_rw", "gin", PENALTY_DOCS)
 
 
 def _ids(results) -> list[str]:
@@ -92,12 +107,7 @@ def test_date_sort_is_not_windowed(small_window_backend):
 
 
 def test_rum_ranks_every_match_whatever_the_window(request, pg_engine):
-    table = f"search_rwr{os.getpid()}"
-    backend = open_backend(
-        _postgres_url(), engine=pg_engine, table=table, rank_window=3, text_index="rum"
-    )
-    request.addfinalizer(lambda: (backend.drop(), backend.close()))
-    backend.add([_doc(n, text, n) for n, text in enumerate(PENALTY_TEXTS, start=1)])
+    backend = _backend(request, pg_engine, "search_rwr", "rum", PENALTY_DOCS)
     results = backend.search(SearchRequest("penalty", allowed_levels=LEVELS))
     assert results.total == 6 and results.ranked_window is None
     # D02, an old document, says it most: first, though the window would have left it out.
@@ -108,10 +118,8 @@ def test_rum_ranks_every_match_whatever_the_window(request, pg_engine):
 
 
 def test_rum_pages_of_equal_scores_neither_overlap_nor_skip(request, pg_engine):
-    table = f"search_rwt{os.getpid()}"
-    backend = open_backend(_postgres_url(), engine=pg_engine, table=table, text_index="rum")
-    request.addfinalizer(lambda: (backend.drop(), backend.close()))
-    backend.add([_doc(n, "the same penalty clause", 1 + n % 28) for n in range(1, 31)])
+    same = [_doc(n, "the same penalty clause", 1 + n % 28) for n in range(1, 31)]
+    backend = _backend(request, pg_engine, "search_rwt", "rum", same)
     pages = []
     for page in range(1, 6):
         request_page = SearchRequest("penalty", allowed_levels=LEVELS, per_page=7, page=page)
