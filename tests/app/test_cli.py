@@ -13,6 +13,7 @@ from sqlalchemy import text
 
 from archive_app.config import Settings
 from archive_app.db import Database
+from tests.app.workers import run_archive
 
 
 @pytest.fixture
@@ -25,14 +26,7 @@ def run(settings: Settings, database_url: str):  # type: ignore[no-untyped-def]
     }
 
     def _run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "archive_app", *args],
-            env=env,
-            input=stdin,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        return run_archive(env, *args, stdin=stdin)
 
     return _run
 

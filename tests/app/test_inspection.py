@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from archive_app.services import inspection, versions
 from archive_app.services.retention import batches, destruction
 from archive_app.vault import store_root
 from tests import documents as docs
+from tests.app.workers import run_archive
 from tests.retention_app import conftest as retention_fixtures
 from tests.retention_app.conftest import add_document, document_row, make_archive
 from tests.storage.conftest import blob_path
@@ -47,13 +47,7 @@ def run(settings: Settings, database_url: str, container: Container):  # type: i
     def _run(*args: str) -> subprocess.CompletedProcess[str]:
         # Index updates are applied after commit on a background thread: let them land.
         container.drain_index_updates()
-        return subprocess.run(
-            [sys.executable, "-m", "archive_app", *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        return run_archive(env, *args)
 
     return _run
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import stat
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,23 +15,21 @@ from archive_app.config import Settings
 from archive_app.errors import AppError
 from archive_app.vault import store_root
 from storage import StorageError, encode_master_key, generate_master_key
+from tests.app.workers import run_archive
 
 
 def _archive(
     home: Path, database_url: str, *args: str, **env: str
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "archive_app", *args],
-        env={
+    return run_archive(
+        {
             **os.environ,
             "ARCHIVE_HOME": str(home),
             "ARCHIVE_DATABASE_URL": database_url,
             "ARCHIVE_ADMIN_PASSWORD": "init-admin-password",
             **env,
         },
-        capture_output=True,
-        text=True,
-        timeout=120,
+        *args,
     )
 
 

@@ -26,7 +26,7 @@ from archive_app.services.archives import ArchiveInput
 from archive_app.services.intake import IntakeItem, take_in
 from tests import documents as docs
 from tests.app.helpers import csrf_token, login
-from tests.app.workers import WorkerProcess, wait_for
+from tests.app.workers import WorkerProcess, run_archive, wait_for
 from tests.conftest import ADMIN_PASSWORD, unavailable
 
 REDIS_URL = os.environ.get("ARCHIVE_TEST_REDIS_URL", "redis://127.0.0.1:6379/7")
@@ -345,7 +345,6 @@ def test_cli_import_wait_json_then_show_edit_export(
     intake_settings: Settings, archive_number: str, worker: WorkerProcess, tmp_path: Path
 ) -> None:
     import subprocess
-    import sys
 
     from tests.app.workers import worker_env
 
@@ -357,13 +356,7 @@ def test_cli_import_wait_json_then_show_edit_export(
     env = worker_env(intake_settings)
 
     def archive(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "archive_app", *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        return run_archive(env, *args, timeout=300)
 
     result = archive(
         "import", str(folder), "--archive", archive_number, "--class", "invoice", "--wait", "--json"

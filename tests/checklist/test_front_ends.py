@@ -9,7 +9,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 
 import pypdf
 import pytest
@@ -22,6 +21,7 @@ from archive_app.container import Container
 from archive_app.models import AuditEntry, User
 from archive_app.services import checklist, locations
 from tests.app.helpers import csrf_token, login
+from tests.app.workers import run_archive
 from tests.conftest import USER_PASSWORD
 
 
@@ -113,13 +113,7 @@ def test_cli_checklist_list_confirm_reject_and_self_confirmation(
     }
 
     def archive(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "archive_app", *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        return run_archive(env, *args)
 
     refused = archive("checklist", "confirm", first, "--as", "li.na")
     assert refused.returncode == 1

@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -31,7 +30,7 @@ from archive_app.services import archives, bootstrap, users
 from archive_app.services.archives import ArchiveInput
 from archive_app.services.intake import IntakeItem, take_in
 from tests import documents as docs
-from tests.app.workers import WorkerProcess, wait_for, worker_env
+from tests.app.workers import WorkerProcess, run_archive, wait_for, worker_env
 from tests.conftest import USER_PASSWORD, _database_url
 
 COMBINATIONS = ["sqlite-whoosh", "postgresql-postgresql"]
@@ -94,13 +93,7 @@ class Env:
             return users.get_user(session, name)
 
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "archive_app", *args],
-            env=worker_env(self.settings, **self.extra_env()),
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        return run_archive(worker_env(self.settings, **self.extra_env()), *args)
 
     def extra_env(self) -> dict[str, str]:
         return {"ARCHIVE_SEARCH_URL": self.settings.search_url} if self.settings.search_url else {}
