@@ -19,6 +19,7 @@ class Capability(enum.StrEnum):
     FILE_DOCUMENTS = "file or edit documents"
     MANAGE_USERS = "manage users"
     READ_AUDIT = "read the audit trail"
+    MANAGE_BACKUPS = "back up or restore the instance"
 
 
 ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {

@@ -5,7 +5,8 @@ customer archive, which wraps one data key per stored object. Objects are stored
 authenticated chunks, streamed in constant memory, written crash-safely, and can be
 crypto-shredded so that copies in earlier backups cannot be decrypted with anything the live
 system holds. See ``storage.store`` for the layout, crash order and the shred guarantee and
-its limits, ``storage.format`` for the blob format, ``storage.keystore`` for the key store.
+its limits, ``storage.format`` for the blob format, ``storage.keystore`` for the key store,
+``storage.backup`` for copying the key store and blobs out of and into a store root.
 
 Typical use::
 

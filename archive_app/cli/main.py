@@ -10,6 +10,7 @@ from sqlalchemy.exc import OperationalError
 from archive_app.cli import (
     archives,
     audit,
+    backup,
     checklist,
     documents,
     inspection,
@@ -40,6 +41,7 @@ checklist.register(cli)
 search.register(cli)
 retention.register(cli)
 inspection.register(cli)
+backup.register(cli)
 
 
 def main(argv: list[str] | None = None) -> None:

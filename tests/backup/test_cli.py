@@ -1,0 +1,79 @@
+"""``archive backup`` and ``archive restore`` as operators run them: real processes,
+``--json`` on stdout, exit 1 with one line for a refusal, exit 2 for a usage error."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from archive_app.config import Settings
+from archive_app.container import Container
+from archive_app.models import User
+from tests.app.workers import run_archive, worker_env
+from tests.retention_app.conftest import add_document, make_archive
+
+
+def _one_line_error(result: subprocess.CompletedProcess[str]) -> str:
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize("database_kind", ["sqlite"], indirect=True)
+def test_backup_and_restore_through_the_command_line(
+    container: Container, admin: User, settings: Settings, make_target, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    archive = make_archive(container, admin)
+    number = add_document(
+        container, admin, archive, "voucher", tmp_path / "f", document_date=date(2020, 6, 1)
+    )
+    source_env = worker_env(settings)
+    dest = tmp_path / "backup"
+
+    made = run_archive(source_env, "backup", str(dest), "--json")
+    assert made.returncode == 0, made.stderr
+    document = json.loads(made.stdout)
+    assert document["path"] == str(dest)
+    assert document["key_store"] == {"archives": 1, "objects": 3}
+    assert (dest / "manifest.json").exists()
+
+    again = run_archive(source_env, "backup", str(dest), "--json")
+    assert again.returncode == 1
+    assert again.stdout == ""
+    assert "not empty" in _one_line_error(again)
+
+    refused = run_archive(source_env, "backup", str(tmp_path / "other"), "--as", "nobody")
+    assert refused.returncode == 1
+    assert "nobody" in _one_line_error(refused)
+
+    target = make_target()
+    target_env = {
+        **worker_env(target),
+        "ARCHIVE_MASTER_KEY": target.master_key or "",
+    }
+    restored = run_archive(target_env, "restore", str(dest), "--json")
+    assert restored.returncode == 0, restored.stderr
+    report = json.loads(restored.stdout)
+    assert report["backup_id"] == document["backup_id"]
+    assert report["indexed"] == 1
+
+    twice = run_archive(target_env, "restore", str(dest))
+    assert twice.returncode == 1
+    assert "refusing to restore" in _one_line_error(twice)
+
+    chain = run_archive(target_env, "audit", "verify", "--json")
+    assert chain.returncode == 0, chain.stderr
+    assert json.loads(chain.stdout)["ok"] is True
+    inspection = run_archive(target_env, "verify", "--json")
+    assert inspection.returncode == 0, inspection.stdout
+    found = run_archive(target_env, "search", "voucher", "--json")
+    assert [hit["document"] for hit in json.loads(found.stdout)["hits"]] == [number]
+
+    usage = run_archive(target_env, "restore")
+    assert usage.returncode == 2
+    assert "Traceback" not in usage.stderr
