@@ -6,7 +6,8 @@ tables, so nobody else has to.
 
 - :func:`copy_key_store` takes a consistent copy of the live key store with SQLite's online
   backup API (one read transaction, so the copy is one moment of the store even while
-  puts and shreds run) into a single self-contained file (rollback journal, no WAL).
+  puts and shreds run) into a single self-contained file (rollback journal, no WAL);
+  :func:`copy_sqlite_file` does the same for any SQLite database file.
 - :func:`inspect_key_store` opens such a copy read-only, without changing a byte of it, and
   checks that a master key opens it: the key-check value first (:class:`WrongMasterKey`),
   then every archive key is unwrapped. :func:`copy_objects` lists the copy's objects.
@@ -69,13 +70,23 @@ def copy_key_store(root: Path, dest: Path) -> None:
     source_path = key_store_path(root)
     if not source_path.exists():
         raise StorageError(f"no key store at {source_path}")
+    copy_sqlite_file(source_path, dest)
+
+
+def copy_sqlite_file(source_path: Path, dest: Path) -> None:
+    """A consistent copy of the SQLite database at ``source_path`` as one self-contained,
+    durable file at ``dest``, created with mode 0600 (refusing to replace a file).
+
+    SQLite's online backup API copies every page under one read transaction
+    (``pages=-1``), so the copy is one moment of the database even while others write; the
+    copy uses a rollback journal, so it needs no ``-wal`` file beside it.
+    """
     fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     os.close(fd)
-    source = sqlite3.connect(source_path, timeout=30.0)
+    source = sqlite3.connect(source_path, timeout=60.0)
     try:
         target = sqlite3.connect(dest)
         try:
-            # pages=-1: the whole copy in one step, under one read transaction.
             source.backup(target, pages=-1)
             target.execute("PRAGMA journal_mode=DELETE")
             target.commit()

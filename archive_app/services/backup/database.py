@@ -46,6 +46,7 @@ from archive_app.services.backup.tables import (
     count_rows,
     reset_sequences,
 )
+from storage.backup import copy_sqlite_file
 
 
 @dataclass(frozen=True)
@@ -110,19 +111,8 @@ def _copy_sqlite(database: Database, dest: Path) -> None:
     path = make_url(database.url).database
     if not path or path == ":memory:":
         raise BackupError("an in-memory database cannot be backed up")
-    _create_private(dest)
-    source = sqlite3.connect(path, timeout=60.0)
-    try:
-        target = sqlite3.connect(dest)
-        try:
-            source.backup(target, pages=-1)
-            # One self-contained file: the copy must not need a -wal beside it.
-            target.execute("PRAGMA journal_mode=DELETE")
-            target.commit()
-        finally:
-            target.close()
-    finally:
-        source.close()
+    # The copy holds users' password hashes and all metadata: private from the start.
+    copy_sqlite_file(Path(path), dest)
 
 
 def _copy_logical(database: Database, dest: Path, progress: Progress) -> None:
