@@ -362,6 +362,7 @@ def test_cli_import_wait_json_then_show_edit_export(
         "import", str(folder), "--archive", archive_number, "--class", "invoice", "--wait", "--json"
     )
     assert result.returncode == 1, result.stderr  # one file was refused
+    assert result.stdout.strip(), f"no JSON on stdout; stderr: {result.stderr}"
     rows = sorted(json.loads(result.stdout), key=lambda row: row["file"])
     assert rows[0] == {
         "file": "empty.png",
