@@ -240,16 +240,8 @@ def copy_file(source: Path, dest: Path, *, mode: int = 0o600, sync: bool = True)
 def sync_files(paths: Iterable[Path]) -> None:
     """fsync many files from a few threads: concurrent fsyncs share journal commits and
     device flushes, so thousands of small files cost far less than one flush each."""
-
-    def sync(path: Path) -> None:
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
     with ThreadPoolExecutor(max_workers=8) as pool:
-        for _ in pool.map(sync, paths):
+        for _ in pool.map(_fsync_file, paths):
             pass
 
 

@@ -24,13 +24,12 @@ from sqlalchemy import create_engine, select, text
 
 from archive_app.config import Settings
 from archive_app.container import Container
-from archive_app.db import Database
 from archive_app.models import Document, User
 from archive_app.services import backup
 from archive_app.services.retention import batches, destruction
-from archive_app.services.retention.rules import seed_rules
 from storage import encode_master_key, load_key_file
 from tests.conftest import _database_url
+from tests.retention_app import conftest as retention_fixtures
 from tests.retention_app.conftest import add_document, make_archive
 
 OLD = date(1990, 3, 5)  # a voucher of 1990 is eligible for destruction since 2021
@@ -38,13 +37,9 @@ RECENT = date(2020, 6, 1)
 _targets = itertools.count()
 
 
-@pytest.fixture
-def container(settings: Settings, database: Database) -> Iterator[Container]:
-    with database.session() as session:
-        seed_rules(session)
-    instance = Container.from_settings(settings)
-    yield instance
-    instance.close()
+# The retention tests' container (retention rules seeded): a backup must carry a
+# destruction batch and its certificate.
+container = retention_fixtures.container
 
 
 @dataclass

@@ -37,7 +37,7 @@ from sqlalchemy.pool import NullPool
 from archive_app import schema
 from archive_app.db import Database
 from archive_app.services.backup.errors import BackupError, BackupUnsupported, TargetNotEmpty
-from archive_app.services.backup.progress import Progress
+from archive_app.services.backup.progress import Progress, RowCounter
 from archive_app.services.backup.tables import (
     ALEMBIC_VERSION,
     DEFAULT_BATCH,
@@ -134,14 +134,7 @@ def _copy_logical(database: Database, dest: Path, progress: Progress) -> None:
                 for table in [*reversed(tables), ALEMBIC_VERSION]:
                     target.execute(delete(table))
                 total = sum(count_rows(source, t) for t in tables)
-                done = 0
-                progress("copying database", done, total)
-
-                def advance(rows: int) -> None:
-                    nonlocal done
-                    done += rows
-                    progress("copying database", done, total)
-
+                advance = RowCounter(progress, "copying database", total).advance
                 for table in [*tables, ALEMBIC_VERSION]:
                     copy_table(source, target, table, on_rows=advance, backup_copy=True)
             source.rollback()  # read only: nothing to commit
@@ -193,13 +186,7 @@ def load_database(
                 if connection.execute(select(1).select_from(table).limit(1)).first():
                     raise TargetNotEmpty(f"the database already holds data (table {table.name})")
             total = sum(expected.values())
-            done = 0
-            progress("loading database", done, total)
-
-            def advance(rows: int) -> None:
-                nonlocal done
-                done += rows
-                progress("loading database", done, total)
+            advance = RowCounter(progress, "loading database", total).advance
 
             # A backup made at an older revision lacks later tables and columns: copy what
             # it has (the target is at the same revision), then migrate to the newest.

@@ -25,6 +25,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from archive_app.errors import NotFound
+from archive_app.instance import write_private_file
 from archive_app.services.backup.errors import BackupDamaged, BackupIncomplete, BackupUnsupported
 from archive_app.services.backup.progress import Progress
 
@@ -103,12 +104,7 @@ def write_manifest(folder: Path, manifest: Manifest) -> Path:
     path = folder / MANIFEST_NAME
     staged = folder / (MANIFEST_NAME + ".tmp")
     data = json.dumps(manifest.as_dict(), ensure_ascii=False, indent=1).encode("utf-8")
-    fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    write_private_file(staged, data)
     os.replace(staged, path)
     dir_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     try:
