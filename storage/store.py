@@ -58,7 +58,7 @@ import re
 import shutil
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -185,20 +185,38 @@ class BlobStore:
         self._keys.check_new_object(archive_id, object_id)
         return self._put_group(archive_id, [(object_id, source)])[0]
 
-    def put_many(self, archive_id: str, sources: Iterable[Source]) -> list[StoredObject]:
-        """Store many objects (generated ids) with group commits, for bulk imports.
+    def put_many(
+        self,
+        archive_id: str,
+        sources: Iterable[Source],
+        *,
+        object_ids: Sequence[str] | None = None,
+    ) -> list[StoredObject]:
+        """Store many objects with group commits, for bulk imports.
 
         Same guarantees as :meth:`put` for each object, but the folder fsyncs and the
         key-store commit are shared by up to ``PUT_GROUP`` objects, which is what makes
         thousands of small objects cheap. Durable when it returns. If it raises, the groups
         committed before the failing one stay stored and the failing group leaves nothing.
+        Ids are generated unless ``object_ids`` names one per source (chosen beforehand,
+        so a caller can record them before the objects exist).
         """
         _check_id("archive id", archive_id)
         self._keys.require_archive(archive_id)
+        named: Iterable[tuple[str, Source]]
+        if object_ids is None:
+            named = ((uuid.uuid4().hex, source) for source in sources)
+        else:
+            listed = list(sources)
+            if len(object_ids) != len(listed):
+                raise ValueError("put_many needs one object id per source")
+            for object_id in object_ids:
+                self._keys.check_new_object(archive_id, _check_id("object id", object_id))
+            named = zip(object_ids, listed, strict=True)
         stored: list[StoredObject] = []
         group: list[tuple[str, Source]] = []
-        for source in sources:
-            group.append((uuid.uuid4().hex, source))
+        for object_id, source in named:
+            group.append((object_id, source))
             if len(group) == PUT_GROUP:
                 stored += self._put_group(archive_id, group)
                 group = []

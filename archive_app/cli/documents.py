@@ -337,10 +337,16 @@ def retry(runtime: Runtime, number: str, force: bool, as_user: str | None, as_js
 )
 @click.option("--loglevel", default="INFO", show_default=True)
 @click.option("--beat", is_flag=True, help="Also run the periodic tasks (one worker only).")
+# Set by ``archive serve`` for its embedded worker: stop when that process is gone.
+@click.option("--parent", type=int, hidden=True)
 @pass_runtime
-def worker(runtime: Runtime, concurrency: int, loglevel: str, beat: bool) -> None:
+def worker(
+    runtime: Runtime, concurrency: int, loglevel: str, beat: bool, parent: int | None
+) -> None:
     """Run a background worker (OCR, indexing) against the configured broker."""
     from archive_app.tasks.worker import run_worker
 
     runtime.container.open_store()
-    run_worker(runtime.container, concurrency=concurrency, loglevel=loglevel, beat=beat)
+    run_worker(
+        runtime.container, concurrency=concurrency, loglevel=loglevel, beat=beat, parent=parent
+    )

@@ -16,7 +16,7 @@ from typing import Any, BinaryIO
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from archive_app import search_index
+from archive_app import claims, search_index
 from archive_app.container import Container
 from archive_app.errors import Conflict, NotFound, ValidationFailed
 from archive_app.fieldtypes import normalise
@@ -254,8 +254,10 @@ def retry_document(
         raise Conflict(
             f"document {document.number} is {document.status.value}; only failed documents can be retried{hint}"
         )
+    claims.drop(document)  # a forced retry supersedes whatever run holds it
     document.status = DocumentStatus.QUEUED
     document.failure_reason = None
+    document.interruptions = 0
     document.updated_at = utcnow()
     audit.record(session, actor, "document.retry", "document", document.number)
     return document
