@@ -18,7 +18,17 @@ from archive_app.container import Container
 from archive_app.errors import NotInitialised
 from archive_app.instance import load_secret_key
 from archive_app.models import User
-from archive_app.web import archives, auth, checklist, documents, errors, retention, search, users
+from archive_app.web import (
+    archives,
+    auth,
+    checklist,
+    documents,
+    errors,
+    retention,
+    search,
+    users,
+    worker_status,
+)
 from archive_app.web.context import db_session, install
 from archive_app.web.i18n import LANGUAGE_NAMES, select_locale
 from archive_app.web.view_helpers import register_template_helpers
@@ -84,6 +94,7 @@ def create_app(settings: Settings | None = None, *, testing: bool = False) -> Fl
     retention.install(app)
     errors.register(app)
     register_template_helpers(app, LANGUAGE_NAMES)
+    worker_status.install(app)
 
     @app.after_request
     def _security_headers(response):  # type: ignore[no-untyped-def]
