@@ -351,3 +351,47 @@ def test_cli_import_wait_json_then_show_edit_export(
     assert result.returncode == 1
     assert "only failed documents can be retried" in result.stderr
 
+
+@pytest.mark.parametrize(
+    ("database_kind", "broker"),
+    [("sqlite", "embedded"), ("postgresql", "redis")],
+    indirect=["broker"],
+)
+def test_cli_import_wait_without_a_worker_extracts_here(
+    intake_settings: Settings, archive_number: str, tmp_path: Path
+) -> None:
+    from tests.app.workers import worker_env
+
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    docs.write_text_pdf(
+        [["Service Agreement", "Late delivery incurs a penalty."]], folder / "a.pdf"
+    )
+    (folder / "b-copy.pdf").write_bytes((folder / "a.pdf").read_bytes())
+    docs.write_png(docs.render_page(docs.ENGLISH_INVOICE_LINES), folder / "c.png")
+    env = worker_env(intake_settings)
+
+    result = run_archive(
+        env, "import", str(folder), "--archive", archive_number, "--wait", "--json"
+    )
+    assert result.returncode == 0, result.stderr
+    assert "no background worker is running: extracting here" in result.stderr
+    rows = {row["file"]: row for row in json.loads(result.stdout)}
+    assert rows["a.pdf"]["status"] == rows["c.png"]["status"] == "ready"
+    assert rows["b-copy.pdf"] == {
+        "file": "b-copy.pdf",
+        "document": rows["a.pdf"]["document"],
+        "status": "duplicate",
+        "error": f"already filed in this archive as {rows['a.pdf']['document']}",
+    }
+    shown = json.loads(
+        run_archive(env, "show", rows["c.png"]["document"], "--text", "--json").stdout
+    )
+    assert "INV-20417" in shown["text"]
+
+    # Without --wait the files are queued, and the command says that nothing will take them.
+    docs.write_text_pdf([["Second agreement"]], tmp_path / "d.pdf")
+    result = run_archive(env, "import", str(tmp_path / "d.pdf"), "--archive", archive_number)
+    assert result.returncode == 0, result.stderr
+    assert "no background worker is running" in result.stderr
+    assert "`archive worker`" in result.stderr
