@@ -12,9 +12,16 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from archive_app import workers
-from archive_app.cli.runtime import Runtime, as_option, json_option, pass_runtime, print_json
+from archive_app.cli.runtime import (
+    Runtime,
+    as_option,
+    json_option,
+    output_file,
+    pass_runtime,
+    print_json,
+)
+from archive_app.cli.types import ASSIGNMENT
 from archive_app.container import Container
-from archive_app.errors import ValidationFailed
 from archive_app.models import Document
 from archive_app.services import documents as document_service
 from archive_app.services.intake import IntakeItem, IntakeResult, take_in
@@ -261,7 +268,7 @@ def show(
 @click.argument("number")
 @click.option("--class", "class_code", metavar="CODE")
 @click.option("--title")
-@click.option("--set", "assignments", multiple=True, metavar="FIELD=VALUE")
+@click.option("--set", "assignments", multiple=True, type=ASSIGNMENT)
 @click.option("--accept-suggestions", is_flag=True)
 @as_option
 @json_option
@@ -271,18 +278,13 @@ def edit(
     number: str,
     class_code: str | None,
     title: str | None,
-    assignments: tuple[str, ...],
+    assignments: tuple[tuple[str, str], ...],
     accept_suggestions: bool,
     as_user: str | None,
     as_json: bool,
 ) -> None:
     """Change a document's class, title and metadata fields."""
-    values: dict[str, str] = {}
-    for assignment in assignments:
-        name, sep, value = assignment.partition("=")
-        if not sep or not name.strip():
-            raise ValidationFailed({"--set": f"{assignment!r} is not FIELD=VALUE"})
-        values[name.strip()] = value
+    values = dict(assignments)
     with runtime.session() as session:
         actor = runtime.actor(session, as_user)
         document = document_service.edit_document(
@@ -303,30 +305,34 @@ def edit(
 
 @click.command()
 @click.argument("number")
-@click.option("--original", "kind", flag_value="original", help="The original file, byte for byte.")
-@click.option("--pdf", "kind", flag_value="pdf", help="The searchable PDF rendition.")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True))
+@click.option("--original", is_flag=True, help="The original file, byte for byte.")
+@click.option("--pdf", is_flag=True, help="The searchable PDF rendition.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False))
 @as_option
+@json_option
 @pass_runtime
 def export(
-    runtime: Runtime, number: str, kind: str | None, output: str, as_user: str | None
+    runtime: Runtime,
+    number: str,
+    original: bool,
+    pdf: bool,
+    output: str,
+    as_user: str | None,
+    as_json: bool,
 ) -> None:
-    """Decrypt a document's original or searchable PDF to a file."""
-    if kind is None:
-        raise click.UsageError("choose --original or --pdf")
+    """Decrypt a document's original (--original) or searchable PDF (--pdf) to a file."""
+    if original == pdf:
+        raise click.UsageError("choose one of --original or --pdf")
+    kind = "original" if original else "pdf"
     with runtime.session() as session:
         actor = runtime.actor(session, as_user)
         handle = document_service.prepare_export(session, actor, number, kind)
-    target = Path(output)
-    partial = target.with_name(target.name + ".part")
-    try:
-        with partial.open("wb") as out:
-            size = document_service.export_to(runtime.container, handle, out)
-        partial.replace(target)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-    click.echo(f"wrote {size} bytes to {target}", err=True)
+    with output_file(output) as out:
+        size = document_service.export_to(runtime.container, handle, out)
+    if as_json:
+        print_json({"document": number, "kind": kind, "file": output, "bytes": size})
+    else:
+        click.echo(f"wrote {size} bytes to {output}", err=True)
 
 
 @click.command()

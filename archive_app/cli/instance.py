@@ -9,7 +9,7 @@ import sys
 import click
 
 from archive_app import processes, workers
-from archive_app.cli.runtime import Runtime, pass_runtime
+from archive_app.cli.runtime import Runtime, json_option, pass_runtime, print_json
 from archive_app.instance import initialise
 from archive_app.supervisor import Supervisor, stop_strays
 
@@ -20,15 +20,22 @@ def register(cli: click.Group) -> None:
 
 
 @click.command()
+@json_option
 @pass_runtime
-def init(runtime: Runtime) -> None:
-    """Create or upgrade the instance (safe to run twice; never replaces a key)."""
+def init(runtime: Runtime, as_json: bool) -> None:
+    """Create or upgrade the instance (safe to run twice; never replaces a key).
+
+    With --json: {"home", "admin_password"}, the password only when the admin user was
+    created now (and not given in ARCHIVE_ADMIN_PASSWORD)."""
     settings = runtime.settings
     report = initialise(
         settings,
         admin_password=os.environ.get("ARCHIVE_ADMIN_PASSWORD") or None,
         on_step=lambda message: click.echo(f"  {message}", err=True),
     )
+    if as_json:
+        print_json({"home": str(report.home), "admin_password": report.created_admin_password})
+        return
     click.echo(f"Instance ready in {report.home}", err=True)
     if report.created_admin_password:
         click.echo(

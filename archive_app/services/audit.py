@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from archive_app.models import AuditEntry, AuditHead, User
 from archive_app.models.audit import GENESIS_HASH
 from archive_app.models.base import utcnow
+from archive_app.permissions import Capability, require
 
 SYSTEM_ACTOR = "system"
 
@@ -264,3 +265,12 @@ def verify_chain(
             f"the trail ends at entry {count} but the head records {total} entries",
         )
     return ChainReport(True, count)
+
+
+def check_trail(session: Session, actor: User) -> ChainReport:
+    """Verify the chain for a user who may read the trail, and record that they did and
+    what they found (after the walk: the new entry is not part of what was checked)."""
+    require(actor, Capability.READ_AUDIT)
+    report = verify_chain(session)
+    record(session, actor, "audit.verify", "audit_trail", "*", after=report.as_dict())
+    return report

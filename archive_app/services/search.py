@@ -48,6 +48,24 @@ class InvalidQuery(AppError):
         self.problem = problem
 
 
+# Amounts are stored as NUMERIC(18, 2): a bound beyond that range matches nothing anyway,
+# and the index backends could not even represent it in cents.
+AMOUNT_LIMIT = Decimal(10) ** 16
+
+
+def parse_amount(value: str) -> Decimal:
+    """An amount filter such as ``12,000.00``; ValueError says what is wrong."""
+    try:
+        amount = Decimal(value.strip().replace(",", ""))
+    except InvalidOperation:
+        raise ValueError("must be an amount like 12000.00") from None
+    if not amount.is_finite():
+        raise ValueError("must be an amount like 12000.00")
+    if abs(amount) >= AMOUNT_LIMIT:
+        raise ValueError("must be below 10000000000000000")
+    return amount
+
+
 @dataclass(frozen=True)
 class SearchParams:
     query: str = ""
@@ -86,14 +104,10 @@ class SearchParams:
             if value is None:
                 return None
             try:
-                amount = Decimal(value.replace(",", ""))
-            except InvalidOperation:
-                problems[name] = "must be an amount like 12000.00"
+                return parse_amount(value)
+            except ValueError as error:
+                problems[name] = str(error)
                 return None
-            if not amount.is_finite():
-                problems[name] = "must be an amount like 12000.00"
-                return None
-            return amount
 
         def whole(name: str, default: int, low: int, high: int) -> int:
             value = text(name)

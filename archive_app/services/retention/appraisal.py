@@ -1,6 +1,6 @@
 """The periodic appraisal (鉴定): prepare the list of what is eligible and tell compliance.
 
-Contract: ``run_appraisal(container, as_of)`` computes the plan and writes at most one
+Contract: ``run_appraisal(container, as_of, *, actor=None)`` computes the plan and writes at most one
 notification per day (rerunning the same day changes nothing: the scheduled task is
 idempotent). It never creates or executes a batch: nothing is destroyed without review
 and approvals. The Celery beat schedule (``archive_app.tasks``) runs it daily.
@@ -17,13 +17,19 @@ from archive_app.container import Container
 from archive_app.models import RetentionNotification, User
 from archive_app.models.base import utcnow
 from archive_app.services import audit
-from archive_app.services.retention.access import READ, require_role
+from archive_app.services.retention.access import MANAGE, READ, require_role
 from archive_app.services.retention.planning import compute_plan
 
 KIND = "appraisal"
 
 
-def run_appraisal(container: Container, as_of: date | None = None) -> RetentionNotification:
+def run_appraisal(
+    container: Container, as_of: date | None = None, *, actor: User | None = None
+) -> RetentionNotification:
+    """``actor`` None is the scheduled task; a user running it by hand must be allowed to
+    manage retention, and is recorded as the one who ran it."""
+    if actor is not None:
+        require_role(actor, MANAGE, "run the retention appraisal")
     as_of = as_of or utcnow().date()
     with container.database.session() as session:
         existing = session.scalar(
@@ -47,7 +53,7 @@ def run_appraisal(container: Container, as_of: date | None = None) -> RetentionN
         session.flush()
         audit.record(
             session,
-            None,
+            actor,
             "retention.appraisal",
             "retention_plan",
             as_of.isoformat(),
