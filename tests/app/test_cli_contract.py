@@ -89,13 +89,14 @@ def test_bad_input_to_any_command_is_one_line_and_the_right_exit_code(
     garbage = tmp_path / "garbage.json"
     garbage.write_text("not a certificate")
     missing_folder = str(tmp_path / "nowhere" / "out.pdf")
+    out = str(tmp_path / "out.pdf")  # never written: every case below is refused
     usage, refused = 2, 1
     cases: list[tuple[int, tuple[str, ...], str]] = [
         (usage, ("no-such-command",), "No such command"),
-        (usage, ("export", document, "--original", "--pdf", "-o", "x"), "choose one of"),
-        (usage, ("export", document, "-o", "x"), "choose one of"),
+        (usage, ("export", document, "--original", "--pdf", "-o", out), "choose one of"),
+        (usage, ("export", document, "-o", out), "choose one of"),
         (refused, ("export", document, "--pdf", "-o", missing_folder), "cannot write"),
-        (refused, ("export", "KH-000009-HT-2026-0001", "--pdf", "-o", "x"), "not found"),
+        (refused, ("export", "KH-000009-HT-2026-0001", "--pdf", "-o", out), "not found"),
         (usage, ("edit", document, "--set", "novalue"), "is not FIELD=VALUE"),
         (usage, ("edit", document, "--set", "=x"), "is not FIELD=VALUE"),
         (refused, ("edit", document, "--set", "amount=lots"), "amount:"),
@@ -123,7 +124,7 @@ def test_bad_input_to_any_command_is_one_line_and_the_right_exit_code(
         (usage, ("checklist", "reject", document), "--reason"),
         (refused, ("checklist", "reject", "NOPE", "--reason", "x"), "not found"),
         (refused, ("checklist", "confirm", "NOPE"), "NOPE"),
-        (refused, ("checklist", "print", "KH-999999", "-o", "x.pdf"), "not found"),
+        (refused, ("checklist", "print", "KH-999999", "-o", out), "not found"),
         (refused, ("checklist", "print", archive, "-o", missing_folder), "cannot write"),
         (refused, ("location", "set", "NOPE", "--room", "A"), "not found"),
         (usage, ("version", "add", document, str(tmp_path / "nope.pdf")), "does not exist"),
