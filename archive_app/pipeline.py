@@ -80,7 +80,9 @@ class _Claim:
 
 def _claim(container: Container, document_id: int, worker_id: int) -> _Claim | None:
     with container.database.session() as session:
-        document = session.get(Document, document_id)
+        # Locked (PostgreSQL; SQLite's write lock does the same): two runs claiming at once
+        # see each other's claim instead of both taking the next attempt.
+        document = session.get(Document, document_id, with_for_update=True)
         if document is None or document.original_object_id is None:
             return None
         if claims.is_dead(document):

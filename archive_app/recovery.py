@@ -95,7 +95,7 @@ def _requeue_dead_claims(container: Container, report: RecoveryReport) -> None:
         ).all()
     for document_id in candidates:
         with container.database.session() as session:
-            document = session.get(Document, document_id)
+            document = session.get(Document, document_id, with_for_update=True)
             if document is None or not claims.is_dead(document):
                 continue
             queued = claims.release_dead(session, document)

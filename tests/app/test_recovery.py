@@ -23,11 +23,12 @@ import pytest
 from PIL import Image
 from sqlalchemy import Connection, func, select, text
 
-from archive_app import recovery
+from archive_app import claims, processes, recovery
+from archive_app.claims import MAX_INTERRUPTIONS
 from archive_app.config import Settings
 from archive_app.container import Container
 from archive_app.db import Database
-from archive_app.models import AuditEntry, Document, PendingObject, User
+from archive_app.models import AuditEntry, Document, PendingObject, User, Worker, WorkerKind
 from archive_app.services import inspection
 from archive_app.services.intake import IntakeItem, take_in
 from tests import documents as docs
@@ -288,3 +289,34 @@ def test_a_lost_task_message_is_sent_again_by_the_next_worker(
         worker.stop()
     assert done.status.value == "ready", done.failure_reason
     _assert_nothing_left(container, admin, documents=1)
+
+
+@DEPLOYMENTS
+def test_a_file_that_stops_its_worker_every_time_ends_failed(
+    container: Container, admin: User, archive_number: str, tmp_path: Path
+) -> None:
+    path = docs.write_text_pdf([["Agreement"]], tmp_path / "a.pdf")
+    number = _take_in(container, admin, archive_number, path)
+    database = container.database
+    for interruption in range(1, MAX_INTERRUPTIONS + 1):
+        # A worker that claimed the document and is gone (a process that really ended).
+        gone = subprocess.Popen(["true"])
+        gone.wait()
+        with database.session() as session:
+            worker = Worker(
+                kind=WorkerKind.WORKER, hostname=processes.current().hostname, pid=gone.pid
+            )
+            session.add(worker)
+            session.flush()
+            document = session.scalars(select(Document).where(Document.number == number)).one()
+            claims.take(document, worker.id)
+        report = recovery.recover(container)
+        with database.session() as session:
+            document = session.scalars(select(Document).where(Document.number == number)).one()
+            assert document.interruptions == interruption
+            if interruption < MAX_INTERRUPTIONS:
+                assert report.requeued == [number]
+                assert document.status.value == "queued"
+    assert report.failed == [number]
+    assert document.status.value == "failed"
+    assert "stopped while processing it 3 times" in (document.failure_reason or "")
