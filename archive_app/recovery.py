@@ -46,8 +46,8 @@ class RecoveryReport:
 
     @property
     def changed(self) -> bool:
-        return bool(self.lost_workers or self.requeued or self.failed or self.resent) or bool(
-            self.reclaimed_objects
+        return any(
+            (self.lost_workers, self.requeued, self.failed, self.resent, self.reclaimed_objects)
         )
 
     def as_dict(self) -> dict[str, object]:

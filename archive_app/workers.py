@@ -45,7 +45,6 @@ DEAD_AFTER = timedelta(seconds=30)
 @dataclass(frozen=True)
 class Registration:
     worker_id: int
-    kind: WorkerKind
 
 
 def is_alive(worker: Worker) -> bool:
@@ -56,15 +55,14 @@ def is_alive(worker: Worker) -> bool:
     return not processes.is_gone(worker.hostname, worker.pid)
 
 
-def live_workers(session: Session, *, background_only: bool = True) -> list[Worker]:
+def live_workers(session: Session) -> list[Worker]:
+    """Background workers alive now (in-process extraction does not count)."""
     rows = session.scalars(
         select(Worker).where(
             Worker.stopped_at.is_(None), Worker.heartbeat_at >= utcnow() - DEAD_AFTER
         )
     )
-    return [
-        row for row in rows if is_alive(row) and (row.kind.is_background or not background_only)
-    ]
+    return [row for row in rows if row.kind.is_background and is_alive(row)]
 
 
 def any_background_worker(session: Session) -> bool:
@@ -107,7 +105,7 @@ def registered(
         row = Worker(kind=kind, hostname=me.hostname, pid=me.pid, parent_pid=parent_pid)
         session.add(row)
         session.flush()
-        registration = Registration(row.id, kind)
+        registration = Registration(row.id)
     stop = threading.Event()
     thread = threading.Thread(
         target=_beat,
