@@ -7,7 +7,6 @@ Layout: ``archive.db`` (SQLite, unless ``ARCHIVE_DATABASE_URL`` points elsewhere
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from archive_app import schema, vault
 from archive_app.config import Settings
 from archive_app.db import Database
 from archive_app.models import CustomerArchive
+from archive_app.private_files import secure_instance, write_private_file
 from archive_app.services import bootstrap
 from archive_app.services.retention.certificates import ensure_signing_key
 
@@ -30,17 +30,6 @@ class InitReport:
     home: Path
     created_admin_password: str | None = None
     steps: list[str] = field(default_factory=list)
-
-
-def write_private_file(path: Path, content: bytes) -> None:
-    """Create ``path`` with mode 0600, refusing to replace an existing file."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        os.write(fd, content)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def secret_key_path(settings: Settings) -> Path:
@@ -70,7 +59,9 @@ def initialise(
         if on_step is not None:
             on_step(message)
 
-    settings.home.mkdir(parents=True, exist_ok=True)
+    settings.home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if changed := secure_instance(settings.home):
+        step(f"made {changed} file(s) and folder(s) of the instance private to this account")
     if not settings.secret_key and not secret_key_path(settings).exists():
         write_private_file(secret_key_path(settings), secrets.token_urlsafe(48).encode())
         step("created the session signing key")

@@ -46,9 +46,10 @@ from archive_app.config import Settings
 from archive_app.container import Container
 from archive_app.db import Database
 from archive_app.errors import AppError, NotFound
-from archive_app.instance import secret_key_path, write_private_file
+from archive_app.instance import secret_key_path
 from archive_app.models import DestructionCertificate, User
 from archive_app.permissions import Capability, require
+from archive_app.private_files import write_private_file
 from archive_app.services import audit
 from archive_app.services.backup.database import (
     check_revision_known,
