@@ -119,7 +119,7 @@ def hold_release(runtime: Runtime, name: str, reason: str, as_user: str | None) 
 def hold_list(runtime: Runtime, as_user: str | None, as_json: bool) -> None:
     """Every hold, active first."""
     with runtime.session() as session:
-        rows = holds.list_holds(session, runtime.actor(session, as_user))
+        listing = holds.list_holds(session, runtime.actor(session, as_user))
         result = [
             {
                 "name": h.name,
@@ -131,11 +131,13 @@ def hold_list(runtime: Runtime, as_user: str | None, as_json: bool) -> None:
                 "released_at": h.released_at.isoformat() if h.released_at else None,
                 "release_reason": h.release_reason,
             }
-            for h in rows
+            for h in listing.holds
         ]
     if as_json:
         print_json(result)
         return
+    if listing.hidden:
+        click.echo(f"{listing.hidden} further hold(s) cover records above your clearance")
     for h in result:
         state = "active" if h["active"] else "released"
         click.echo(f"{h['name']:<24} {state:<9} {', '.join(h['targets'])}  ({h['reason']})")
@@ -232,6 +234,8 @@ def retention_plan(runtime: Runtime, as_of: str | None, as_user: str | None, as_
         print_json(result)
         return
     click.echo(f"as of {result['as_of']}: {len(result['eligible'])} of {result['total']} eligible")
+    if result["hidden"]:
+        click.echo(f"{result['hidden']} further record(s) above your clearance are not shown")
     for entry in (*result["eligible"], *result["not_eligible"]):
         click.echo(f"{entry['document']:<28} {entry['reason']:<18} {entry['detail']}")
 
@@ -258,9 +262,11 @@ def _print_batch(result: dict, as_json: bool) -> None:  # type: ignore[type-arg]
     if as_json:
         print_json(result)
         return
+    hidden = result.get("hidden_items", 0)
     click.echo(
         f"batch {result['batch']}: {result['state']}, {len(result['items'])} item(s), "
         f"approvals {len(result['approvers'])}/{result['required_approvals']}"
+        + (f", {hidden} further item(s) above your clearance" if hidden else "")
     )
     for item in result["items"]:
         review = item["review"]["action"] if item["review"] else "not reviewed"
@@ -299,21 +305,25 @@ def batch_create(
 @pass_runtime
 def batch_list(runtime: Runtime, as_user: str | None, as_json: bool) -> None:
     with runtime.session() as session:
-        rows = batches.list_batches(session, runtime.actor(session, as_user))
+        listing = batches.list_batches(session, runtime.actor(session, as_user))
         result = [
             {
                 "batch": r.number,
                 "state": r.state,
                 "as_of": r.as_of.isoformat(),
-                "items": r.item_count,
+                "items": listing.visible_items[r.number],
+                "hidden_items": r.item_count - listing.visible_items[r.number],
             }
-            for r in rows
+            for r in listing.rows
         ]
     if as_json:
         print_json(result)
         return
     for r in result:
-        click.echo(f"{r['batch']:<14} {r['state']:<13} {r['as_of']} {r['items']} item(s)")
+        hidden = f" (+{r['hidden_items']} above your clearance)" if r["hidden_items"] else ""
+        click.echo(f"{r['batch']:<14} {r['state']:<13} {r['as_of']} {r['items']} item(s){hidden}")
+    if listing.hidden:
+        click.echo(f"{listing.hidden} further list(s) hold only records above your clearance")
 
 
 @batch_group.command("show")
@@ -323,8 +333,8 @@ def batch_list(runtime: Runtime, as_user: str | None, as_json: bool) -> None:
 @pass_runtime
 def batch_show(runtime: Runtime, number: str, as_user: str | None, as_json: bool) -> None:
     with runtime.session() as session:
-        row, batch = batches.view(session, runtime.actor(session, as_user), number)
-        result = batches.batch_document(row, batch)
+        shown = batches.view(session, runtime.actor(session, as_user), number)
+        result = batches.batch_document(shown.row, shown.batch, shown.visible)
     _print_batch(result, as_json)
 
 

@@ -35,7 +35,6 @@ from archive_app.models import (
 from archive_app.models.base import utcnow
 from archive_app.permissions import Capability, require, visible_levels
 from archive_app.services import audit
-from archive_app.services.declaration import require_reviewer
 from archive_app.services.documents import get_visible
 
 MAX_REASON = 2000
@@ -254,7 +253,7 @@ def list_lines(
 
 def review_queue(session: Session, actor: User) -> list[ChecklistLine]:
     """Lines awaiting review across every archive the actor may see, oldest first."""
-    require_reviewer(actor)
+    require(actor, Capability.REVIEW_CHECKLIST)
     lines = list(
         session.scalars(
             select(ChecklistLine)
@@ -325,7 +324,7 @@ def submit(session: Session, actor: User, number: str) -> ChecklistLine:
 
 
 def _reviewable(session: Session, actor: User, number: str) -> ChecklistLine:
-    require_reviewer(actor)
+    require(actor, Capability.REVIEW_CHECKLIST)
     line = line_for(session, actor, number)
     if line.state != ChecklistState.AWAITING_REVIEW:
         raise WrongState(
@@ -391,7 +390,7 @@ class BulkOutcome:
 def confirm_many(session: Session, actor: User, numbers: Iterable[str]) -> BulkOutcome:
     """Confirm several lines; each is checked on its own, and a refused one (own line,
     wrong state, missing metadata) is reported with its reason without stopping the rest."""
-    require_reviewer(actor)
+    require(actor, Capability.REVIEW_CHECKLIST)
     confirmed: list[str] = []
     refused: dict[str, str] = {}
     for number in dict.fromkeys(n.strip() for n in numbers if n.strip()):

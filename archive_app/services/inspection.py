@@ -63,9 +63,8 @@ from archive_app.models import (
     User,
 )
 from archive_app.models.base import utcnow
-from archive_app.models.user import Role
+from archive_app.permissions import Capability, require
 from archive_app.services import audit
-from archive_app.services.retention.access import require_role
 from storage import (
     ArchiveNotFound,
     ArchiveShredded,
@@ -77,7 +76,6 @@ from storage import (
 )
 from storage.store import ObjectInfo
 
-INSPECTORS = frozenset({Role.COMPLIANCE, Role.ADMIN})
 BATCH = 200  # documents per read transaction
 STORE_CHUNK = 500  # store objects per reference lookup
 
@@ -177,7 +175,7 @@ def inspect(
     progress: Progress | None = None,
 ) -> InspectionReport:
     """Run the periodic inspection; see the module docstring."""
-    require_role(actor, INSPECTORS, "run the periodic inspection")
+    require(actor, Capability.INSPECT)
     if session.in_transaction():
         raise RuntimeError(
             "inspect() needs a session without an open transaction: it reads in short "

@@ -24,7 +24,6 @@ from archive_app.permissions import Capability, allowed
 from archive_app.services import checklist, locations, versions
 from archive_app.services import documents as document_service
 from archive_app.services.checklist import ChecklistIncomplete, Problem
-from archive_app.services.declaration import may_review
 from archive_app.web.context import db_session, end_unit_of_work, services
 
 blueprint = Blueprint("checklist", __name__)
@@ -71,7 +70,9 @@ def _checklist_helpers() -> dict[str, Any]:
         "checklist_state_badges": STATE_BADGES,
         "problem_text": problem_text,
         "unlocated_counts": unlocated_counts,
-        "may_review": lambda: current_user.is_authenticated and may_review(current_user),
+        "may_review": lambda: (
+            current_user.is_authenticated and allowed(current_user, Capability.REVIEW_CHECKLIST)
+        ),
     }
 
 
@@ -118,7 +119,7 @@ def section(number: str):  # type: ignore[no-untyped-def]
         lines=lines,
         filters=filters,
         can_file=allowed(current_user, Capability.FILE_DOCUMENTS),
-        can_review=may_review(current_user),
+        can_review=allowed(current_user, Capability.REVIEW_CHECKLIST),
         own=lambda line: checklist.is_own_line(line, current_user),
     )
 
@@ -287,7 +288,7 @@ def document_panels(document: Document, user: User) -> dict[str, Any]:
         else [],
         "moves": locations.history(session, user, document.number),
         "versions": versions.list_versions(session, user, document.number),
-        "can_review": may_review(user),
+        "can_review": allowed(user, Capability.REVIEW_CHECKLIST),
         "own_line": checklist.is_own_line(line, user),
         "can_file": allowed(user, Capability.FILE_DOCUMENTS),
     }

@@ -15,8 +15,8 @@ from flask_login import current_user, login_required
 from archive_app.errors import AppError, ValidationFailed
 from archive_app.models import Document
 from archive_app.models.base import utcnow
+from archive_app.permissions import Capability, allowed
 from archive_app.services.retention import (
-    access,
     appraisal,
     batches,
     certificates,
@@ -39,7 +39,9 @@ def install(app: Flask) -> None:
     @app.context_processor
     def _retention_helpers() -> dict[str, object]:
         def may_retention() -> bool:
-            return current_user.is_authenticated and access.has(current_user, access.READ)
+            return current_user.is_authenticated and allowed(
+                current_user, Capability.READ_RETENTION
+            )
 
         def document_retention(document: Document) -> dict[str, object]:
             return retention_state(db_session(), document)
@@ -116,9 +118,12 @@ def holds_page():  # type: ignore[no-untyped-def]
             return _refused(error, "retention.holds_page")
         flash(_("Hold %(name)s placed.", name=form.get("name", "")), "success")
         return redirect(url_for("retention.holds_page"))
-    rows = holds.list_holds(session, current_user)
+    listing = holds.list_holds(session, current_user)
     return render_template(
-        "retention/holds.html", holds=rows, labels={h.id: holds.hold_target_labels(h) for h in rows}
+        "retention/holds.html",
+        holds=listing.holds,
+        hidden=listing.hidden,
+        labels={h.id: holds.hold_target_labels(h) for h in listing.holds},
     )
 
 
@@ -161,19 +166,23 @@ def batches_page():  # type: ignore[no-untyped-def]
             return _refused(error, "retention.batches_page")
         flash(_("Destruction list %(number)s created.", number=row.number), "success")
         return redirect(url_for("retention.batch_page", number=row.number))
+    listing = batches.list_batches(session, current_user)
     return render_template(
-        "retention/batches.html", rows=batches.list_batches(session, current_user)
+        "retention/batches.html",
+        rows=listing.rows,
+        visible_items=listing.visible_items,
+        hidden=listing.hidden,
     )
 
 
 @blueprint.route("/batches/<number>")
 @login_required
 def batch_page(number: str):  # type: ignore[no-untyped-def]
-    row, batch = batches.view(db_session(), current_user, number)
-    data = batches.batch_document(row, batch)
+    shown = batches.view(db_session(), current_user, number)
+    data = batches.batch_document(shown.row, shown.batch, shown.visible)
     dry_run = request.args.get("dry_run") == "1"
     report = None
-    if dry_run and batch.state.value == "approved":
+    if dry_run and shown.batch.state.value == "approved":
         try:
             report = destruction.run_batch(
                 services(), db_session(), current_user, number, dry_run=True

@@ -137,7 +137,7 @@ def test_holds_on_archives_and_records_block_changes_and_destruction(
         document_service.edit_document(session, admin, old, title="记账凭证 1990-03")
     assert _reasons(container, people["c1"], today)[old] == "ELIGIBLE"
     with container.database.session() as session:
-        listed = holds.list_holds(session, people["c1"])
+        listed = holds.list_holds(session, people["c1"]).holds
         assert {(h.name, h.release_reason) for h in listed} == {
             ("审计-A", "audit closed"),
             ("诉讼-B", "settled"),

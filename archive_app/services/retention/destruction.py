@@ -19,6 +19,10 @@ Contract of ``run_batch(container, actor_id, number, dry_run=...)``:
    execution in the batch and issue the signed certificate (file in the instance folder
    and row in the database).
 
+Once that transaction commits, the audit head is signed into a checkpoint outside the
+database (:mod:`archive_app.services.audit_checkpoints`), so the destruction's audit
+entries cannot be cut from the trail unseen.
+
 Everything from the re-check to the stubs runs in one database transaction. The store is
 changed before that transaction commits: if the commit fails, the rows still point at
 shredded objects, and running the batch again (it is still approved) finishes the job,
@@ -49,9 +53,10 @@ from archive_app.models import (
     User,
 )
 from archive_app.models.base import utcnow
+from archive_app.permissions import Capability, require
 from archive_app.services import audit
+from archive_app.services.audit_checkpoints import checkpoint_after_commit
 from archive_app.services.retention import batches
-from archive_app.services.retention.access import MANAGE, require_role
 from archive_app.services.retention.certificates import (
     sha256_hex,
     signing_key,
@@ -220,10 +225,12 @@ def run_batch(
     on_progress: Progress | None = None,
 ) -> RunReport:
     """Execute (or dry-run) an approved batch; see the module docstring."""
-    require_role(actor, MANAGE, "execute destruction lists")
+    require(actor, Capability.MANAGE_RETENTION)
     progress = on_progress or (lambda _stage, _done, _total: None)
     as_of = as_of or utcnow().date()
     row, batch = batches.load(session, number, for_update=True)
+    # The executor (监销) answers for every record destroyed: they must see them all.
+    batches.require_sight_of_every_item(session, actor, batch, "execute destruction list")
     if not dry_run:
         # No hold may be placed between the re-check below and the commit (see locking).
         hold_retention_lock(session)
@@ -438,6 +445,7 @@ def run_batch(
     )
     report.certificate_id = certificate_id
     report.certificate_path = path
+    checkpoint_after_commit(session, container.settings, container.database)
     return report
 
 

@@ -52,20 +52,6 @@ class RecordDestroyed(Conflict):
         super().__init__(f"document {document} was destroyed; only its stub remains")
 
 
-class RecordRestricted(AppError):
-    """Kept only for storage and security after an erasure request (PIPL art. 47)."""
-
-    http_status = 403
-    code = "record_restricted"
-
-    def __init__(self, document: str) -> None:
-        self.document = document
-        super().__init__(
-            f"document {document} is restricted to storage after an erasure request; "
-            "only compliance may access it"
-        )
-
-
 class DispositionRefused(Conflict):
     """The disposition engine refused an operation; ``reason`` is its error class name."""
 

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from archive_app.errors import NotFound, ValidationFailed
 from archive_app.models import Document, RetentionEvent, User
 from archive_app.models.base import utcnow
+from archive_app.permissions import Capability, require
 from archive_app.services import audit
-from archive_app.services.retention.access import EVENTS, require_role
 from archive_app.services.retention.errors import RecordDestroyed
 from retention import EVENT_ASSET_SCRAPPED, EVENT_CONTRACT_END, EVENT_RELATIONSHIP_END
 
@@ -28,7 +28,7 @@ def record_event(
 ) -> RetentionEvent:
     """Record (or correct) ``event`` on document ``number``; ``actor`` None is the system."""
     if actor is not None:
-        require_role(actor, EVENTS, "record retention events")
+        require(actor, Capability.RECORD_EVENTS)
     if event not in KNOWN_EVENTS:
         raise ValidationFailed({"event": f"use one of {', '.join(KNOWN_EVENTS)}"})
     if isinstance(day, str):
