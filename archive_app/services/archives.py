@@ -221,12 +221,17 @@ def list_archives(
             )
         )
     if level:
+        if level not in {known.value for known in Level}:
+            raise ValidationFailed(
+                {"level": f"must be one of {', '.join(known.value for known in Level)}"}
+            )
         conditions.append(CustomerArchive.level == Level(level))
     total = session.scalar(select(func.count(CustomerArchive.id)).where(*conditions)) or 0
     column = SORTABLE.get(sort, CustomerArchive.number)
     order = column.desc() if descending else column.asc()
-    page = max(1, page)
     per_page = min(max(1, per_page), 500)
+    # A page past the last shows the last one (an address typed by hand or out of date).
+    page = min(max(1, page), max(1, -(-total // per_page)))
     items = list(
         session.scalars(
             select(CustomerArchive)

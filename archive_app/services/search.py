@@ -33,6 +33,7 @@ SORTS = ("relevance", "-date", "date")
 STATES = ("ready", "declared")
 MAX_PER_PAGE = 100
 MAX_QUERY_CHARS = 500
+MAX_AMOUNT = Decimal("1e15")
 
 
 class InvalidQuery(AppError):
@@ -90,8 +91,9 @@ class SearchParams:
             except InvalidOperation:
                 problems[name] = "must be an amount like 12000.00"
                 return None
-            if not amount.is_finite():
-                problems[name] = "must be an amount like 12000.00"
+            # Amounts are stored below 10^15 (see fieldtypes); beyond that is a typo or a probe.
+            if not amount.is_finite() or abs(amount) >= MAX_AMOUNT:
+                problems[name] = "must be an amount like 12000.00, below 10^15"
                 return None
             return amount
 

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from archive_app.errors import Conflict, ValidationFailed
-from archive_app.permissions import Capability, require
+from archive_app.permissions import Capability, may_manage_user, require
 from archive_app.services import users
 from archive_app.web.context import db_session
 from archive_app.web.forms import UserForm, UserUpdateForm
@@ -44,9 +44,13 @@ def list_page():  # type: ignore[no-untyped-def]
             return redirect(url_for("users.list_page"))
     elif form.errors:
         status = 422
-    return render_template(
-        "users/list.html", users=users.list_users(db_session(), current_user), form=form
-    ), status
+    rows = users.list_users(db_session(), current_user)
+    editable = {
+        user.id
+        for user in rows
+        if user.id != current_user.id and may_manage_user(current_user, user)
+    }
+    return render_template("users/list.html", users=rows, editable=editable, form=form), status
 
 
 @blueprint.route("/<username>", methods=["POST"])
