@@ -28,7 +28,7 @@ from sqlalchemy.exc import OperationalError
 from archive_app.container import Container
 from archive_app.models import Document, DocumentStatus
 from archive_app.models.base import utcnow
-from archive_app.search_index import index_after_processing
+from archive_app.search import updates as search_updates
 from archive_app.services import audit
 from archive_app.services.intake import limits_for
 from archive_app.suggestions import to_document_suggestions
@@ -134,8 +134,6 @@ def process_document(
         if not committed:
             for object_id in stored:
                 store.delete(storage_id, object_id)
-        else:
-            index_after_processing(container, document_id)
     except PreflightRejected as rejection:
         _fail(
             container,
@@ -239,6 +237,9 @@ def _commit(container, document_id, attempt, extraction, found, text_id, renditi
         document.status = DocumentStatus.READY
         document.failure_reason = None
         document.processed_at = document.updated_at = utcnow()
+        # Indexed once this commits; a failure there leaves the document ready (its text
+        # is stored) and `archive index check --repair` indexes it later.
+        search_updates.reindex(session, documents=[document_id])
         audit.record(
             session,
             None,

@@ -466,7 +466,6 @@ def erasure_request(
             note=note,
             required_approvals=runtime.settings.retention_approvals,
             relationship_ended=_day(ended) if ended else None,
-            container=runtime.container,
         )
         result = {"request": request.number, "batch": batch_row.number if batch_row else None}
         result["report"] = request.report

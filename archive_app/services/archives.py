@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from archive_app import search_index
 from archive_app.errors import NotFound, ValidationFailed
 from archive_app.models import CustomerArchive, User
 from archive_app.models.archive import CustomerType
@@ -19,6 +18,7 @@ from archive_app.models.base import utcnow
 from archive_app.models.user import Level
 from archive_app.numbering import ARCHIVE_SEQUENCE, format_archive_number, next_value
 from archive_app.permissions import Capability, require, visible_levels
+from archive_app.search import updates as search_updates
 from archive_app.services import audit
 
 FIELD_LIMITS = {
@@ -144,7 +144,7 @@ def update_archive(
     if changed_before:
         archive.updated_at = utcnow()
         if {"name", "level"} & changed_before.keys():
-            search_index.mark_changed(session, archive_id=archive.id)
+            search_updates.reindex(session, archives=[archive.id])
         changed_after = {k: after[k] for k in changed_before}
         audit.record(
             session,

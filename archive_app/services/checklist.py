@@ -34,6 +34,7 @@ from archive_app.models import (
 )
 from archive_app.models.base import utcnow
 from archive_app.permissions import Capability, require, visible_levels
+from archive_app.search import updates as search_updates
 from archive_app.services import audit
 from archive_app.services.documents import get_visible
 
@@ -351,6 +352,7 @@ def confirm(session: Session, actor: User, number: str) -> ChecklistLine:
     if first_declaration:
         document.declared_at = now
         document.declared_by_id = actor.id
+        search_updates.reindex(session, documents=[document.id])  # its filing state shows
     version = session.scalar(
         select(DocumentVersion).where(
             DocumentVersion.document_id == document.id,

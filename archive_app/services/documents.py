@@ -16,7 +16,6 @@ from typing import Any, BinaryIO
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from archive_app import search_index
 from archive_app.container import Container
 from archive_app.errors import Conflict, ValidationFailed
 from archive_app.fieldtypes import normalise
@@ -30,6 +29,7 @@ from archive_app.permissions import (
     require_record,
     visible_levels,
 )
+from archive_app.search import updates as search_updates
 from archive_app.services import audit
 from archive_app.services.bootstrap import active_class
 from archive_app.services.declaration import withdraw_changed_line
@@ -213,7 +213,7 @@ def edit_document(
     if changed:
         document.updated_at = utcnow()
         withdraw_changed_line(document)
-        search_index.mark_changed(session, document_ids=[document.id])
+        search_updates.reindex(session, documents=[document.id])
         audit.record(
             session,
             actor,

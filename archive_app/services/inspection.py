@@ -52,7 +52,6 @@ from typing import Any
 from sqlalchemy import func, select, union_all
 from sqlalchemy.orm import Session
 
-from archive_app import search_maintenance
 from archive_app.container import Container
 from archive_app.models import (
     ChecklistLine,
@@ -64,6 +63,7 @@ from archive_app.models import (
 )
 from archive_app.models.base import utcnow
 from archive_app.permissions import Capability, require
+from archive_app.search import maintenance as search_maintenance
 from archive_app.services import audit
 from storage import (
     ArchiveNotFound,

@@ -271,7 +271,6 @@ def erasure_page():  # type: ignore[no-untyped-def]
                 request.form.get("archive", ""),
                 note=request.form.get("note", ""),
                 required_approvals=services().settings.retention_approvals,
-                container=services(),
             )
         except AppError as error:
             return _refused(error, "retention.erasure_page")

@@ -41,7 +41,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
-from archive_app import search_maintenance, vault
+from archive_app import vault
 from archive_app.config import Settings
 from archive_app.container import Container
 from archive_app.db import Database
@@ -50,6 +50,7 @@ from archive_app.instance import secret_key_path
 from archive_app.models import DestructionCertificate, User
 from archive_app.permissions import Capability, require
 from archive_app.private_files import write_private_file
+from archive_app.search import maintenance as search_maintenance
 from archive_app.services import audit
 from archive_app.services.backup.database import (
     check_revision_known,

@@ -26,7 +26,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive_app.container import Container
 from archive_app.errors import Conflict, NotFound
 from archive_app.models import (
     CustomerArchive,
@@ -45,9 +44,9 @@ from archive_app.permissions import (
     require_archive_visible,
     visible_levels,
 )
+from archive_app.search import updates as search_updates
 from archive_app.services import audit
 from archive_app.services.retention import batches
-from archive_app.services.retention.destruction import purge_index
 from archive_app.services.retention.events import record_event
 from archive_app.services.retention.planning import compute_plan
 from archive_app.services.retention.rules import rules_by_class
@@ -71,7 +70,6 @@ def request_erasure(
     note: str = "",
     required_approvals: int,
     relationship_ended: date | None = None,
-    container: Container | None = None,
 ) -> tuple[ErasureRequest, DispositionBatch | None]:
     require(actor, Capability.HANDLE_ERASURE)
     archive = _archive(session, actor, archive_number)
@@ -119,14 +117,13 @@ def request_erasure(
     else:
         request.completed_at = now
     request.report = erasure_report_data(session, request)
-    if container is not None:
-        # Restricted records leave the search index: nobody finds them any more.
-        live = session.scalars(
-            select(Document.id).where(
-                Document.archive_id == archive.id, Document.destroyed_at.is_(None)
-            )
-        ).all()
-        purge_index(container, list(live))
+    # Restricted records leave the search index: nobody finds them any more.
+    live = session.scalars(
+        select(Document.id).where(
+            Document.archive_id == archive.id, Document.destroyed_at.is_(None)
+        )
+    ).all()
+    search_updates.remove(session, live)
     return request, batch_row
 
 

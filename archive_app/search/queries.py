@@ -26,7 +26,8 @@ from archive_app.container import Container
 from archive_app.errors import AppError, NotFound, UnknownDocumentClass, ValidationFailed
 from archive_app.models import CustomerArchive, Document, DocumentClass, User
 from archive_app.permissions import Capability, require, visible_levels
-from archive_app.search_index import decrypted_text, indexable, translate
+from archive_app.search.backend import translate
+from archive_app.search.entries import decrypted_text, indexable
 from archive_app.services import audit
 
 SORTS = ("relevance", "-date", "date")

@@ -1,6 +1,6 @@
 """Whole-index maintenance: a resumable rebuild and a check against the database.
 
-:func:`rebuild` reindexes every indexable document (see :mod:`archive_app.search_index`)
+:func:`rebuild` reindexes every indexable document (see :mod:`archive_app.search.entries`)
 in a stable order, in batches of ``batch_size`` read in short transactions, so memory holds
 one batch and SQLite's write lock is never held for long. After each batch the library
 records a checkpoint in the instance folder; an interrupted rebuild goes on after it unless
@@ -24,7 +24,8 @@ from sqlalchemy import func, select
 
 from archive_app.models import Document, DocumentStatus, User
 from archive_app.permissions import Capability, require
-from archive_app.search_index import entry_for, indexable, load_documents, not_restricted, translate
+from archive_app.search.backend import translate
+from archive_app.search.entries import entry_for, indexable, load_documents, not_restricted
 
 if TYPE_CHECKING:
     from archive_app.container import Container
