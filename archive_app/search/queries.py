@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, joinedload
 from archive_app.container import Container
 from archive_app.errors import AppError, NotFound, UnknownDocumentClass, ValidationFailed
 from archive_app.models import CustomerArchive, Document, DocumentClass, User
-from archive_app.permissions import Capability, require, visible_levels
+from archive_app.permissions import Capability, may_see_level, require, visible_levels
 from archive_app.search.backend import translate
 from archive_app.search.entries import decrypted_text, indexable
 from archive_app.services import audit
@@ -233,7 +233,7 @@ def search(
         archive = session.scalar(
             select(CustomerArchive).where(CustomerArchive.number == params.archive)
         )
-        if archive is None or not actor.may_see(archive.level):
+        if archive is None or not may_see_level(actor, archive.level):
             raise NotFound("archive", params.archive)
         archive_ids = [str(archive.id)]
     classes = {c.code: c for c in session.scalars(select(DocumentClass))}
@@ -275,7 +275,11 @@ def search(
     for hit in results.hits:
         document = rows.get(int(hit.doc_id)) if hit.doc_id.isdigit() else None
         # The index may lag behind a change by a moment: the database has the last word.
-        if document is None or not indexable(document) or not actor.may_see(document.archive.level):
+        if (
+            document is None
+            or not indexable(document)
+            or not may_see_level(actor, document.archive.level)
+        ):
             continue
         text = decrypted_text(container, document)
         hits.append(
@@ -313,7 +317,7 @@ def search(
     archive_facets = [
         Facet(archives[i].number, archives[i].name, archives[i].name, count)
         for i, count in sorted(archive_counts.items(), key=lambda kv: -kv[1])
-        if i in archives and actor.may_see(archives[i].level)
+        if i in archives and may_see_level(actor, archives[i].level)
     ]
     audit.record(
         session,

@@ -11,13 +11,19 @@ from dataclasses import dataclass
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from archive_app.errors import NotFound, ValidationFailed
+from archive_app.errors import ValidationFailed
 from archive_app.models import CustomerArchive, User
 from archive_app.models.archive import CustomerType
 from archive_app.models.base import utcnow
 from archive_app.models.user import Level
 from archive_app.numbering import ARCHIVE_SEQUENCE, format_archive_number, next_value
-from archive_app.permissions import Capability, require, visible_levels
+from archive_app.permissions import (
+    Capability,
+    may_see_level,
+    require,
+    require_archive_visible,
+    visible_levels,
+)
 from archive_app.search import updates as search_updates
 from archive_app.services import audit
 
@@ -74,7 +80,7 @@ def _validate(values: Mapping[str, str], actor: User) -> dict[str, str]:
         problems["customer_type"] = "must be company or person"
     if values["level"] not in {level.value for level in Level}:
         problems["level"] = f"must be one of {', '.join(level.value for level in Level)}"
-    elif not actor.may_see(Level(values["level"])):
+    elif not may_see_level(actor, values["level"]):
         problems["level"] = "is above your own clearance"
     if values["tax_id"] and not _TAX_ID.fullmatch(values["tax_id"]):
         problems["tax_id"] = (
@@ -164,8 +170,8 @@ def get_visible(session: Session, actor: User, number: str) -> CustomerArchive:
     )
     # An archive above the user's clearance is reported as missing, not as forbidden:
     # its existence is itself confidential.
-    if archive is None or not actor.may_see(archive.level):
-        raise NotFound("archive", number)
+    require_archive_visible(actor, archive, number)
+    assert archive is not None
     return archive
 
 

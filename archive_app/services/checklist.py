@@ -33,7 +33,7 @@ from archive_app.models import (
     User,
 )
 from archive_app.models.base import utcnow
-from archive_app.permissions import Capability, require, visible_levels
+from archive_app.permissions import Capability, may_see_level, require, visible_levels
 from archive_app.search import updates as search_updates
 from archive_app.services import audit
 from archive_app.services.documents import get_visible
@@ -208,7 +208,7 @@ def list_lines(
     archive = session.scalar(
         select(CustomerArchive).where(CustomerArchive.number == archive_number.strip())
     )
-    if archive is None or not actor.may_see(archive.level):
+    if archive is None or not may_see_level(actor, archive.level):
         raise NotFound("archive", archive_number)
     query = (
         select(ChecklistLine)

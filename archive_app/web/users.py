@@ -7,7 +7,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from archive_app.errors import Conflict, ValidationFailed
-from archive_app.permissions import Capability, may_manage_user, require
+from archive_app.models.user import Level
+from archive_app.permissions import Capability, may_grant_clearance, may_manage_user, require
 from archive_app.services import users
 from archive_app.web.context import db_session
 from archive_app.web.forms import UserForm, UserUpdateForm
@@ -50,7 +51,10 @@ def list_page():  # type: ignore[no-untyped-def]
         for user in rows
         if user.id != current_user.id and may_manage_user(current_user, user)
     }
-    return render_template("users/list.html", users=rows, editable=editable, form=form), status
+    grantable = {level.value for level in Level if may_grant_clearance(current_user, level)}
+    return render_template(
+        "users/list.html", users=rows, editable=editable, grantable=grantable, form=form
+    ), status
 
 
 @blueprint.route("/<username>", methods=["POST"])

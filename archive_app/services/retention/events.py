@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from archive_app.errors import NotFound, ValidationFailed
 from archive_app.models import Document, RetentionEvent, User
 from archive_app.models.base import utcnow
-from archive_app.permissions import Capability, require
+from archive_app.permissions import Capability, require, require_record
 from archive_app.services import audit
 from archive_app.services.retention.errors import RecordDestroyed
 from retention import EVENT_ASSET_SCRAPPED, EVENT_CONTRACT_END, EVENT_RELATIONSHIP_END
@@ -37,7 +37,9 @@ def record_event(
         except ValueError:
             raise ValidationFailed({"date": f"{day!r} is not a date (YYYY-MM-DD)"}) from None
     document = session.scalar(select(Document).where(Document.number == number.strip()))
-    if document is None or (actor is not None and not actor.may_see(document.archive.level)):
+    if actor is not None:
+        require_record(session, actor, document, number)
+    if document is None:
         raise NotFound("document", number)
     if document.is_destroyed:
         raise RecordDestroyed(document.number)
