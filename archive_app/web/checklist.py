@@ -24,6 +24,7 @@ from archive_app.permissions import Capability, allowed
 from archive_app.services import checklist, locations, versions
 from archive_app.services import documents as document_service
 from archive_app.services.checklist import ChecklistIncomplete, Problem
+from archive_app.services.retention.state import retention_state
 from archive_app.web.context import db_session, end_unit_of_work, services
 
 blueprint = Blueprint("checklist", __name__)
@@ -62,14 +63,10 @@ def problem_text(problem: Problem, language: str) -> str:
 
 @blueprint.app_context_processor
 def _checklist_helpers() -> dict[str, Any]:
-    def unlocated_counts(archive_ids: list[int]) -> dict[int, int]:
-        return checklist.unlocated_counts(db_session(), archive_ids)
-
     return {
         "checklist_state_labels": STATE_LABELS,
         "checklist_state_badges": STATE_BADGES,
         "problem_text": problem_text,
-        "unlocated_counts": unlocated_counts,
         "may_review": lambda: (
             current_user.is_authenticated and allowed(current_user, Capability.REVIEW_CHECKLIST)
         ),
@@ -274,14 +271,16 @@ def download_version(number: str, version: int, kind: str):  # type: ignore[no-u
 
 
 def document_panels(document: Document, user: User) -> dict[str, Any]:
-    """What the document page shows about the checklist, location and versions."""
+    """What the document page shows about its retention, checklist, location and versions."""
     session = db_session()
+    retention = retention_state(session, document)
     try:
         line = checklist.line_for(session, user, document.number)
     except NotFound:
         # Rows made outside intake (imports by other tools) have no line: no panels.
-        return {}
+        return {"retention": retention}
     return {
+        "retention": retention,
         "line": line,
         "line_problems": checklist.check_document(document)
         if line.state != ChecklistState.FILED

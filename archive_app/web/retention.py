@@ -13,7 +13,6 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from archive_app.errors import AppError, ValidationFailed
-from archive_app.models import Document
 from archive_app.models.base import utcnow
 from archive_app.permissions import Capability, allowed
 from archive_app.services.retention import (
@@ -27,7 +26,6 @@ from archive_app.services.retention import (
     rules,
 )
 from archive_app.services.retention.certificate_pdf import certificate_pdf
-from archive_app.services.retention.state import retention_state
 from archive_app.web.context import db_session, services
 
 blueprint = Blueprint("retention", __name__, url_prefix="/retention")
@@ -43,10 +41,7 @@ def install(app: Flask) -> None:
                 current_user, Capability.READ_RETENTION
             )
 
-        def document_retention(document: Document) -> dict[str, object]:
-            return retention_state(db_session(), document)
-
-        return {"may_retention": may_retention, "document_retention": document_retention}
+        return {"may_retention": may_retention}
 
 
 def _day(value: str | None) -> date:
