@@ -14,13 +14,13 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.routing import IntegerConverter
 
 import templates as templates_package
-from archive_app import schema
-from archive_app.config import Settings
-from archive_app.container import Container
 from archive_app.errors import NotInitialised
-from archive_app.instance import load_secret_key
+from archive_app.infra import schema
+from archive_app.infra.config import Settings
+from archive_app.infra.container import Container
+from archive_app.infra.home import load_secret_key
+from archive_app.infra.private_files import private_umask
 from archive_app.models import User
-from archive_app.private_files import private_umask
 from archive_app.services import login_sessions
 from archive_app.web import archives, auth, checklist, documents, errors, retention, search, users
 from archive_app.web.context import db_session, install

@@ -27,10 +27,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from archive_app import schema, vault
 from archive_app.app import create_app
-from archive_app.config import Settings
-from archive_app.db import Database
+from archive_app.infra import schema, vault
+from archive_app.infra.config import Settings
+from archive_app.infra.db import Database
 from archive_app.models import User
 from archive_app.services import bootstrap, users
 

@@ -15,7 +15,7 @@ from archive_app.services.audit_checkpoints import (
     verify_trail,
     write_checkpoint,
 )
-from archive_app.services.retention.certificates import instance_public_key
+from archive_app.services.retention.certificate_files import instance_public_key
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 

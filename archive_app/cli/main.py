@@ -21,7 +21,7 @@ from archive_app.cli import (
 )
 from archive_app.cli.runtime import Runtime
 from archive_app.errors import AppError, LibraryError
-from archive_app.private_files import private_umask
+from archive_app.infra.private_files import private_umask
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

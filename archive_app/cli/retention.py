@@ -18,13 +18,13 @@ from archive_app.errors import ValidationFailed
 from archive_app.services.retention import (
     appraisal,
     batches,
-    certificates,
+    certificate_files,
     destruction,
     erasure,
     events,
     holds,
     planning,
-    rules,
+    schedule,
 )
 
 
@@ -182,7 +182,7 @@ def retention() -> None:
 def retention_rules(runtime: Runtime, as_user: str | None, as_json: bool) -> None:
     """The retention schedule: class, period, trigger, citation, statutory minimum."""
     with runtime.session() as session:
-        views = rules.list_rules(session, runtime.actor(session, as_user))
+        views = schedule.list_rules(session, runtime.actor(session, as_user))
         result = [
             {
                 "rule": v.rule.code,
@@ -216,7 +216,7 @@ def retention_set_rule(
 ) -> None:
     """Change rule CODE to PERIOD (years or 'permanent'); never below its minimum."""
     with runtime.session() as session:
-        rule = rules.change_rule(session, runtime.actor(session, as_user), code, period, reason)
+        rule = schedule.change_rule(session, runtime.actor(session, as_user), code, period, reason)
     click.echo(f"{rule.code} is now {rule.period} (version {rule.version})")
 
 
@@ -516,9 +516,9 @@ def certificate_verify(runtime: Runtime, path: str, public_key: str | None, as_j
     pinned = (
         Path(public_key).read_bytes()
         if public_key
-        else certificates.instance_public_key(runtime.settings)
+        else certificate_files.instance_public_key(runtime.settings)
     )
-    result = certificates.verify_bytes(Path(path).read_bytes(), pinned)
+    result = certificate_files.verify_bytes(Path(path).read_bytes(), pinned)
     if as_json:
         print_json(result.as_dict())
     elif result.ok:

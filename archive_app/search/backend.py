@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from archive_app.errors import AppError
 
 if TYPE_CHECKING:
-    from archive_app.config import Settings
+    from archive_app.infra.config import Settings
     from indexing.search import SearchBackend
 
 

@@ -26,7 +26,7 @@ from archive_app.models import Document, DocumentStatus, ErasureRequest
 from archive_app.search.backend import translate
 
 if TYPE_CHECKING:
-    from archive_app.container import Container
+    from archive_app.infra.container import Container
     from indexing.search import IndexDocument
 
 BATCH = 200

@@ -28,7 +28,7 @@ from archive_app.search.backend import translate
 from archive_app.search.entries import entry_for, indexable, load_documents, not_restricted
 
 if TYPE_CHECKING:
-    from archive_app.container import Container
+    from archive_app.infra.container import Container
     from indexing.search import IndexDocument
 
 BATCH = 200

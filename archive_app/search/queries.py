@@ -22,8 +22,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from archive_app.container import Container
 from archive_app.errors import AppError, NotFound, UnknownDocumentClass, ValidationFailed
+from archive_app.infra.container import Container
 from archive_app.models import CustomerArchive, Document, DocumentClass, User
 from archive_app.permissions import Capability, may_see_level, require, visible_levels
 from archive_app.search.backend import translate

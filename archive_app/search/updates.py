@@ -36,7 +36,7 @@ from archive_app.models import Document
 from archive_app.search.entries import delete_entries, write_entries
 
 if TYPE_CHECKING:
-    from archive_app.container import Container
+    from archive_app.infra.container import Container
 
 log = logging.getLogger(__name__)
 

@@ -1,5 +1,5 @@
 """Customer archives: create, edit, list, view. Numbers are allocated gap-free in the
-creating transaction (see :mod:`archive_app.numbering`)."""
+creating transaction (see :mod:`archive_app.domain.numbering`)."""
 
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from archive_app.domain.numbering import ARCHIVE_SEQUENCE, format_archive_number, next_value
 from archive_app.errors import ValidationFailed
 from archive_app.models import CustomerArchive, User
 from archive_app.models.archive import CustomerType
 from archive_app.models.base import utcnow
 from archive_app.models.user import Level
-from archive_app.numbering import ARCHIVE_SEQUENCE, format_archive_number, next_value
 from archive_app.permissions import (
     Capability,
     may_see_level,

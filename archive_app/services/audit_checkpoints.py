@@ -34,13 +34,13 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from sqlalchemy.orm import Session
 
-from archive_app.config import Settings
-from archive_app.db import Database, after_commit
+from archive_app.infra.config import Settings
+from archive_app.infra.db import Database, after_commit
+from archive_app.infra.private_files import write_private_file
 from archive_app.models import AuditHead
 from archive_app.models.base import utcnow
-from archive_app.private_files import write_private_file
 from archive_app.services.audit import ChainReport, verify_chain
-from archive_app.services.retention.certificates import instance_public_key, signing_key
+from archive_app.services.retention.certificate_files import instance_public_key, signing_key
 from retention.certificate import canonical_json
 from retention.keys import load_private_key, load_public_key, raw_public_key
 

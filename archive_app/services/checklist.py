@@ -21,8 +21,8 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from archive_app.domain.fieldtypes import normalise
 from archive_app.errors import AppError, Conflict, NotFound, ValidationFailed
-from archive_app.fieldtypes import normalise
 from archive_app.models import (
     ChecklistLine,
     ChecklistState,

@@ -16,9 +16,9 @@ from typing import Any, BinaryIO
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from archive_app.container import Container
+from archive_app.domain.fieldtypes import normalise
 from archive_app.errors import Conflict, ValidationFailed
-from archive_app.fieldtypes import normalise
+from archive_app.infra.container import Container
 from archive_app.models import CustomerArchive, Document, DocumentStatus, User
 from archive_app.models.base import utcnow
 from archive_app.permissions import (

@@ -28,7 +28,7 @@ rendition, a version history that disagrees with the document), ``index_missing`
 ``index_stale``.
 
 Transactions: the checks read in short transactions of their own, never in ``session``.
-On SQLite every transaction takes the write lock (see :mod:`archive_app.db`), so a
+On SQLite every transaction takes the write lock (see :mod:`archive_app.infra.db`), so a
 transaction held for an inspection that may decrypt the whole store for hours would stop
 all filing; ``session`` must therefore not have begun a transaction when it is passed in.
 
@@ -52,7 +52,7 @@ from typing import Any
 from sqlalchemy import func, select, union_all
 from sqlalchemy.orm import Session
 
-from archive_app.container import Container
+from archive_app.infra.container import Container
 from archive_app.models import (
     ChecklistLine,
     CustomerArchive,

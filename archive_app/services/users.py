@@ -20,16 +20,16 @@ from archive_app.errors import (
     PermissionDenied,
     ValidationFailed,
 )
-from archive_app.models import User
-from archive_app.models.user import DEFAULT_CLEARANCE, Level, Role
-from archive_app.permissions import Capability, may_grant_clearance, may_manage_user, require
-from archive_app.security import (
+from archive_app.infra.passwords import (
     MIN_PASSWORD_LENGTH,
     dummy_hash,
     hash_password,
     needs_rehash,
     verify_password,
 )
+from archive_app.models import User
+from archive_app.models.user import DEFAULT_CLEARANCE, Level, Role
+from archive_app.permissions import Capability, may_grant_clearance, may_manage_user, require
 from archive_app.services import audit, login_sessions
 
 _USERNAME = re.compile(r"[a-z][a-z0-9._-]{1,63}")

@@ -21,8 +21,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive_app.container import Container
 from archive_app.errors import Conflict, NotFound, ValidationFailed
+from archive_app.infra.container import Container
 from archive_app.models import Document, DocumentStatus, DocumentVersion, User
 from archive_app.models.base import utcnow
 from archive_app.permissions import Capability, require

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from celery import Celery
 
-from archive_app.config import Settings
+from archive_app.infra.config import Settings
 
 PROCESS_DOCUMENT = "archive.process_document"
 RETENTION_APPRAISAL = "archive.retention_appraisal"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from celery import Celery
 
-from archive_app.container import Container
-from archive_app.pipeline import TransientProcessingError, process_document
+from archive_app.infra.container import Container
+from archive_app.services.processing import TransientProcessingError, process_document
 from archive_app.tasks import AUDIT_CHECKPOINT, PROCESS_DOCUMENT, RETENTION_APPRAISAL
 
 RETRY_DELAYS = (5, 30, 120)

@@ -9,8 +9,8 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from archive_app.config import SUPPORTED_LANGUAGES
 from archive_app.errors import AuthenticationFailed
+from archive_app.infra.config import SUPPORTED_LANGUAGES
 from archive_app.services import audit, login_sessions, users
 from archive_app.web.context import db_session, services
 from archive_app.web.forms import LoginForm

@@ -16,12 +16,11 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from werkzeug.datastructures import FileStorage
 
-from archive_app import printing
 from archive_app.errors import NotFound, ValidationFailed
 from archive_app.models import ChecklistState, Document, User
 from archive_app.models.base import utcnow
 from archive_app.permissions import Capability, allowed
-from archive_app.services import checklist, locations, versions
+from archive_app.services import checklist, locations, printing, versions
 from archive_app.services import documents as document_service
 from archive_app.services.checklist import ChecklistIncomplete, Problem
 from archive_app.services.retention.state import retention_state

@@ -18,12 +18,12 @@ from archive_app.permissions import Capability, allowed
 from archive_app.services.retention import (
     appraisal,
     batches,
-    certificates,
+    certificate_files,
     destruction,
     erasure,
     holds,
     planning,
-    rules,
+    schedule,
 )
 from archive_app.services.retention.certificate_pdf import certificate_pdf
 from archive_app.web.context import db_session, services
@@ -63,7 +63,7 @@ def _refused(error: AppError, endpoint: str, **values: str):  # type: ignore[no-
 @login_required
 def index():  # type: ignore[no-untyped-def]
     session = db_session()
-    views = rules.list_rules(session, current_user)
+    views = schedule.list_rules(session, current_user)
     notes = appraisal.list_notifications(session, current_user, limit=10)
     return render_template("retention/index.html", views=views, notes=notes)
 
@@ -72,7 +72,7 @@ def index():  # type: ignore[no-untyped-def]
 @login_required
 def change_rule(code: str):  # type: ignore[no-untyped-def]
     try:
-        rule = rules.change_rule(
+        rule = schedule.change_rule(
             db_session(),
             current_user,
             code,
@@ -234,9 +234,9 @@ def batch_action(number: str, action: str):  # type: ignore[no-untyped-def]
 @blueprint.route("/batches/<number>/certificate")
 @login_required
 def certificate_page(number: str):  # type: ignore[no-untyped-def]
-    row = certificates.certificate_for_batch(db_session(), current_user, number)
+    row = certificate_files.certificate_for_batch(db_session(), current_user, number)
     data = row.signed.encode("utf-8")
-    check = certificates.verify_bytes(data, certificates.instance_public_key(services().settings))
+    check = certificate_files.verify_bytes(data, certificate_files.instance_public_key(services().settings))
     if request.args.get("format") == "json":
         response = Response(data, mimetype="application/json")
         response.headers["Content-Disposition"] = f'attachment; filename="{row.file_name}"'

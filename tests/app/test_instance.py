@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from archive_app.app import create_app
-from archive_app.config import Settings
 from archive_app.errors import AppError
-from archive_app.vault import store_root
+from archive_app.infra.config import Settings
+from archive_app.infra.vault import store_root
 from storage import StorageError, encode_master_key, generate_master_key
 from tests.app.workers import run_archive
 

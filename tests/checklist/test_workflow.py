@@ -6,14 +6,14 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from archive_app.container import Container
 from archive_app.errors import PermissionDenied
+from archive_app.infra.container import Container
 from archive_app.models import AuditEntry, ChecklistLine, Document, DocumentVersion, User
-from archive_app.pipeline import process_document
 from archive_app.search import queries
 from archive_app.search.queries import SearchParams
 from archive_app.services import checklist, documents, locations
 from archive_app.services.checklist import ChecklistIncomplete, SelfReviewRefused, WrongState
+from archive_app.services.processing import process_document
 from tests.checklist.conftest import CONTRACT_FIELDS
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from archive_app.container import Container
 from archive_app.errors import RecordRestricted
+from archive_app.infra.container import Container
 from archive_app.models import User
 from archive_app.services import documents as document_service
 from archive_app.services.retention import batches, destruction, erasure

@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from archive_app.container import Container
 from archive_app.errors import Conflict
+from archive_app.infra.container import Container
 from archive_app.models import CustomerArchive, Document, DocumentClass, User
 from archive_app.services.retention import batches, destruction, events, holds
 from tests.retention_app.conftest import make_archive

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from archive_app.config import Settings
 from archive_app.errors import SettingsError
+from archive_app.infra.config import Settings
 
 
 def settings(tmp_path: Path, url: str | None) -> Settings:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from flask.testing import FlaskClient
 
-from archive_app.db import Database
 from archive_app.errors import PermissionDenied, ValidationFailed
+from archive_app.infra.db import Database
 from archive_app.models import User
 from archive_app.services import users
 from tests.app.helpers import login, post_form

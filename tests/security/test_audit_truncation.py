@@ -11,8 +11,8 @@ from pathlib import Path
 
 from sqlalchemy import delete, select, update
 
-from archive_app.container import Container
-from archive_app.db import Database
+from archive_app.infra.container import Container
+from archive_app.infra.db import Database
 from archive_app.models import AuditEntry, AuditHead, User
 from archive_app.services import audit
 from archive_app.services.retention import batches, destruction

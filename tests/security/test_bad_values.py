@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
-from archive_app.container import Container
+from archive_app.infra.container import Container
 from archive_app.models import User
 from tests.app.helpers import csrf_token
 from tests.retention_app.conftest import add_document, make_archive

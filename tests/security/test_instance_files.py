@@ -8,7 +8,7 @@ import os
 import stat
 from pathlib import Path
 
-from archive_app.config import Settings
+from archive_app.infra.config import Settings
 from tests.app.workers import run_archive, worker_env
 
 

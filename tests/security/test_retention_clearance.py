@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
-from archive_app.container import Container
 from archive_app.errors import ClearanceInsufficient, NotFound, PermissionDenied
+from archive_app.infra.container import Container
 from archive_app.models import User
 from archive_app.services import archives
 from archive_app.services.archives import ArchiveInput

@@ -13,7 +13,7 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from archive_app.container import Container
+from archive_app.infra.container import Container
 from archive_app.models import RetentionNotification, User
 from archive_app.models.base import utcnow
 from archive_app.permissions import Capability, require

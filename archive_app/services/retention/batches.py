@@ -25,10 +25,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from archive_app.domain.numbering import next_value
 from archive_app.errors import ClearanceInsufficient, Conflict, NotFound, ValidationFailed
 from archive_app.models import DispositionBatch, User
 from archive_app.models.base import utcnow
-from archive_app.numbering import next_value
 from archive_app.permissions import Capability, Sight, require
 from archive_app.services import audit
 from archive_app.services.retention.errors import translate

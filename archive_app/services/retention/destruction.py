@@ -41,8 +41,8 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
-from archive_app.container import Container
 from archive_app.errors import NotFound
+from archive_app.infra.container import Container
 from archive_app.models import (
     Base,
     CustomerArchive,
@@ -58,7 +58,7 @@ from archive_app.search import updates as search_updates
 from archive_app.services import audit
 from archive_app.services.audit_checkpoints import checkpoint_after_commit
 from archive_app.services.retention import batches
-from archive_app.services.retention.certificates import (
+from archive_app.services.retention.certificate_files import (
     sha256_hex,
     signing_key,
     write_certificate_file,
@@ -66,7 +66,7 @@ from archive_app.services.retention.certificates import (
 from archive_app.services.retention.errors import translate
 from archive_app.services.retention.facts import CHUNK, RecordRow, load_facts
 from archive_app.services.retention.locking import hold_retention_lock
-from archive_app.services.retention.rules import current_rule_set, rules_by_class
+from archive_app.services.retention.schedule import current_rule_set, rules_by_class
 from retention import (
     ExecutionCheck,
     RecordMeta,

@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from archive_app.domain.numbering import next_value
 from archive_app.errors import Conflict, NotFound
 from archive_app.models import (
     CustomerArchive,
@@ -36,7 +37,6 @@ from archive_app.models import (
     User,
 )
 from archive_app.models.base import utcnow
-from archive_app.numbering import next_value
 from archive_app.permissions import (
     Capability,
     may_see_level,
@@ -49,7 +49,7 @@ from archive_app.services import audit
 from archive_app.services.retention import batches
 from archive_app.services.retention.events import record_event
 from archive_app.services.retention.planning import compute_plan
-from archive_app.services.retention.rules import rules_by_class
+from archive_app.services.retention.schedule import rules_by_class
 from retention import EVENT_RELATIONSHIP_END
 
 

@@ -20,7 +20,7 @@ from archive_app.models import User
 from archive_app.permissions import Capability, Sight, require
 from archive_app.services import audit
 from archive_app.services.retention.facts import RecordRow, load_facts, visible_only
-from archive_app.services.retention.rules import current_rule_set, rules_by_class
+from archive_app.services.retention.schedule import current_rule_set, rules_by_class
 from retention import Decision, Plan, plan
 
 

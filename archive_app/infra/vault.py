@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from archive_app.config import Settings
 from archive_app.errors import MasterKeyLost, NotInitialised
+from archive_app.infra.config import Settings
 from storage import (
     BlobStore,
     MasterKeyMissing,

@@ -10,8 +10,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from archive_app.config import Settings
-from archive_app.db import Database
+from archive_app.infra.config import Settings
+from archive_app.infra.db import Database
 from archive_app.models import CustomerArchive
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ class Container:
     def store(self) -> BlobStore:
         with self._lock:
             if self._store is None:
-                from archive_app.vault import open_store
+                from archive_app.infra.vault import open_store
 
                 self._store = open_store(self.settings)
             return self._store

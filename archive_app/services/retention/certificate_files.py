@@ -18,11 +18,11 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive_app.config import Settings
 from archive_app.errors import NotFound
+from archive_app.infra.config import Settings
+from archive_app.infra.private_files import write_private_file
 from archive_app.models import DestructionCertificate, DispositionBatch, User
 from archive_app.permissions import Capability, require
-from archive_app.private_files import write_private_file
 from archive_app.services import audit
 from archive_app.services.retention.batches import load, require_sight_of_every_item
 from retention import (

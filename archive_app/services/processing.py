@@ -25,13 +25,13 @@ from pathlib import Path
 
 from sqlalchemy.exc import OperationalError
 
-from archive_app.container import Container
+from archive_app.domain.suggestions import to_document_suggestions
+from archive_app.infra.container import Container
 from archive_app.models import Document, DocumentStatus
 from archive_app.models.base import utcnow
 from archive_app.search import updates as search_updates
 from archive_app.services import audit
 from archive_app.services.intake import limits_for
-from archive_app.suggestions import to_document_suggestions
 from indexing.extract import (
     ExtractError,
     ExtractOptions,
