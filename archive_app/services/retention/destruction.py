@@ -41,7 +41,6 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
-from archive_app.errors import NotFound
 from archive_app.infra.container import Container
 from archive_app.models import (
     Base,
@@ -446,14 +445,3 @@ def stub_info(session: Session, document: Document) -> dict[str, Any] | None:
         "rule_version": record.rule_version,
         "eligible_on": record.eligible_on.isoformat(),
     }
-
-
-def certificate_row(session: Session, certificate_id: str) -> DestructionCertificate:
-    row = session.scalar(
-        select(DestructionCertificate).where(
-            DestructionCertificate.certificate_id == certificate_id
-        )
-    )
-    if row is None:
-        raise NotFound("destruction certificate", certificate_id)
-    return row

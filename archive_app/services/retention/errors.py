@@ -67,4 +67,3 @@ def translate(error: RetentionError) -> AppError:
     if isinstance(error, BelowStatutoryMinimum):
         return BelowMinimum(error.rule_code, str(error.requested), str(error.minimum))
     return DispositionRefused(type(error).__name__, str(error))
-    return DispositionRefused(type(error).__name__, str(error))
