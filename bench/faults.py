@@ -62,15 +62,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
-from archive_app.config import Settings
-from archive_app.container import Container
-from archive_app.instance import initialise
+from archive_app.infra.config import Settings
+from archive_app.infra.container import Container
+from archive_app.infra.vault import store_root
 from archive_app.models import CustomerArchive, Document, DocumentStatus
 from archive_app.services import archives, bootstrap, inspection
 from archive_app.services.archives import ArchiveInput
 from archive_app.services.audit import verify_chain
+from archive_app.services.initialise import initialise
 from archive_app.services.intake import sha256_of
-from archive_app.vault import store_root
 from tests import documents as docs
 
 PYTHON = [sys.executable, "-m", "archive_app"]

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import click
 
-from archive_app import printing
 from archive_app.cli.runtime import (
     Runtime,
     as_option,
@@ -24,7 +23,7 @@ from archive_app.cli.runtime import (
     print_json,
 )
 from archive_app.models import ChecklistState
-from archive_app.services import checklist, locations, versions
+from archive_app.services import checklist, locations, printing, versions
 from archive_app.services.locations import format_location
 
 

@@ -11,7 +11,6 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from archive_app import workers
 from archive_app.cli.runtime import (
     Runtime,
     as_option,
@@ -21,7 +20,8 @@ from archive_app.cli.runtime import (
     print_json,
 )
 from archive_app.cli.types import ASSIGNMENT
-from archive_app.container import Container
+from archive_app.infra import workers
+from archive_app.infra.container import Container
 from archive_app.models import Document
 from archive_app.services import documents as document_service
 from archive_app.services.intake import IntakeItem, IntakeResult, take_in

@@ -8,10 +8,10 @@ import sys
 
 import click
 
-from archive_app import processes, workers
 from archive_app.cli.runtime import Runtime, json_option, pass_runtime, print_json
-from archive_app.instance import initialise
-from archive_app.supervisor import Supervisor, stop_strays
+from archive_app.infra import processes, workers
+from archive_app.infra.supervisor import Supervisor, stop_strays
+from archive_app.services.initialise import initialise
 
 
 def register(cli: click.Group) -> None:

@@ -4,7 +4,7 @@
 ``DATE`` (``2026-03-05``) gives a :class:`datetime.date`; ``AMOUNT`` (``12,000.00``) a
 :class:`decimal.Decimal` within the range amounts are stored in; ``ASSIGNMENT``
 (``FIELD=VALUE``) a ``(field, value)`` pair. The rules themselves live with the services
-(:func:`archive_app.services.search.parse_amount`); these types only apply them early.
+(:func:`archive_app.search.queries.parse_amount`); these types only apply them early.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from decimal import Decimal
 
 import click
 
-from archive_app.services.search import parse_amount
+from archive_app.search.queries import parse_amount
 
 
 class IsoDate(click.ParamType):

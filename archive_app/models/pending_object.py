@@ -4,7 +4,7 @@ A row is written before an object is stored (in the transaction that decides to 
 it) and removed in the transaction that makes a document reference the object; for an
 object a transaction stops referencing, a row is written in that transaction and removed
 once the object is deleted. A row left behind by a process that died is how recovery
-finds the object to delete (:mod:`archive_app.pending`).
+finds the object to delete (:mod:`archive_app.infra.pending`).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Contract of :func:`wait_until_processed`: it returns when every given document is ready or
 failed (or no longer exists), with its final status and failure reason. While a
-background worker is alive (:func:`archive_app.workers.any_background_worker`) it only
+background worker is alive (:func:`archive_app.infra.workers.any_background_worker`) it only
 watches, every ``poll`` seconds. Whenever none is, it processes the documents still
 waiting itself, one after the other, through the same :func:`process_document` the
 worker runs, registered as an in-process worker; ``on_inline()`` is called the first time
@@ -21,10 +21,10 @@ from contextlib import ExitStack
 
 from sqlalchemy import select
 
-from archive_app import workers
-from archive_app.container import Container
+from archive_app.infra import workers
+from archive_app.infra.container import Container
 from archive_app.models import Document, DocumentStatus, WorkerKind
-from archive_app.pipeline import process_document
+from archive_app.services.processing import process_document
 
 FINAL = (DocumentStatus.READY, DocumentStatus.FAILED)
 

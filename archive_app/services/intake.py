@@ -6,7 +6,7 @@ SHA-256 → duplicate check within the archive → encrypt into the store → in
 with its new number and commit → enqueue extraction. A file that fails any step is
 reported with its reason and leaves nothing behind (a stored object whose row could not
 be committed is deleted again; if the process is killed in between, recovery deletes it:
-:mod:`archive_app.pending`); one bad file never stops the batch. A process killed after
+:mod:`archive_app.infra.pending`); one bad file never stops the batch. A process killed after
 the commit and before the enqueue leaves a queued document whose message recovery sends.
 """
 
@@ -21,12 +21,12 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive_app import pending
-from archive_app.container import Container
+from archive_app.domain.numbering import allocate_document_number
 from archive_app.errors import NotFound
+from archive_app.infra import pending
+from archive_app.infra.container import Container
 from archive_app.models import Document, DocumentStatus, User
 from archive_app.models.base import utcnow
-from archive_app.numbering import allocate_document_number
 from archive_app.permissions import Capability, require
 from archive_app.services import audit, checklist
 from archive_app.services.archives import get_visible
@@ -118,7 +118,7 @@ def _take_in_one(
     # A short transaction to check permissions and duplicates: the encryption below can
     # take a while and must not hold the database's write lock. It also records the new
     # object as in flight, so a process killed before the row commits leaves nothing that
-    # recovery cannot find (archive_app.pending).
+    # recovery cannot find (archive_app.infra.pending).
     object_id = uuid.uuid4().hex
     with container.database.session() as session:
         actor = _actor(session, actor_id)

@@ -10,7 +10,7 @@ whose worker died is delivered again where the broker can tell (Redis, after the
 visibility timeout). The embedded broker cannot: it keeps a delivered message invisible
 for good. Either way the document itself records who works on it (a claim with a
 heartbeat), and recovery at every worker start queues it again when that worker is gone
-(:mod:`archive_app.recovery`). ``task_reject_on_worker_lost`` covers a lost pool child
+(:mod:`archive_app.services.recovery`). ``task_reject_on_worker_lost`` covers a lost pool child
 should the pool ever be prefork.
 
 The worker uses a thread pool because extraction itself runs OCR pages in parallel
@@ -22,14 +22,18 @@ from __future__ import annotations
 from celery import Celery
 from kombu.exceptions import ChannelError
 
-from archive_app.config import Settings
+from archive_app.infra.config import Settings
 
 PROCESS_DOCUMENT = "archive.process_document"
 RETENTION_APPRAISAL = "archive.retention_appraisal"
+AUDIT_CHECKPOINT = "archive.audit_checkpoint"
 # The periodic appraisal (鉴定) that lists what is eligible and notifies compliance; run by
 # the beat of the worker started with ``--beat`` (``archive serve`` starts one so).
 APPRAISAL_INTERVAL_SECONDS = 24 * 60 * 60
 VISIBILITY_TIMEOUT_SECONDS = 60 * 60
+# The audit head signed outside the database: what was logged before the last checkpoint
+# cannot be cut from the trail unseen (destructions also sign at once).
+AUDIT_CHECKPOINT_INTERVAL_SECONDS = 60 * 60
 
 
 def broker_url(settings: Settings) -> str:
@@ -52,7 +56,11 @@ def make_celery(settings: Settings) -> Celery:
             "retention-appraisal": {
                 "task": RETENTION_APPRAISAL,
                 "schedule": APPRAISAL_INTERVAL_SECONDS,
-            }
+            },
+            "audit-checkpoint": {
+                "task": AUDIT_CHECKPOINT,
+                "schedule": AUDIT_CHECKPOINT_INTERVAL_SECONDS,
+            },
         },
         beat_schedule_filename=str(settings.home / "celerybeat-schedule"),
     )

@@ -1,8 +1,8 @@
 """The worker: registers the tasks on a Celery app bound to one container and runs it.
 
-The process registers itself in the worker registry (:mod:`archive_app.workers`) for as
+The process registers itself in the worker registry (:mod:`archive_app.infra.workers`) for as
 long as it runs, so the documents it claims name a live worker; it runs recovery
-(:mod:`archive_app.recovery`) before it takes the first message and again every
+(:mod:`archive_app.services.recovery`) before it takes the first message and again every
 ``RECOVERY_INTERVAL`` from its heartbeat. A worker started by ``archive serve`` is told its
 parent's pid and stops (warm shutdown: running tasks finish) when that parent is gone, so
 a killed server never leaves a worker behind to run beside the next one.
@@ -18,11 +18,12 @@ from datetime import timedelta
 
 from celery import Celery
 
-from archive_app import recovery, workers
-from archive_app.container import Container
+from archive_app.infra import workers
+from archive_app.infra.container import Container
 from archive_app.models import WorkerKind
-from archive_app.pipeline import TransientProcessingError, process_document
-from archive_app.tasks import PROCESS_DOCUMENT, RETENTION_APPRAISAL
+from archive_app.services import recovery
+from archive_app.services.processing import TransientProcessingError, process_document
+from archive_app.tasks import AUDIT_CHECKPOINT, PROCESS_DOCUMENT, RETENTION_APPRAISAL
 
 RETRY_DELAYS = (5, 30, 120)
 log = logging.getLogger(__name__)
@@ -48,6 +49,13 @@ def register_tasks(app: Celery, container: Container, worker: workers.Registrati
         from archive_app.services.retention.appraisal import run_appraisal
 
         run_appraisal(container)
+
+    @app.task(name=AUDIT_CHECKPOINT)
+    def _audit_checkpoint() -> None:
+        # Idempotent: an unchanged head writes nothing new.
+        from archive_app.services.audit_checkpoints import write_checkpoint
+
+        write_checkpoint(container.settings, container.database)
 
 
 def run_worker(

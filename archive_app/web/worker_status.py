@@ -1,5 +1,5 @@
 """The "background worker not running" banner: every page shown to someone who files
-documents says so when no background worker is alive (:mod:`archive_app.workers`), since
+documents says so when no background worker is alive (:mod:`archive_app.infra.workers`), since
 uploads then wait in the queue. Embedded and separate workers count alike."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_login import current_user
 
-from archive_app import workers
+from archive_app.infra import workers
 from archive_app.permissions import Capability, allowed
 from archive_app.web.context import db_session
 

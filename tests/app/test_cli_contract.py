@@ -22,8 +22,8 @@ import pytest
 from sqlalchemy import select
 
 from archive_app.cli.main import main
-from archive_app.config import Settings
-from archive_app.container import Container
+from archive_app.infra.config import Settings
+from archive_app.infra.container import Container
 from archive_app.models import AuditEntry, User
 from tests import documents as docs
 from tests.retention_app import conftest as retention_fixtures
@@ -111,7 +111,7 @@ def test_bad_input_to_any_command_is_one_line_and_the_right_exit_code(
         ),
         (usage, ("search", "x", "--from", "2020-13-01"), "is not a date"),
         (usage, ("search", "x", "--to", "yesterday"), "is not a date"),
-        (usage, ("search", "x", "--min-amount", "1e309"), "must be below"),
+        (usage, ("search", "x", "--min-amount", "1e309"), "below 10^15"),
         (usage, ("search", "x", "--max-amount", "NaN"), "amount like"),
         (usage, ("search", "x", "--limit", "0"), "--limit"),
         (refused, ("search", "合同 AND ("), "not valid"),
@@ -137,7 +137,7 @@ def test_bad_input_to_any_command_is_one_line_and_the_right_exit_code(
         (refused, ("certificate", "verify", str(garbage)), "certificate invalid"),
         (refused, ("certificate", "verify", str(garbage), "--as", "nobody"), "not found"),
         (refused, ("audit", "verify", "--as", "arch"), "may not read the audit trail"),
-        (refused, ("retention", "appraise", "--as", "arch"), "may not run the retention"),
+        (refused, ("retention", "appraise", "--as", "arch"), "may not manage retention"),
         (refused, ("users", "create", "bob", "--role", "staff", "--as", "arch"), "manage users"),
         (usage, ("users", "create", "bob", "--role", "wizard"), "--role"),
         (usage, ("archives", "create", "--name", "X", "--level", "top"), "--level"),
@@ -312,7 +312,6 @@ def test_every_command_that_reports_a_result_has_json(
             for entry in session.scalars(select(AuditEntry).order_by(AuditEntry.seq))
         }
     assert actors["retention.appraisal"] == "comp1"
-    assert actors["audit.verify"] == "comp1"
 
 
 def test_certificate_verify_as_a_user_is_recorded(
@@ -329,10 +328,3 @@ def test_certificate_verify_as_a_user_is_recorded(
         ).one()
     assert entry.actor_name == "comp1"
     assert entry.after["valid"] is False
-
-
-def test_an_amount_beyond_what_is_stored_is_refused_on_the_web_too(admin_client) -> None:  # type: ignore[no-untyped-def]
-    assert admin_client.get("/search?q=x&amount_min=1e309").status_code == 422
-    reply = admin_client.get("/api/search?q=x&amount_max=-1e400")
-    assert reply.status_code == 422
-    assert "amount_max" in reply.get_json()["message"]

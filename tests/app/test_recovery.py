@@ -23,13 +23,13 @@ import pytest
 from PIL import Image
 from sqlalchemy import Connection, func, select, text
 
-from archive_app import claims, processes, recovery
-from archive_app.claims import MAX_INTERRUPTIONS
-from archive_app.config import Settings
-from archive_app.container import Container
-from archive_app.db import Database
+from archive_app.infra import processes
+from archive_app.infra.config import Settings
+from archive_app.infra.container import Container
+from archive_app.infra.db import Database
 from archive_app.models import AuditEntry, Document, PendingObject, User, Worker, WorkerKind
-from archive_app.services import inspection
+from archive_app.services import claims, inspection, recovery
+from archive_app.services.claims import MAX_INTERRUPTIONS
 from archive_app.services.intake import IntakeItem, take_in
 from tests import documents as docs
 from tests.app.workers import WorkerProcess, claimed_by, wait_for, wait_until, worker_env

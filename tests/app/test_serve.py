@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from archive_app import processes, workers
-from archive_app.config import Settings
-from archive_app.db import Database
+from archive_app.infra import processes, workers
+from archive_app.infra.config import Settings
+from archive_app.infra.db import Database
 from archive_app.models import Worker, WorkerKind
 from tests.app.workers import worker_env
 

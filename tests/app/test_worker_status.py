@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from flask.testing import FlaskClient
 
-from archive_app.db import Database
+from archive_app.infra.db import Database
+from archive_app.infra.workers import registered
 from archive_app.models import WorkerKind
-from archive_app.workers import registered
 from tests.app.helpers import post_form
 
 

@@ -18,8 +18,8 @@ import pytest
 from flask.testing import FlaskClient
 
 from archive_app.cli.main import main
-from archive_app.config import Settings
-from archive_app.container import Container
+from archive_app.infra.config import Settings
+from archive_app.infra.container import Container
 from archive_app.models import User
 from tests.app.helpers import login, post_form
 from tests.conftest import USER_PASSWORD

@@ -1,7 +1,7 @@
 """worker registry, document claims and objects in flight
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-11-25 09:00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import archive_app.models.base
 
 revision = "0006"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

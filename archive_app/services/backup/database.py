@@ -34,8 +34,8 @@ from sqlalchemy import Connection, Engine, create_engine, delete, inspect, selec
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
-from archive_app import schema
-from archive_app.db import Database
+from archive_app.infra import schema
+from archive_app.infra.db import Database
 from archive_app.services.backup.errors import BackupError, BackupUnsupported, TargetNotEmpty
 from archive_app.services.backup.progress import Progress, RowCounter
 from archive_app.services.backup.tables import (

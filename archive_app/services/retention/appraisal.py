@@ -1,7 +1,7 @@
 """The periodic appraisal (鉴定): prepare the list of what is eligible and tell compliance.
 
-Contract: ``run_appraisal(container, as_of, *, actor=None)`` computes the plan and writes at most one
-notification per day (rerunning the same day changes nothing: the scheduled task is
+Contract: ``run_appraisal(container, as_of, *, actor=None)`` computes the plan and writes at
+most one notification per day (rerunning the same day changes nothing: the scheduled task is
 idempotent). It never creates or executes a batch: nothing is destroyed without review
 and approvals. The Celery beat schedule (``archive_app.tasks``) runs it daily.
 """
@@ -13,11 +13,11 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from archive_app.container import Container
+from archive_app.infra.container import Container
 from archive_app.models import RetentionNotification, User
 from archive_app.models.base import utcnow
+from archive_app.permissions import Capability, require
 from archive_app.services import audit
-from archive_app.services.retention.access import MANAGE, READ, require_role
 from archive_app.services.retention.planning import compute_plan
 
 KIND = "appraisal"
@@ -29,7 +29,7 @@ def run_appraisal(
     """``actor`` None is the scheduled task; a user running it by hand must be allowed to
     manage retention, and is recorded as the one who ran it."""
     if actor is not None:
-        require_role(actor, MANAGE, "run the retention appraisal")
+        require(actor, Capability.MANAGE_RETENTION)
     as_of = as_of or utcnow().date()
     with container.database.session() as session:
         existing = session.scalar(
@@ -65,7 +65,7 @@ def run_appraisal(
 def list_notifications(
     session: Session, actor: User, *, limit: int = 50
 ) -> list[RetentionNotification]:
-    require_role(actor, READ, "read retention notifications")
+    require(actor, Capability.READ_RETENTION)
     return list(
         session.scalars(
             select(RetentionNotification).order_by(RetentionNotification.id.desc()).limit(limit)
@@ -85,7 +85,7 @@ def unread_count(session: Session) -> int:
 
 
 def mark_read(session: Session, actor: User) -> None:
-    require_role(actor, READ, "read retention notifications")
+    require(actor, Capability.READ_RETENTION)
     now = utcnow()
     for note in session.scalars(
         select(RetentionNotification).where(RetentionNotification.read_at.is_(None))

@@ -29,12 +29,12 @@ from datetime import timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from archive_app import processes
-from archive_app.db import Database
+from archive_app.domain.references import referenced_objects
 from archive_app.errors import Conflict
+from archive_app.infra import processes
+from archive_app.infra.db import Database
 from archive_app.models import PendingObject
 from archive_app.models.base import utcnow
-from archive_app.references import referenced_objects
 from storage import ArchiveNotFound, BlobStore, ObjectNotFound
 
 # A row whose process runs on another host is reclaimed only when it is this old: no

@@ -2,12 +2,12 @@
 searchable PDF rendition, suggest metadata, store the results encrypted.
 
 :func:`process_document` is idempotent and safe to run twice at once: each run claims
-the document for its worker (:mod:`archive_app.claims`) by bumping ``attempts``, and only
+the document for its worker (:mod:`archive_app.services.claims`) by bumping ``attempts``, and only
 the run holding the latest claim commits its results (a superseded run deletes the
 objects it stored). A queued document is claimed; a processing one only when its claim is
 dead (its worker is gone); one that is gone, ready, failed or claimed by a live worker
 makes it return quietly, so a message delivered twice does no harm. The result objects'
-ids are chosen and tracked (:mod:`archive_app.pending`) in the claim's transaction, so a
+ids are chosen and tracked (:mod:`archive_app.infra.pending`) in the claim's transaction, so a
 worker killed between storing them and committing leaves nothing that recovery cannot
 find. Failures the user must act on mark the document ``failed`` with a clear reason;
 transient ones raise :class:`TransientProcessingError` so the task queue retries, and are
@@ -35,14 +35,14 @@ from pathlib import Path
 
 from sqlalchemy.exc import OperationalError
 
-from archive_app import claims, pending, workers
-from archive_app.container import Container
+from archive_app.domain.suggestions import to_document_suggestions
+from archive_app.infra import pending, workers
+from archive_app.infra.container import Container
 from archive_app.models import Document, DocumentStatus, WorkerKind
 from archive_app.models.base import utcnow
-from archive_app.search_index import index_after_processing
-from archive_app.services import audit
+from archive_app.search import updates as search_updates
+from archive_app.services import audit, claims
 from archive_app.services.intake import limits_for
-from archive_app.suggestions import to_document_suggestions
 from indexing.extract import (
     ExtractError,
     ExtractOptions,
@@ -184,8 +184,6 @@ def _process(
         )
         if not committed:
             pending.delete_tracked(container.database, store, storage_id, stored)
-        else:
-            index_after_processing(container, document_id)
     except PreflightRejected as rejection:
         _fail(
             container,
@@ -303,6 +301,9 @@ def _commit(container, document_id, attempt, extraction, found, text_id, renditi
         document.status = DocumentStatus.READY
         document.failure_reason = None
         document.processed_at = document.updated_at = utcnow()
+        # Indexed once this commits; a failure there leaves the document ready (its text
+        # is stored) and `archive index check --repair` indexes it later.
+        search_updates.reindex(session, documents=[document_id])
         audit.record(
             session,
             None,

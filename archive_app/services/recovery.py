@@ -6,7 +6,7 @@ a row only if it is still in the state that was read):
 
 1. workers that are no longer alive but were never marked stopped are marked ``lost``;
 2. every processing document whose claim is dead is queued again and sent to the task
-   queue (or failed, after repeated interruptions: :func:`archive_app.claims.release_dead`);
+   queue (or failed, after repeated interruptions: :func:`archive_app.services.claims.release_dead`);
 3. queued documents whose task message is lost are sent again. A message is lost when its
    worker died holding it (the embedded broker never gives such a message back) or when
    the process that queued the document died before sending it. That cannot be seen per
@@ -14,7 +14,7 @@ a row only if it is still in the state that was read):
    longer than ``queued_grace`` is sent again. A queue that still holds messages is left
    to drain first, so a long backlog is never doubled; a message sent twice is harmless
    (processing claims the document before working, and ignores one it cannot claim);
-4. objects a dead process left in flight are deleted (:func:`archive_app.pending.reclaim`);
+4. objects a dead process left in flight are deleted (:func:`archive_app.infra.pending.reclaim`);
 5. worker rows stopped more than ``KEEP_STOPPED_WORKERS`` ago are pruned.
 """
 
@@ -25,10 +25,11 @@ from datetime import timedelta
 
 from sqlalchemy import delete, select, update
 
-from archive_app import claims, pending, workers
-from archive_app.container import Container
+from archive_app.infra import pending, workers
+from archive_app.infra.container import Container
 from archive_app.models import Document, DocumentStatus, Worker
 from archive_app.models.base import utcnow
+from archive_app.services import claims
 
 RECOVERY_INTERVAL = timedelta(seconds=60)
 # Queued documents younger than this may just be on their way to the queue.

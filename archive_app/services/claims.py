@@ -2,7 +2,7 @@
 worker is gone.
 
 A processing document names its worker (``Document.claimed_by``). The claim is *dead* when
-that worker is not alive (:func:`archive_app.workers.is_alive`) or no worker is named (a
+that worker is not alive (:func:`archive_app.infra.workers.is_alive`) or no worker is named (a
 row restored from a backup, or written before claims existed). :func:`release_dead` is
 the one way out of a dead claim, used by recovery and by a run that finds one: the
 interruption is counted and the document is queued again, or, after
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from archive_app import workers
+from archive_app.infra import workers
 from archive_app.models import Document, DocumentStatus
 from archive_app.models.base import utcnow
 from archive_app.services import audit

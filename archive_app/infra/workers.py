@@ -31,8 +31,8 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from archive_app import processes
-from archive_app.db import Database
+from archive_app.infra import processes
+from archive_app.infra.db import Database
 from archive_app.models import Worker, WorkerKind
 from archive_app.models.base import utcnow
 

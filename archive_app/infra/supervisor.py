@@ -25,7 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 
-from archive_app import processes
+from archive_app.infra import processes
 
 BACKOFF = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 

@@ -22,17 +22,19 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from archive_app.container import Container
 from archive_app.errors import AppError, NotFound, UnknownDocumentClass, ValidationFailed
+from archive_app.infra.container import Container
 from archive_app.models import CustomerArchive, Document, DocumentClass, User
-from archive_app.permissions import Capability, require, visible_levels
-from archive_app.search_index import decrypted_text, indexable, translate
+from archive_app.permissions import Capability, may_see_level, require, visible_levels
+from archive_app.search.backend import translate
+from archive_app.search.entries import decrypted_text, indexable
 from archive_app.services import audit
 
 SORTS = ("relevance", "-date", "date")
 STATES = ("ready", "declared")
 MAX_PER_PAGE = 100
 MAX_QUERY_CHARS = 500
+MAX_AMOUNT = Decimal("1e15")
 
 
 class InvalidQuery(AppError):
@@ -48,21 +50,16 @@ class InvalidQuery(AppError):
         self.problem = problem
 
 
-# Amounts are stored as NUMERIC(18, 2): a bound beyond that range matches nothing anyway,
-# and the index backends could not even represent it in cents.
-AMOUNT_LIMIT = Decimal(10) ** 16
-
-
 def parse_amount(value: str) -> Decimal:
-    """An amount filter such as ``12,000.00``; ValueError says what is wrong."""
+    """An amount filter such as ``12,000.00``; ValueError says what is wrong (the form, the
+    API and the command line's option type all apply this one rule)."""
     try:
         amount = Decimal(value.strip().replace(",", ""))
     except InvalidOperation:
-        raise ValueError("must be an amount like 12000.00") from None
-    if not amount.is_finite():
-        raise ValueError("must be an amount like 12000.00")
-    if abs(amount) >= AMOUNT_LIMIT:
-        raise ValueError("must be below 10000000000000000")
+        raise ValueError("must be an amount like 12000.00, below 10^15") from None
+    # Amounts are stored below 10^15 (see fieldtypes); beyond that is a typo or a probe.
+    if not amount.is_finite() or abs(amount) >= MAX_AMOUNT:
+        raise ValueError("must be an amount like 12000.00, below 10^15")
     return amount
 
 
@@ -244,7 +241,7 @@ def search(
         archive = session.scalar(
             select(CustomerArchive).where(CustomerArchive.number == params.archive)
         )
-        if archive is None or not actor.may_see(archive.level):
+        if archive is None or not may_see_level(actor, archive.level):
             raise NotFound("archive", params.archive)
         archive_ids = [str(archive.id)]
     classes = {c.code: c for c in session.scalars(select(DocumentClass))}
@@ -286,7 +283,11 @@ def search(
     for hit in results.hits:
         document = rows.get(int(hit.doc_id)) if hit.doc_id.isdigit() else None
         # The index may lag behind a change by a moment: the database has the last word.
-        if document is None or not indexable(document) or not actor.may_see(document.archive.level):
+        if (
+            document is None
+            or not indexable(document)
+            or not may_see_level(actor, document.archive.level)
+        ):
             continue
         text = decrypted_text(container, document)
         hits.append(
@@ -324,7 +325,7 @@ def search(
     archive_facets = [
         Facet(archives[i].number, archives[i].name, archives[i].name, count)
         for i, count in sorted(archive_counts.items(), key=lambda kv: -kv[1])
-        if i in archives and actor.may_see(archives[i].level)
+        if i in archives and may_see_level(actor, archives[i].level)
     ]
     audit.record(
         session,
