@@ -19,7 +19,8 @@ row is the commit point. ``put_many`` does the same for groups of objects (each 
 still fsynced), sharing the folder fsync and one key commit per group. A crash before the
 commit leaves either a temporary (removed by the next ``open``) or, in the short window
 between link and key commit, a complete blob without a key: invisible to ``exists``, ``iter_objects`` and reads, undecryptable by anyone because its
-data key never reached disk, and reclaimed by :meth:`BlobStore.collect_orphans`. ``delete``
+data key never reached disk, and reclaimed by :meth:`BlobStore.collect_orphans` (or, by a
+caller that recorded the id before the put, :meth:`BlobStore.collect_orphan`). ``delete``
 and the shreds commit the key removal first (so the object is gone at once) together with an
 entry in an unlink queue; the blob files are removed after the commit, and a crash in
 between is finished by the next ``open``. Ids are never reused, so a queued unlink can never
@@ -389,6 +390,24 @@ class BlobStore:
             with contextlib.suppress(FileNotFoundError):
                 fsync_dir(folder)
         self._keys.unlinked(queued)
+
+    def collect_orphan(self, archive_id: str, object_id: str) -> bool:
+        """Remove the blob of one object that has no key: a put of it stopped between link
+        and key commit. Only for a caller that knows no put of this id still runs (its
+        writer is gone); :meth:`collect_orphans` finds such blobs without knowing their ids.
+        Returns whether a blob was removed."""
+        _check_id("archive id", archive_id)
+        _check_id("object id", object_id)
+        if self._keys.object_exists(archive_id, object_id):
+            return False
+        path = self._blob_path(archive_id, object_id)
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            return False
+        with contextlib.suppress(FileNotFoundError):
+            fsync_dir(path.parent)
+        return True
 
     def collect_orphans(self, *, older_than_seconds: float = 3600.0) -> int:
         """Remove blobs that have no key (left by a crash between link and key commit).

@@ -131,6 +131,10 @@ def _abandoned(database: Database) -> list[int]:
 def _delete_object(store: BlobStore, storage_id: str, object_id: str) -> bool:
     try:
         store.delete(storage_id, object_id)
-    except (ObjectNotFound, ArchiveNotFound):
-        return False  # never stored, already deleted, or its archive destroyed
+    except ObjectNotFound:
+        # Never stored or already deleted; or its put stopped after the blob was written
+        # and before its key was: that blob goes too (its writer is done, one way or another).
+        return store.collect_orphan(storage_id, object_id)
+    except ArchiveNotFound:
+        return False  # its archive was destroyed, and the blob with it
     return True
