@@ -4,28 +4,24 @@ stderr and never a traceback; every command that reports a result prints one JSO
 document with --json; --as names who acts, and the permission is checked before anything
 is asked.
 
-Commands run in this process through the real entry point (``archive_app.cli.main``:
+Commands run in this process through the real entry point (the shared ``cli`` fixture:
 argument parsing, the error mapping, exit codes), so a sweep over every command costs no
 Python start-up per command. SQLite only: none of this depends on the database.
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from archive_app.cli.main import main
-from archive_app.infra.config import Settings
 from archive_app.infra.container import Container
 from archive_app.models import AuditEntry, User
 from tests import documents as docs
+from tests.conftest import CliResult
 from tests.retention_app import conftest as retention_fixtures
 from tests.retention_app.conftest import add_document, make_archive
 
@@ -45,32 +41,6 @@ CONTRACT_FIELDS = [
 ]
 
 
-@dataclass
-class Result:
-    code: int
-    stdout: str
-    stderr: str
-
-
-@pytest.fixture
-def run(settings: Settings, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("ARCHIVE_HOME", str(settings.home))
-    monkeypatch.setenv("ARCHIVE_DATABASE_URL", settings.database_url)
-
-    def _run(*args: str, stdin: str = "") -> Result:
-        out, err = io.StringIO(), io.StringIO()
-        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
-        code = 0
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            try:
-                main(list(args))
-            except SystemExit as exit_:
-                code = int(exit_.code or 0)
-        return Result(code, out.getvalue(), err.getvalue())
-
-    return _run
-
-
 @pytest.fixture
 def filed(container: Container, admin: User, people: dict[str, User], tmp_path: Path):  # type: ignore[no-untyped-def]
     """An archive with a contract (not yet declared) and a declared voucher of 1990."""
@@ -83,7 +53,7 @@ def filed(container: Container, admin: User, people: dict[str, User], tmp_path: 
 
 
 def test_bad_input_to_any_command_is_one_line_and_the_right_exit_code(
-    run, filed, tmp_path: Path
+    cli, filed, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
     archive, document, _ = filed
     garbage = tmp_path / "garbage.json"
@@ -160,60 +130,60 @@ def test_bad_input_to_any_command_is_one_line_and_the_right_exit_code(
     for expected, args, says in cases:
         # Refusals are also tried with --json: the error still goes to stderr alone.
         json_too = expected == refused and "--json" not in args
-        result = run(*args, "--json") if json_too else run(*args)
+        result = cli(*args, "--json") if json_too else cli(*args)
         lines = result.stderr.strip().splitlines()
         if (
-            result.code != expected
+            result.returncode != expected
             or len(lines) != 1
             or says not in lines[0]
             or "Traceback" in result.stderr
             or (expected == usage and result.stdout.strip())
         ):
-            wrong.append((args, result.code, result.stderr, result.stdout[:200]))
+            wrong.append((args, result.returncode, result.stderr, result.stdout[:200]))
     assert wrong == []
 
 
-def test_users_create_refuses_before_asking_for_a_password(run, people) -> None:  # type: ignore[no-untyped-def]
-    result = run("users", "create", "bob", "--role", "staff", "--as", "arch", stdin="x" * 20)
-    assert result.code == 1
+def test_users_create_refuses_before_asking_for_a_password(cli, people) -> None:  # type: ignore[no-untyped-def]
+    result = cli("users", "create", "bob", "--role", "staff", "--as", "arch", stdin="x" * 20)
+    assert result.returncode == 1
     assert result.stderr.strip() == "archive: user 'arch' may not manage users"
     assert "Password" not in result.stdout + result.stderr
 
 
-def _json(result: Result) -> dict:  # type: ignore[type-arg]
-    assert result.code == 0, result.stderr
+def _json(result: CliResult) -> dict:  # type: ignore[type-arg]
+    assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
 
 def test_every_command_that_reports_a_result_has_json(
-    run, container: Container, filed, tmp_path: Path
+    cli, container: Container, filed, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
     archive, contract, voucher = filed
     sets = [arg for field in CONTRACT_FIELDS for arg in ("--set", field)]
     assert (
-        _json(run("edit", contract, "--title", "采购合同", *sets, "--json"))["title"] == "采购合同"
+        _json(cli("edit", contract, "--title", "采购合同", *sets, "--json"))["title"] == "采购合同"
     )
 
-    moved = _json(run("location", "set", contract, "--room", "A301", "--box", "12", "--json"))
+    moved = _json(cli("location", "set", contract, "--room", "A301", "--box", "12", "--json"))
     assert moved == {
         "document": contract,
         "changed": True,
         "location": {"room": "A301", "shelf": "", "box": "12", "position": ""},
     }
     assert (
-        _json(run("location", "set", contract, "--room", "A301", "--box", "12", "--json"))[
+        _json(cli("location", "set", contract, "--room", "A301", "--box", "12", "--json"))[
             "changed"
         ]
         is False
     )
-    assert _json(run("checklist", "submit", contract, "--json"))["state"] == "awaiting_review"
+    assert _json(cli("checklist", "submit", contract, "--json"))["state"] == "awaiting_review"
     rejected = _json(
-        run("checklist", "reject", contract, "--reason", "缺少盖章页", "--as", "arch", "--json")
+        cli("checklist", "reject", contract, "--reason", "缺少盖章页", "--as", "arch", "--json")
     )
     assert (rejected["state"], rejected["rejection_reason"]) == ("draft", "缺少盖章页")
 
     pdf = tmp_path / "contract.pdf"
-    exported = _json(run("export", contract, "--pdf", "-o", str(pdf), "--json"))
+    exported = _json(cli("export", contract, "--pdf", "-o", str(pdf), "--json"))
     assert exported == {
         "document": contract,
         "kind": "pdf",
@@ -221,13 +191,13 @@ def test_every_command_that_reports_a_result_has_json(
         "bytes": pdf.stat().st_size,
     }
     sheet = tmp_path / "cover.pdf"
-    printed = _json(run("checklist", "print", archive, "--cover", "-o", str(sheet), "--json"))
+    printed = _json(cli("checklist", "print", archive, "--cover", "-o", str(sheet), "--json"))
     assert printed["kind"] == "cover" and printed["bytes"] == sheet.stat().st_size
 
-    event = _json(run("event", "record", contract, "contract_end", "2027-03-04", "--json"))
+    event = _json(cli("event", "record", contract, "contract_end", "2027-03-04", "--json"))
     assert event == {"document": contract, "event": "contract_end", "date": "2027-03-04"}
     hold = _json(
-        run(
+        cli(
             "hold",
             "create",
             "诉讼-1",
@@ -242,26 +212,26 @@ def test_every_command_that_reports_a_result_has_json(
     )
     assert hold["active"] is True and hold["owner"] == "comp1"
     assert (
-        _json(run("hold", "release", "诉讼-1", "--reason", "结案", "--as", "comp1", "--json"))[
+        _json(cli("hold", "release", "诉讼-1", "--reason", "结案", "--as", "comp1", "--json"))[
             "active"
         ]
         is False
     )
     assert (
-        _json(run("hold", "claim", voucher, "--reason", "未结清", "--as", "comp1", "--json"))[
+        _json(cli("hold", "claim", voucher, "--reason", "未结清", "--as", "comp1", "--json"))[
             "unsettled_claim"
         ]
         is True
     )
     assert (
-        _json(run("hold", "settle", voucher, "--reason", "结清", "--as", "comp1", "--json"))[
+        _json(cli("hold", "settle", voucher, "--reason", "结清", "--as", "comp1", "--json"))[
             "unsettled_claim"
         ]
         is False
     )
 
     rule = _json(
-        run(
+        cli(
             "retention",
             "set-rule",
             "policy.contract",
@@ -274,35 +244,35 @@ def test_every_command_that_reports_a_result_has_json(
         )
     )
     assert rule["rule"] == "policy.contract" and rule["version"] == 2
-    assert _json(run("retention", "appraise", "--as", "comp1", "--json"))["eligible"] == 1
+    assert _json(cli("retention", "appraise", "--as", "comp1", "--json"))["eligible"] == 1
     batch = _json(
-        run("retention", "batch", "create", "--document", voucher, "--as", "comp1", "--json")
+        cli("retention", "batch", "create", "--document", voucher, "--as", "comp1", "--json")
     )["batch"]
     reviewed = _json(
-        run("retention", "batch", "review", batch, "--destroy", "--all", "--as", "comp1", "--json")
+        cli("retention", "batch", "review", batch, "--destroy", "--all", "--as", "comp1", "--json")
     )
     assert reviewed["items"][0]["review"]["action"] == "destroy"
-    assert _json(run("retention", "batch", "approve", batch, "--as", "comp1", "--json"))[
+    assert _json(cli("retention", "batch", "approve", batch, "--as", "comp1", "--json"))[
         "approvers"
     ] == ["comp1"]
     assert (
         _json(
-            run(
+            cli(
                 "retention", "batch", "cancel", batch, "--reason", "改期", "--as", "comp1", "--json"
             )
         )["state"]
         == "cancelled"
     )
 
-    assert _json(run("audit", "verify", "--as", "comp1", "--json"))["ok"] is True
-    listing = _json(run("archives", "list", "--json"))
+    assert _json(cli("audit", "verify", "--as", "comp1", "--json"))["ok"] is True
+    listing = _json(cli("archives", "list", "--json"))
     assert [(row["number"], row["documents"]) for row in listing["archives"]] == [(archive, 2)]
-    assert "2 documents" in run("archives", "list").stdout
+    assert "2 documents" in cli("archives", "list").stdout
 
     scan = docs.write_text_pdf(
         [["Service Agreement", "rescanned with the stamp page"]], tmp_path / "v2.pdf"
     )
-    version = _json(run("version", "add", contract, str(scan), "--reason", "补扫", "--json"))
+    version = _json(cli("version", "add", contract, str(scan), "--reason", "补扫", "--json"))
     assert version == {"document": contract, "version": 2, "status": "queued"}
 
     # --as names who acted: the audit trail says so.
@@ -315,12 +285,12 @@ def test_every_command_that_reports_a_result_has_json(
 
 
 def test_certificate_verify_as_a_user_is_recorded(
-    run, container: Container, people, tmp_path: Path
+    cli, container: Container, people, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
     garbage = tmp_path / "certificate.json"
     garbage.write_text("{}")
-    result = run("certificate", "verify", str(garbage), "--as", "comp1", "--json")
-    assert result.code == 1
+    result = cli("certificate", "verify", str(garbage), "--as", "comp1", "--json")
+    assert result.returncode == 1
     assert json.loads(result.stdout)["valid"] is False
     with container.database.session() as session:
         entry = session.scalars(
