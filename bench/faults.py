@@ -446,6 +446,8 @@ def main() -> None:
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/8")
     parser.add_argument("--verbose", action="store_true", help="a line per trial")
     args = parser.parse_args()
+    # Stopped with SIGTERM, clean up as after Ctrl+C (the temporary folder, the database).
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     seed = args.seed if args.seed is not None else random.randrange(1_000_000)
     rng = random.Random(seed)
     root = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="archive-faults-"))

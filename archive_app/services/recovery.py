@@ -31,9 +31,10 @@ from archive_app.models import Document, DocumentStatus, Worker
 from archive_app.models.base import utcnow
 from archive_app.services import claims
 
-RECOVERY_INTERVAL = timedelta(seconds=60)
-# Queued documents younger than this may just be on their way to the queue.
-QUEUED_GRACE = timedelta(minutes=2)
+RECOVERY_INTERVAL = timedelta(seconds=15)
+# A queued document younger than this may just be on its way to the queue. (One waiting
+# out a retry delay is sent again sooner: harmless, it is processed once.)
+QUEUED_GRACE = timedelta(seconds=30)
 KEEP_STOPPED_WORKERS = timedelta(days=7)
 
 
