@@ -85,16 +85,19 @@ class Deployment:
     settings: Settings
     env: dict[str, str]
     container: Container
+    started: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     def start(self, *args: str, log: Path) -> subprocess.Popen[bytes]:
         with log.open("ab") as out:
-            return subprocess.Popen(
+            process = subprocess.Popen(
                 [*PYTHON, *args],
                 env=self.env,
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # a group of its own: killed with its children
             )
+        self.started.append(process)
+        return process
 
 
 @contextmanager
@@ -135,9 +138,12 @@ def deployment(name: str, root: Path, postgres_url: str, redis_url: str) -> Iter
     if broker_url:
         env["ARCHIVE_BROKER_URL"] = broker_url
     container = Container.from_settings(settings)
+    target = Deployment(name, settings, env, container)
     try:
-        yield Deployment(name, settings, env, container)
+        yield target
     finally:
+        for process in target.started:
+            _kill(process)
         if broker_url:
             with container.celery.connection_for_write() as connection:
                 connection.default_channel.queue_purge(settings.queue_name)

@@ -39,5 +39,6 @@ class Worker(Base):
     started_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     heartbeat_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)
     stopped_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
-    # "stopped" (a clean stop) or "lost" (found dead by another process).
+    # "stopped" (a clean stop), "lost" (found dead by another process), "recovered" (lost,
+    # and recovery has dealt with what it may have left half done).
     stop_reason: Mapped[str | None] = mapped_column(String(20))

@@ -5,6 +5,11 @@ Contract of :func:`recover` (safe to run in several processes at once; each step
 a row only if it is still in the state that was read):
 
 1. workers that are no longer alive but were never marked stopped are marked ``lost``;
+   for every ``lost`` worker, the documents processed around its last heartbeat are
+   written to the search index again (through the one path into it,
+   :func:`archive_app.search.updates.reindex`): a worker killed between the commit of a
+   document's results and the index write would otherwise leave it ready but unfindable.
+   The worker is then marked ``recovered``;
 2. every processing document whose claim is dead is queued again and sent to the task
    queue (or failed, after repeated interruptions: :func:`archive_app.services.claims.release_dead`);
 3. queued documents whose task message is lost are sent again. A message is lost when its
@@ -23,12 +28,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 
 from archive_app.infra import pending, workers
 from archive_app.infra.container import Container
 from archive_app.models import Document, DocumentStatus, Worker
 from archive_app.models.base import utcnow
+from archive_app.search import updates as search_updates
 from archive_app.services import claims
 
 RECOVERY_INTERVAL = timedelta(seconds=15)
@@ -44,12 +50,20 @@ class RecoveryReport:
     requeued: list[str] = field(default_factory=list)  # processing with a dead claim
     failed: list[str] = field(default_factory=list)  # interrupted too often
     resent: list[str] = field(default_factory=list)  # queued, message lost
+    reindexed: int = 0  # documents processed just before a worker was lost
     reclaimed_objects: int = 0
 
     @property
     def changed(self) -> bool:
         return any(
-            (self.lost_workers, self.requeued, self.failed, self.resent, self.reclaimed_objects)
+            (
+                self.lost_workers,
+                self.requeued,
+                self.failed,
+                self.resent,
+                self.reindexed,
+                self.reclaimed_objects,
+            )
         )
 
     def as_dict(self) -> dict[str, object]:
@@ -58,6 +72,7 @@ class RecoveryReport:
             "requeued": self.requeued,
             "failed": self.failed,
             "resent": self.resent,
+            "reindexed": self.reindexed,
             "reclaimed_objects": self.reclaimed_objects,
         }
 
@@ -66,6 +81,7 @@ def recover(container: Container, *, queued_grace: timedelta = QUEUED_GRACE) -> 
     """See the module docstring."""
     report = RecoveryReport()
     _mark_lost_workers(container, report)
+    _reindex_after_lost_workers(container, report)
     _requeue_dead_claims(container, report)
     if _broker_queue_length(container) == 0:
         _resend_lost_messages(container, queued_grace, report)
@@ -88,6 +104,32 @@ def _mark_lost_workers(container: Container, report: RecoveryReport) -> None:
                 worker.stopped_at = utcnow()
                 worker.stop_reason = "lost"
                 report.lost_workers.append(f"{worker.hostname}:{worker.pid}")
+
+
+def _reindex_after_lost_workers(container: Container, report: RecoveryReport) -> None:
+    # A worker dies within a heartbeat of its last one; the index write it may have lost
+    # follows its last commit by milliseconds. The window is generous: rewriting an entry
+    # that was fine costs a little time, missing one leaves a record unfindable.
+    margin = workers.DEAD_AFTER
+    with container.database.session() as session:
+        lost = session.scalars(
+            select(Worker).where(Worker.stop_reason == "lost").with_for_update()
+        ).all()
+        windows = [(w.heartbeat_at - margin, w.heartbeat_at + margin) for w in lost]
+        processed = (
+            session.scalars(
+                select(Document.id).where(
+                    Document.status == DocumentStatus.READY,
+                    or_(*(Document.processed_at.between(start, end) for start, end in windows)),
+                )
+            ).all()
+            if windows
+            else []
+        )
+        search_updates.reindex(session, documents=processed)
+        for worker in lost:
+            worker.stop_reason = "recovered"
+    report.reindexed = len(processed)
 
 
 def _requeue_dead_claims(container: Container, report: RecoveryReport) -> None:

@@ -31,6 +31,7 @@ from archive_app.models import AuditEntry, Document, PendingObject, User, Worker
 from archive_app.services import claims, inspection, recovery
 from archive_app.services.claims import MAX_INTERRUPTIONS
 from archive_app.services.intake import IntakeItem, take_in
+from archive_app.services.processing import process_document
 from tests import documents as docs
 from tests.app.workers import WorkerProcess, claimed_by, wait_for, wait_until, worker_env
 
@@ -320,3 +321,40 @@ def test_a_file_that_stops_its_worker_every_time_ends_failed(
     assert report.failed == [number]
     assert document.status.value == "failed"
     assert "stopped while processing it 3 times" in (document.failure_reason or "")
+
+
+@DEPLOYMENTS
+def test_a_document_whose_index_write_died_with_its_worker_is_indexed_again(
+    container: Container, admin: User, archive_number: str, tmp_path: Path
+) -> None:
+    path = docs.write_text_pdf(
+        [["Agreement", "Late delivery incurs a penalty."]], tmp_path / "a.pdf"
+    )
+    number = _take_in(container, admin, archive_number, path)
+    with container.database.session() as session:
+        document_id = session.scalars(select(Document.id).where(Document.number == number)).one()
+    process_document(container, document_id)
+    container.drain_index_updates()
+    # What a worker killed right after committing the results leaves: a ready document
+    # without its index entry, and a registry row still beating at that moment.
+    container.search.delete([str(document_id)])
+    assert _inspect(container, admin).problem_counts()["index_missing"] == 1
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    with container.database.session() as session:
+        processed_at = session.get(Document, document_id).processed_at  # type: ignore[union-attr]
+        session.add(
+            Worker(
+                kind=WorkerKind.WORKER,
+                hostname=processes.current().hostname,
+                pid=gone.pid,
+                started_at=processed_at,
+                heartbeat_at=processed_at,
+            )
+        )
+
+    report = recovery.recover(container)
+    assert report.lost_workers and report.reindexed == 1
+    container.drain_index_updates()
+    assert _inspect(container, admin).clean
+    assert recovery.recover(container).reindexed == 0  # dealt with once
