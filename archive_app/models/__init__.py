@@ -14,6 +14,7 @@ from archive_app.models.document_class import DocumentClass
 from archive_app.models.login_session import LoginSession
 from archive_app.models.retention import (
     DestructionCertificate,
+    DestructionPlan,
     DestructionRecord,
     DispositionBatch,
     ErasureRequest,
@@ -35,6 +36,7 @@ __all__ = [
     "ChecklistState",
     "CustomerArchive",
     "DestructionCertificate",
+    "DestructionPlan",
     "DestructionRecord",
     "DispositionBatch",
     "Document",

@@ -236,7 +236,9 @@ def batch_action(number: str, action: str):  # type: ignore[no-untyped-def]
 def certificate_page(number: str):  # type: ignore[no-untyped-def]
     row = certificate_files.certificate_for_batch(db_session(), current_user, number)
     data = row.signed.encode("utf-8")
-    check = certificate_files.verify_bytes(data, certificate_files.instance_public_key(services().settings))
+    check = certificate_files.verify_bytes(
+        data, certificate_files.instance_public_key(services().settings)
+    )
     if request.args.get("format") == "json":
         response = Response(data, mimetype="application/json")
         response.headers["Content-Disposition"] = f'attachment; filename="{row.file_name}"'

@@ -7,7 +7,9 @@ for review at once. Each item is reviewed destroy or extend (an extension needs 
 and a new review date). Approvals come from distinct compliance users; the number needed
 is ``Settings.retention_approvals`` (default 2), fixed in the batch when it is created.
 Changing a review after an approval makes that approval stale (the engine's digest).
-Execution lives in ``destruction``. Every step is audited.
+Execution lives in ``destruction``; while an execution is decided and not finished, the
+batch takes no review, approval or cancellation (``BeingDestroyed``). Every step is
+audited.
 
 Clearance: a list is prepared from the records its preparer may see, so it never holds
 one they could not; a reviewer reviews only what they may see; approving, cancelling or
@@ -27,13 +29,14 @@ from sqlalchemy.orm import Session
 
 from archive_app.domain.numbering import next_value
 from archive_app.errors import ClearanceInsufficient, Conflict, NotFound, ValidationFailed
-from archive_app.models import DispositionBatch, User
+from archive_app.models import DestructionPlan, DispositionBatch, User
 from archive_app.models.base import utcnow
 from archive_app.permissions import Capability, Sight, require
 from archive_app.services import audit
-from archive_app.services.retention.errors import translate
+from archive_app.services.retention.errors import BeingDestroyed, translate
 from archive_app.services.retention.facts import visibility
 from archive_app.services.retention.planning import compute_plan
+from archive_app.services.retention.plans import DECIDED
 from retention import Batch, RetentionError, ReviewAction, batch_from_dict, batch_to_dict
 from retention import create_batch as engine_create_batch
 
@@ -54,6 +57,18 @@ def load(
     if row is None:
         raise NotFound("disposition batch", number)
     return row, batch_from_dict(row.state_json)
+
+
+def refuse_while_destroying(session: Session, row: DispositionBatch) -> None:
+    """Nothing touches a batch whose execution was decided and not finished but the run
+    that completes it (:mod:`.destruction`)."""
+    pending = session.scalar(
+        select(DestructionPlan.id).where(
+            DestructionPlan.batch_id == row.id, DestructionPlan.state == DECIDED
+        )
+    )
+    if pending is not None:
+        raise BeingDestroyed("batch", row.number, row.number)
 
 
 def item_visibility(session: Session, actor: User, batch: Batch) -> dict[str, bool]:
@@ -144,6 +159,7 @@ def review(
     except ValueError:
         raise ValidationFailed({"action": "use destroy or extend"}) from None
     row, batch = load(session, number, for_update=True)
+    refuse_while_destroying(session, row)
     now = utcnow()
     if action is ReviewAction.EXTEND and review_on is None:
         review_on = now.date() + DEFAULT_EXTENSION
@@ -183,6 +199,7 @@ def review(
 def approve(session: Session, actor: User, number: str) -> Batch:
     require(actor, Capability.APPROVE_DESTRUCTION)
     row, batch = load(session, number, for_update=True)
+    refuse_while_destroying(session, row)
     require_sight_of_every_item(session, actor, batch, "approve destruction list")
     before = batch.approval_count
     try:
@@ -211,6 +228,7 @@ def approve(session: Session, actor: User, number: str) -> Batch:
 def cancel(session: Session, actor: User, number: str, reason: str) -> Batch:
     require(actor, Capability.MANAGE_RETENTION)
     row, batch = load(session, number, for_update=True)
+    refuse_while_destroying(session, row)
     require_sight_of_every_item(session, actor, batch, "cancel destruction list")
     try:
         batch = batch.cancel(actor.username, utcnow(), reason)
