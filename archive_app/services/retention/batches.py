@@ -19,6 +19,7 @@ Lists are shown with the items the reader may see and a count of the others.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -27,7 +28,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive_app.domain.numbering import next_value
+from archive_app.domain.numbering import next_value, raise_to
 from archive_app.errors import ClearanceInsufficient, Conflict, NotFound, ValidationFailed
 from archive_app.models import DestructionPlan, DispositionBatch, User
 from archive_app.models.base import utcnow
@@ -43,8 +44,22 @@ from retention import create_batch as engine_create_batch
 DEFAULT_EXTENSION = timedelta(days=365)
 
 
+_BATCH_NUMBER = re.compile(r"XH-(\d{4})-(\d+)")
+
+
+def _batch_sequence(year: int) -> str:
+    return f"disposition_batch:{year}"
+
+
 def batch_number(session: Session, year: int) -> str:
-    return f"XH-{year:04d}-{next_value(session, f'disposition_batch:{year}'):04d}"
+    return f"XH-{year:04d}-{next_value(session, _batch_sequence(year)):04d}"
+
+
+def reserve_batch_number(session: Session, number: str) -> None:
+    """Never hand out ``number`` (a batch a restore brought back from the ledger) again."""
+    match = _BATCH_NUMBER.fullmatch(number)
+    if match is not None:
+        raise_to(session, _batch_sequence(int(match.group(1))), int(match.group(2)))
 
 
 def load(

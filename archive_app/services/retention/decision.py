@@ -41,7 +41,7 @@ from archive_app.models import (
     User,
 )
 from archive_app.services import audit
-from archive_app.services.retention import ledger
+from archive_app.services.retention import batches, ledger
 from archive_app.services.retention.certificate_files import signing_key
 from archive_app.services.retention.errors import BeingDestroyed, translate
 from archive_app.services.retention.facts import CHUNK, RecordRow, load_facts
@@ -211,9 +211,8 @@ def decide(
     plan_row = record_decision(
         session, batch_id=row.id, executor=actor, decision=decision, entry=entry
     )
-    row.state_json = decision.batch_state
-    row.state = executed.state.value
-    row.updated_at = row.executed_at = now
+    batches.save(row, executed)
+    row.executed_at = now
     audit.record(
         session,
         actor,

@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import re
 import uuid
+from collections.abc import Iterable
 from pathlib import Path
 
 from archive_app.infra.config import Settings
@@ -45,11 +46,25 @@ def entry_name(seq: int) -> str:
     return f"{seq:08d}.json"
 
 
+def ensure_folders(settings: Settings) -> list[Path]:
+    """Create the ledger folders that do not exist yet; returns those created."""
+    created = []
+    for folder in folders(settings):
+        if folder.is_dir():
+            continue
+        try:
+            folder.mkdir(parents=True, mode=FOLDER_MODE)
+        except OSError as error:
+            raise LedgerUnwritable(str(folder), error.strerror or str(error)) from None
+        created.append(folder)
+    return created
+
+
 def check_writable(settings: Settings, seq: int) -> None:
     """Every ledger folder can take entry ``seq`` (and holds no other entry ``seq``)."""
+    ensure_folders(settings)
     for folder in folders(settings):
         try:
-            folder.mkdir(parents=True, exist_ok=True, mode=FOLDER_MODE)
             probe = folder / f".probe-{uuid.uuid4().hex}"
             probe.write_bytes(b"")
             probe.unlink()
@@ -61,6 +76,7 @@ def check_writable(settings: Settings, seq: int) -> None:
 
 def write_entry(settings: Settings, seq: int, data: bytes) -> None:
     """Write entry ``seq`` into every ledger folder (idempotent, see the module doc)."""
+    ensure_folders(settings)
     for folder in folders(settings):
         try:
             _write_once(folder, entry_name(seq), data)
@@ -74,15 +90,14 @@ def _write_once(folder: Path, name: str, data: bytes) -> None:
         if final.read_bytes() != data:
             raise LedgerDiverged(str(final))
         return
-    folder.mkdir(parents=True, exist_ok=True, mode=FOLDER_MODE)
     temporary = folder / f".{name}.{uuid.uuid4().hex}.tmp"
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
     try:
-        try:
-            os.write(fd, data)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        with os.fdopen(
+            os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE), "wb"
+        ) as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
         try:
             os.link(temporary, final)
         except FileExistsError:  # another process wrote it first: it must be the same entry
@@ -106,3 +121,11 @@ def read_folder(folder: Path, public_key: bytes) -> list[LedgerEntry]:
         entries.append(entry)
     check_chain(entries)
     return entries
+
+
+def write_entries(settings: Settings, entries: Iterable[tuple[int, bytes]]) -> None:
+    """Write several entries, ``(seq, bytes)``, into every ledger folder, creating them (a
+    restored instance gets its whole ledger back)."""
+    ensure_folders(settings)
+    for seq, data in entries:
+        write_entry(settings, seq, data)
