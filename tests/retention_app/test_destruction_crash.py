@@ -19,15 +19,17 @@ import json
 import signal
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from archive_app.infra.container import Container
 from archive_app.models import (
+    AuditEntry,
     DestructionCertificate,
     DestructionPlan,
     DestructionRecord,
@@ -246,3 +248,39 @@ def _archive_of(container: Container, number: str) -> str:
         document = session.scalar(select(Document).where(Document.number == number))
         assert document is not None
         return document.archive.number
+
+
+def test_two_processes_recovering_at_once_finish_the_destruction_once(
+    container: Container,
+    world: World,
+    cli,  # type: ignore[no-untyped-def]
+) -> None:
+    """The worker and the server both start after a crash and both recover."""
+    kill_during(container, world.batch, "decided")
+    outcomes: list[object] = []
+
+    def recover() -> None:
+        own = Container.from_settings(container.settings)
+        try:
+            outcomes.append([r.batch for r in recover_interrupted(own)])
+        except BaseException as error:  # reported to the main thread
+            outcomes.append(error)
+        finally:
+            own.close()
+
+    threads = [threading.Thread(target=recover) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert all(isinstance(outcome, list) for outcome in outcomes), outcomes
+    destroyed = assert_consistent(container, cli, [*world.planned, world.kept])
+    assert destroyed == {world.planned[0]: True, world.planned[1]: True, world.kept: False}
+    with container.database.session() as session:
+        executions = session.scalar(
+            select(func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.action == "retention.batch.execute")
+        )
+        records = session.scalar(select(func.count()).select_from(DestructionRecord))
+    assert (executions, records) == (1, 2)

@@ -33,6 +33,7 @@ worker, ``archive serve``), before anything else touches a batch.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -63,7 +64,7 @@ from archive_app.services.retention.certificate_files import (
 )
 from archive_app.services.retention.facts import CHUNK
 from archive_app.services.retention.plans import COMPLETED, Decision, Plan, PlannedRecord, pending
-from storage import BlobStore
+from storage import ArchiveNotFound, ArchiveShredded, BlobStore
 
 Progress = Callable[[str, int, int], None]
 HELD_REASONS = ("HELD", "UNSETTLED_CLAIM")  # the skips the certificate's hold check names
@@ -108,7 +109,7 @@ def report_of(container: Container, plan: Plan, *, dry_run: bool = False) -> Run
     return RunReport(
         batch=plan.batch,
         dry_run=dry_run,
-        as_of=plan.decided_at.date(),
+        as_of=plan.as_of,
         destroyed=[record.document for record in plan.records],
         skipped=list(plan.skipped),
         objects_shredded=sum(len(record.objects) for record in plan.records),
@@ -156,13 +157,15 @@ def shred(store: BlobStore, plan: Plan, progress: Progress = no_progress) -> Non
         groups.setdefault(record.storage_id, []).append(record)
     done = 0
     for storage_id, group in groups.items():
-        if store.archive_exists(storage_id):
-            if storage_id in emptied:
+        if storage_id in emptied:
+            # A no-op once shredded; absent from a restored store that predates it.
+            with contextlib.suppress(ArchiveNotFound):
                 store.shred_archive(storage_id)
-            else:
-                present = [o for r in group for o in r.objects if store.exists(storage_id, o)]
-                if present:
-                    store.shred_objects(storage_id, present)
+        elif store.archive_exists(storage_id):
+            present = [o for r in group for o in r.objects if store.exists(storage_id, o)]
+            # Shredded objects are skipped; a concurrent completion may have gone further.
+            with contextlib.suppress(ArchiveShredded):
+                store.shred_objects(storage_id, present)
         done += len(group)
         progress("shred", done, len(plan.records))
 
@@ -177,8 +180,12 @@ def finish(
     resumed: bool,
 ) -> None:
     """Stubs, records, certificate, audit: the last step, in one transaction."""
+    # Read afresh (the session's copy may predate a concurrent completion's commit).
     row = session.scalar(
-        select(DestructionPlan).where(DestructionPlan.id == plan_id).with_for_update()
+        select(DestructionPlan)
+        .where(DestructionPlan.id == plan_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
     assert row is not None
     if row.state == COMPLETED:  # another process finished it meanwhile

@@ -274,6 +274,7 @@ def _plan(
         certificate_id=f"CERT-{row.number}",
         executor=actor.username,
         decided_at=now,
+        as_of=assessment.check.as_of,
         records=tuple(records),
         archives=tuple(emptied.values()),
         skipped=tuple(assessment.skipped),

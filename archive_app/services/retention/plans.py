@@ -89,6 +89,7 @@ class Plan:
     certificate_id: str
     executor: str
     decided_at: datetime
+    as_of: date  # the day the batch was re-checked for
     records: tuple[PlannedRecord, ...]
     archives: tuple[EmptiedArchive, ...]
     skipped: tuple[dict[str, Any], ...]  # as the run report shows them
@@ -100,6 +101,7 @@ class Plan:
             "certificate_id": self.certificate_id,
             "executor": self.executor,
             "decided_at": self.decided_at.isoformat(),
+            "as_of": self.as_of.isoformat(),
             "records": [record.to_json() for record in self.records],
             "archives": [archive.to_json() for archive in self.archives],
             "skipped": list(self.skipped),
@@ -113,6 +115,7 @@ class Plan:
             data["certificate_id"],
             data["executor"],
             datetime.fromisoformat(data["decided_at"]),
+            date.fromisoformat(data["as_of"]),
             tuple(PlannedRecord.from_json(r) for r in data["records"]),
             tuple(EmptiedArchive(**a) for a in data["archives"]),
             tuple(data["skipped"]),
