@@ -18,7 +18,7 @@ Services call ``require*``/``ensure*`` before acting; the web and CLI ask ``allo
 from __future__ import annotations
 
 import enum
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -181,9 +181,6 @@ class Sight:
         if Level(level) not in self.levels:
             return False
         return destroyed or archive_id not in self.restricted
-
-    def hidden_count(self, visible: Iterable[bool]) -> int:
-        return sum(1 for seen in visible if not seen)
 
 
 def require_archive_visible(user: User, archive: CustomerArchive | None, number: str) -> None:

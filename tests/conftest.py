@@ -40,6 +40,19 @@ DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 _counter = itertools.count()
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the tests that need a server by their parameters, so that ``-m "not postgres"``
+    or ``-m "not redis"`` selects without them (CI runs everything)."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is None:
+            continue
+        if "postgres" in callspec.id:
+            item.add_marker(pytest.mark.postgres)
+        if "redis" in callspec.id:
+            item.add_marker(pytest.mark.redis)
+
+
 def services_required() -> bool:
     return os.environ.get("ARCHIVE_TEST_REQUIRE_SERVICES") == "1"
 

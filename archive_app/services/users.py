@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive_app.errors import (
@@ -175,7 +175,3 @@ def get_user(session: Session, username: str) -> User:
 def list_users(session: Session, actor: User) -> list[User]:
     require(actor, Capability.MANAGE_USERS)
     return list(session.scalars(select(User).order_by(User.username)))
-
-
-def count_users(session: Session) -> int:
-    return session.scalar(select(func.count(User.id))) or 0

@@ -68,12 +68,3 @@ def record_event(
         after={event: day.isoformat()},
     )
     return row
-
-
-def events_of(session: Session, document_id: int) -> dict[str, date]:
-    return {
-        row.event: row.event_date
-        for row in session.scalars(
-            select(RetentionEvent).where(RetentionEvent.document_id == document_id)
-        )
-    }

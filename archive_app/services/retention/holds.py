@@ -24,7 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from archive_app.errors import Conflict, NotFound, ValidationFailed
@@ -321,21 +321,3 @@ def settle_unsettled_claim(session: Session, actor: User, number: str, reason: s
         after={"reason": reason},
     )
     return len(claims)
-
-
-def holds_for_archive(session: Session, archive_id: int) -> list[LegalHold]:
-    document_ids = select(Document.id).where(Document.archive_id == archive_id)
-    return list(
-        session.scalars(
-            select(LegalHold)
-            .join(LegalHoldTarget)
-            .where(
-                LegalHold.released_at.is_(None),
-                or_(
-                    LegalHoldTarget.archive_id == archive_id,
-                    LegalHoldTarget.document_id.in_(document_ids),
-                ),
-            )
-            .distinct()
-        )
-    )

@@ -151,17 +151,6 @@ def list_rules(session: Session, actor: User) -> list[RuleView]:
     ]
 
 
-def rule_history(session: Session, actor: User, code: str) -> list[RetentionRuleVersion]:
-    require(actor, Capability.READ_RETENTION)
-    return list(
-        session.scalars(
-            select(RetentionRuleVersion)
-            .where(RetentionRuleVersion.code == code)
-            .order_by(RetentionRuleVersion.version)
-        )
-    )
-
-
 def change_rule(
     session: Session, actor: User, code: str, period: str, reason: str
 ) -> RetentionRule:
