@@ -193,16 +193,17 @@ def decide(
     settings = container.settings
     seq, prev = next_ledger_position(session)
     ledger.check_writable(settings, seq)
+    try:
+        executed = record_execution(batch, assessment.check, actor.username, now)
+    except RetentionError as error:
+        raise translate(error) from None
     emptied = {
         number: EmptiedArchive(number, storage_id, uuid.uuid4().hex)
         for number, storage_id in assessment.emptied.items()
     }
     for archive in emptied.values():
+        # Before the commit: from the commit on, the archive files under this key.
         container.store.create_archive(archive.fresh_storage_id)
-    try:
-        executed = record_execution(batch, assessment.check, actor.username, now)
-    except RetentionError as error:
-        raise translate(error) from None
     plan = _plan(session, row, actor, assessment, emptied, now)
     key = signing_key(settings)
     certificate = _certificate(assessment, executed, plan, now)
@@ -246,12 +247,12 @@ def _plan(
     now: datetime,
 ) -> Plan:
     decisions = {d.record_id: d for d in assessment.check.to_destroy}
-    fresh = {archive.storage_id for archive in emptied.values()}
+    losing_key = {archive.storage_id for archive in emptied.values()}
     records = []
     for number, target in assessment.targets.items():
         storage_id = target.row.archive_storage_id
         keys = [f"data-key:{storage_id}/{o}" for o in target.objects]
-        keys += [f"archive-key:{storage_id}"] if storage_id in fresh else []
+        keys += [f"archive-key:{storage_id}"] if storage_id in losing_key else []
         decided = decisions[number]
         records.append(
             PlannedRecord(
