@@ -8,8 +8,9 @@ Contract:
   ``prev`` is the hash of the entry before it (``""`` for the first), ``payload`` whatever
   the caller records (plain JSON: strings, integers, lists, dicts). The hash of an entry
   is the SHA-256 of ``canonical_json(BODY)``; the signature covers the same bytes.
-* :func:`sign_entry` makes an entry; Ed25519 signatures are deterministic, so signing the
-  same body with the same key gives the same bytes, byte for byte.
+* :func:`sign_entry` makes an entry (``LedgerEntry.raw`` holds its bytes); Ed25519
+  signatures are deterministic, so signing the same body with the same key gives the same
+  bytes, byte for byte.
 * :func:`read_entry` verifies one entry against a pinned public key; :func:`check_chain`
   verifies that entries form one unbroken chain from the first. Both raise
   :class:`LedgerInvalid` naming the entry and the problem.
@@ -50,7 +51,9 @@ def entry_hash(body: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical_json(body)).hexdigest()
 
 
-def sign_entry(seq: int, prev: str, payload: Mapping[str, Any], private_key_pem: bytes) -> bytes:
+def sign_entry(
+    seq: int, prev: str, payload: Mapping[str, Any], private_key_pem: bytes
+) -> LedgerEntry:
     """Entry ``seq`` following the entry whose hash is ``prev``, signed with the key."""
     if seq < 1:
         raise ValueError("ledger entries count from 1")
@@ -63,14 +66,16 @@ def sign_entry(seq: int, prev: str, payload: Mapping[str, Any], private_key_pem:
         "payload": dict(payload),
         "signer_key_sha256": hashlib.sha256(public).hexdigest(),
     }
-    return canonical_json(
+    signed = canonical_json(body)
+    raw = canonical_json(
         {
             "algorithm": ALGORITHM,
             "entry": body,
             "public_key": base64.b64encode(public).decode("ascii"),
-            "signature": base64.b64encode(key.sign(canonical_json(body))).decode("ascii"),
+            "signature": base64.b64encode(key.sign(signed)).decode("ascii"),
         }
     )
+    return LedgerEntry(seq, prev, hashlib.sha256(signed).hexdigest(), body["payload"], raw)
 
 
 def read_entry(data: bytes, public_key: bytes) -> LedgerEntry:

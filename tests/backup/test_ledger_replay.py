@@ -245,7 +245,7 @@ def test_a_ledger_that_is_missing_foreign_damaged_or_old_is_refused(
 
     foreign = tmp_path / "foreign"
     foreign.mkdir()
-    forged = sign_entry(1, GENESIS, {"plan": {}}, generate_private_key_pem())
+    forged = sign_entry(1, GENESIS, {"plan": {}}, generate_private_key_pem()).raw
     (foreign / ledger.entry_name(1)).write_bytes(forged)
     refused(backup.LedgerRejected, "another key", ledger=foreign)
 

@@ -25,9 +25,10 @@ PUBLIC = public_key_pem(KEY)
 def _chain(count: int) -> list[bytes]:
     entries, prev = [], GENESIS
     for seq in range(1, count + 1):
-        data = sign_entry(seq, prev, {"batch": f"XH-2026-{seq:04d}", "records": ["甲", seq]}, KEY)
-        entries.append(data)
-        prev = read_entry(data, PUBLIC).sha256
+        entry = sign_entry(seq, prev, {"batch": f"XH-2026-{seq:04d}", "records": ["甲", seq]}, KEY)
+        assert read_entry(entry.raw, PUBLIC) == entry
+        entries.append(entry.raw)
+        prev = entry.sha256
     return entries
 
 
@@ -39,7 +40,7 @@ def test_entries_round_trip_deterministically_and_chain() -> None:
     assert entries[2].payload == {"batch": "XH-2026-0003", "records": ["甲", 3]}
     assert entries[0].raw == raw[0]
     # Same body, same key: the same bytes (a rewritten entry is recognised as the same).
-    assert sign_entry(1, GENESIS, entries[0].payload, KEY) == raw[0]
+    assert sign_entry(1, GENESIS, entries[0].payload, KEY).raw == raw[0]
     check_chain(entries)
 
 
@@ -51,7 +52,7 @@ def test_a_changed_entry_or_another_signer_is_refused() -> None:
         read_entry(canonical_json(document), PUBLIC)
     with pytest.raises(LedgerInvalid, match="another key"):
         read_entry(data, public_key_pem(generate_private_key_pem()))
-    forged = sign_entry(1, GENESIS, {"batch": "XH-2026-0001"}, generate_private_key_pem())
+    forged = sign_entry(1, GENESIS, {"batch": "XH-2026-0001"}, generate_private_key_pem()).raw
     with pytest.raises(LedgerInvalid, match="another key"):
         read_entry(forged, PUBLIC)
     with pytest.raises(LedgerInvalid, match="unreadable"):
@@ -75,6 +76,6 @@ def test_a_gap_a_repeat_or_a_reordering_breaks_the_chain(order: list[int], fragm
 
 def test_an_entry_that_does_not_follow_its_predecessor_breaks_the_chain() -> None:
     first, _second = (read_entry(data, PUBLIC) for data in _chain(2))
-    stranger = read_entry(sign_entry(2, "0" * 64, {"batch": "XH-2026-0009"}, KEY), PUBLIC)
+    stranger = sign_entry(2, "0" * 64, {"batch": "XH-2026-0009"}, KEY)
     with pytest.raises(LedgerInvalid, match="chain broken"):
         check_chain([first, stranger])

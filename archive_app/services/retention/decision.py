@@ -64,12 +64,10 @@ from retention import (
     batch_to_dict,
     build_certificate,
     execute_check,
-    read_entry,
     record_execution,
     sign_certificate,
     sign_entry,
 )
-from retention.keys import public_key_pem
 
 
 @dataclass(frozen=True)
@@ -208,7 +206,7 @@ def decide(
     key = signing_key(settings)
     certificate = _certificate(assessment, executed, plan, now)
     decision = Decision(plan, batch_to_dict(executed), sign_certificate(certificate, key))
-    entry = read_entry(sign_entry(seq, prev, decision.payload(), key), public_key_pem(key))
+    entry = sign_entry(seq, prev, decision.payload(), key)
     plan_row = record_decision(
         session, batch_id=row.id, executor=actor, decision=decision, entry=entry
     )
