@@ -22,7 +22,17 @@ from archive_app.infra.home import load_secret_key
 from archive_app.infra.private_files import private_umask
 from archive_app.models import User
 from archive_app.services import login_sessions
-from archive_app.web import archives, auth, checklist, documents, errors, retention, search, users
+from archive_app.web import (
+    archives,
+    auth,
+    checklist,
+    documents,
+    errors,
+    retention,
+    search,
+    users,
+    worker_status,
+)
 from archive_app.web.context import db_session, install
 from archive_app.web.i18n import LANGUAGE_NAMES, select_locale
 from archive_app.web.view_helpers import register_template_helpers
@@ -97,6 +107,7 @@ def create_app(settings: Settings | None = None, *, testing: bool = False) -> Fl
     retention.install(app)
     errors.register(app)
     register_template_helpers(app, LANGUAGE_NAMES)
+    worker_status.install(app)
 
     @app.after_request
     def _security_headers(response):  # type: ignore[no-untyped-def]

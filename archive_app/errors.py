@@ -11,10 +11,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from indexing.extract.errors import ExtractError
+from indexing.search.errors import SearchError
+from retention.errors import RetentionError
 from storage.errors import StorageError
 
-# Errors of the side libraries that reach a front end as a refused operation.
-LibraryError = (StorageError, ExtractError)
+# Errors of the side libraries that reach a front end as a refused operation (services
+# translate the ones they expect into AppErrors; the rest still end on one line).
+LibraryError = (StorageError, ExtractError, SearchError, RetentionError)
 
 
 class AppError(Exception):
@@ -152,3 +155,14 @@ class UnknownDocumentClass(AppError):
     def __init__(self, class_code: str, known: str) -> None:
         super().__init__(f"unknown document class {class_code!r}; use one of: {known}")
         self.class_code = class_code
+
+
+class CannotWrite(AppError):
+    """An output file (``-o FILE``) could not be written; nothing was left half-written."""
+
+    code = "cannot_write"
+
+    def __init__(self, path: object, reason: str) -> None:
+        super().__init__(f"cannot write {path}: {reason}")
+        self.path = path
+        self.reason = reason

@@ -19,7 +19,8 @@ row is the commit point. ``put_many`` does the same for groups of objects (each 
 still fsynced), sharing the folder fsync and one key commit per group. A crash before the
 commit leaves either a temporary (removed by the next ``open``) or, in the short window
 between link and key commit, a complete blob without a key: invisible to ``exists``, ``iter_objects`` and reads, undecryptable by anyone because its
-data key never reached disk, and reclaimed by :meth:`BlobStore.collect_orphans`. ``delete``
+data key never reached disk, and reclaimed by :meth:`BlobStore.collect_orphans` (or, by a
+caller that recorded the id before the put, :meth:`BlobStore.collect_orphan`). ``delete``
 and the shreds commit the key removal first (so the object is gone at once) together with an
 entry in an unlink queue; the blob files are removed after the commit, and a crash in
 between is finished by the next ``open``. Ids are never reused, so a queued unlink can never
@@ -58,7 +59,7 @@ import re
 import shutil
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -185,20 +186,38 @@ class BlobStore:
         self._keys.check_new_object(archive_id, object_id)
         return self._put_group(archive_id, [(object_id, source)])[0]
 
-    def put_many(self, archive_id: str, sources: Iterable[Source]) -> list[StoredObject]:
-        """Store many objects (generated ids) with group commits, for bulk imports.
+    def put_many(
+        self,
+        archive_id: str,
+        sources: Iterable[Source],
+        *,
+        object_ids: Sequence[str] | None = None,
+    ) -> list[StoredObject]:
+        """Store many objects with group commits, for bulk imports.
 
         Same guarantees as :meth:`put` for each object, but the folder fsyncs and the
         key-store commit are shared by up to ``PUT_GROUP`` objects, which is what makes
         thousands of small objects cheap. Durable when it returns. If it raises, the groups
         committed before the failing one stay stored and the failing group leaves nothing.
+        Ids are generated unless ``object_ids`` names one per source (chosen beforehand,
+        so a caller can record them before the objects exist).
         """
         _check_id("archive id", archive_id)
         self._keys.require_archive(archive_id)
+        named: Iterable[tuple[str, Source]]
+        if object_ids is None:
+            named = ((uuid.uuid4().hex, source) for source in sources)
+        else:
+            listed = list(sources)
+            if len(object_ids) != len(listed):
+                raise ValueError("put_many needs one object id per source")
+            for object_id in object_ids:
+                self._keys.check_new_object(archive_id, _check_id("object id", object_id))
+            named = zip(object_ids, listed, strict=True)
         stored: list[StoredObject] = []
         group: list[tuple[str, Source]] = []
-        for source in sources:
-            group.append((uuid.uuid4().hex, source))
+        for object_id, source in named:
+            group.append((object_id, source))
             if len(group) == PUT_GROUP:
                 stored += self._put_group(archive_id, group)
                 group = []
@@ -371,6 +390,24 @@ class BlobStore:
             with contextlib.suppress(FileNotFoundError):
                 fsync_dir(folder)
         self._keys.unlinked(queued)
+
+    def collect_orphan(self, archive_id: str, object_id: str) -> bool:
+        """Remove the blob of one object that has no key: a put of it stopped between link
+        and key commit. Only for a caller that knows no put of this id still runs (its
+        writer is gone); :meth:`collect_orphans` finds such blobs without knowing their ids.
+        Returns whether a blob was removed."""
+        _check_id("archive id", archive_id)
+        _check_id("object id", object_id)
+        if self._keys.object_exists(archive_id, object_id):
+            return False
+        path = self._blob_path(archive_id, object_id)
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            return False
+        with contextlib.suppress(FileNotFoundError):
+            fsync_dir(path.parent)
+        return True
 
     def collect_orphans(self, *, older_than_seconds: float = 3600.0) -> int:
         """Remove blobs that have no key (left by a crash between link and key commit).

@@ -226,8 +226,9 @@ def cli(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Cl
     monkeypatch.setenv("ARCHIVE_HOME", str(settings.home))
     monkeypatch.setenv("ARCHIVE_DATABASE_URL", settings.database_url)
 
-    def _run(*args: str) -> CliResult:
+    def _run(*args: str, stdin: str = "") -> CliResult:
         out, err = io.StringIO(), io.StringIO()
+        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
         code = 0
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             try:

@@ -11,6 +11,7 @@ from archive_app.models import CustomerArchive
 from archive_app.models.archive import CustomerType
 from archive_app.models.user import Level
 from archive_app.services import archives as archive_service
+from archive_app.services import documents as document_service
 from archive_app.services.archives import ArchiveInput
 
 
@@ -127,7 +128,7 @@ def show(runtime: Runtime, number: str, as_user: str | None, as_json: bool) -> N
 @json_option
 @pass_runtime
 def list_archives(runtime: Runtime, query: str, as_user: str | None, as_json: bool) -> None:
-    """All archives the acting user may see, with their numbers."""
+    """All archives the acting user may see, with their numbers and document counts."""
     rows: list[dict[str, Any]] = []
     with runtime.session() as session:
         actor = runtime.actor(session, as_user)
@@ -141,12 +142,14 @@ def list_archives(runtime: Runtime, query: str, as_user: str | None, as_json: bo
                 per_page=500,
                 record_view=page_number == 1,
             )
+            counts = document_service.document_counts(session, [a.id for a in page.items])
             rows.extend(
                 {
                     "number": a.number,
                     "name": a.name,
                     "customer_type": a.customer_type.value,
                     "level": a.level.value,
+                    "documents": counts.get(a.id, 0),
                     "created_at": a.created_at.isoformat(),
                 }
                 for a in page.items
@@ -158,5 +161,7 @@ def list_archives(runtime: Runtime, query: str, as_user: str | None, as_json: bo
         print_json({"total": len(rows), "archives": rows})
         return
     for row in rows:
-        click.echo(f"{row['number']:<16} {row['level']:<13} {row['name']}")
+        click.echo(
+            f"{row['number']:<16} {row['level']:<13} {row['documents']:>6} documents  {row['name']}"
+        )
     click.echo(f"{len(rows)} archives", err=True)

@@ -14,7 +14,14 @@ from pathlib import Path
 
 import click
 
-from archive_app.cli.runtime import Runtime, as_option, json_option, pass_runtime, print_json
+from archive_app.cli.runtime import (
+    Runtime,
+    as_option,
+    json_option,
+    output_file,
+    pass_runtime,
+    print_json,
+)
 from archive_app.models import ChecklistState
 from archive_app.services import checklist, locations, printing, versions
 from archive_app.services.locations import format_location
@@ -128,23 +135,33 @@ def confirm(runtime: Runtime, numbers: tuple[str, ...], as_user: str | None, as_
 @click.argument("number", metavar="DOCUMENT")
 @click.option("--reason", required=True, help="What the archivist has to fix.")
 @as_option
+@json_option
 @pass_runtime
-def reject(runtime: Runtime, number: str, reason: str, as_user: str | None) -> None:
+def reject(runtime: Runtime, number: str, reason: str, as_user: str | None, as_json: bool) -> None:
     """Send a line back to its archivist with the reason."""
     with runtime.session() as session:
         actor = runtime.actor(session, as_user)
-        checklist.reject(session, actor, number, reason)
-    click.echo(f"{number} sent back to draft")
+        result = checklist.line_as_dict(checklist.reject(session, actor, number, reason))
+    if as_json:
+        print_json(result)
+    else:
+        click.echo(f"{number} sent back to draft")
 
 
 @checklist_group.command("print")
 @click.argument("archive_number", metavar="ARCHIVE")
 @click.option("--cover", is_flag=True, help="The cover sheet instead of the checklist.")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False))
 @as_option
+@json_option
 @pass_runtime
 def print_pdf(
-    runtime: Runtime, archive_number: str, cover: bool, output: str, as_user: str | None
+    runtime: Runtime,
+    archive_number: str,
+    cover: bool,
+    output: str,
+    as_user: str | None,
+    as_json: bool,
 ) -> None:
     """Write the printable checklist (or cover sheet) as a PDF."""
     with runtime.session() as session:
@@ -157,8 +174,19 @@ def print_pdf(
             data = printing.cover_pdf(archive, documents=len(lines), filed=filed)
         else:
             data = printing.checklist_pdf(archive, lines, printed_by=actor.username)
-    Path(output).write_bytes(data)
-    click.echo(f"wrote {len(data)} bytes to {output}", err=True)
+    with output_file(output) as out:
+        out.write(data)
+    if as_json:
+        print_json(
+            {
+                "archive": archive_number,
+                "kind": "cover" if cover else "checklist",
+                "file": output,
+                "bytes": len(data),
+            }
+        )
+    else:
+        click.echo(f"wrote {len(data)} bytes to {output}", err=True)
 
 
 @click.group("location")
@@ -174,6 +202,7 @@ def location_group() -> None:
 @click.option("--position", default="", help="Folder position in the box.")
 @click.option("--note", default="")
 @as_option
+@json_option
 @pass_runtime
 def set_location(
     runtime: Runtime,
@@ -184,6 +213,7 @@ def set_location(
     position: str,
     note: str,
     as_user: str | None,
+    as_json: bool,
 ) -> None:
     """Record where the paper original is now (every move is kept)."""
     with runtime.session() as session:
@@ -191,8 +221,11 @@ def set_location(
         move = locations.set_location(
             session, actor, number, room=room, shelf=shelf, box=box, position=position, note=note
         )
-        text = format_location(move.to_location) if move else None
-    click.echo(f"{number}: {text}" if move else f"{number}: unchanged")
+        location = move.to_location if move else None
+    if as_json:
+        print_json({"document": number, "changed": move is not None, "location": location})
+    else:
+        click.echo(f"{number}: {format_location(location)}" if move else f"{number}: unchanged")
 
 
 @location_group.command("history")
@@ -234,15 +267,21 @@ def version_group() -> None:
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--reason", default="", help="Why the record needs a new version.")
 @as_option
+@json_option
 @pass_runtime
-def add_version(runtime: Runtime, number: str, path: str, reason: str, as_user: str | None) -> None:
+def add_version(
+    runtime: Runtime, number: str, path: str, reason: str, as_user: str | None, as_json: bool
+) -> None:
     """Store a corrected scan as the next version (the line must be reviewed again)."""
     with runtime.session() as session:
         actor_id = runtime.actor(session, as_user).id
     version = versions.add_version(
         runtime.container, actor_id, number, Path(path), Path(path).name, reason=reason
     )
-    click.echo(f"{number}: version {version} queued for extraction")
+    if as_json:
+        print_json({"document": number, "version": version, "status": "queued"})
+    else:
+        click.echo(f"{number}: version {version} queued for extraction")
 
 
 @version_group.command("list")

@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import sys
-import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from sqlalchemy import select
 
-from archive_app.cli.runtime import Runtime, as_option, json_option, pass_runtime, print_json
-from archive_app.errors import ValidationFailed
-from archive_app.models import Document, DocumentStatus
+from archive_app.cli.runtime import (
+    Runtime,
+    as_option,
+    json_option,
+    output_file,
+    pass_runtime,
+    print_json,
+)
+from archive_app.cli.types import ASSIGNMENT
+from archive_app.infra import workers
+from archive_app.infra.container import Container
+from archive_app.models import Document
 from archive_app.services import documents as document_service
 from archive_app.services.intake import IntakeItem, IntakeResult, take_in
 from archive_app.services.retention.state import retention_state
@@ -89,7 +97,12 @@ def _checklist_document(document: Document) -> dict[str, Any] | None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--archive", "archive_number", required=True, metavar="NUMBER")
 @click.option("--class", "class_code", metavar="CODE", help="Document class for every file.")
-@click.option("--wait", is_flag=True, help="Block until extraction has finished for every file.")
+@click.option(
+    "--wait",
+    is_flag=True,
+    help="Block until extraction has finished for every file (done here when no "
+    "background worker is running).",
+)
 @as_option
 @json_option
 @pass_runtime
@@ -134,23 +147,17 @@ def import_files(
         take_in(
             container, actor_id, archive_number, items, default_class=class_code, on_file=on_file
         )
+        queued = [r.document_id for r in results if r.status == "queued" and r.document_id]
         if wait:
-            queued = {r.document for r in results if r.status == "queued" and r.document}
-            waiting = progress.add_task("extracting", total=len(queued))
-            final = _wait_for(
-                runtime, queued, lambda done: progress.update(waiting, completed=done)
-            )
+            final = _wait_for(container, queued, progress, console)
             results = [
-                IntakeResult(
-                    file=r.file,
-                    status=final[r.document][0],
-                    document=r.document,
-                    error=final[r.document][1],
-                )
-                if r.document in final
+                replace(r, status=final[r.document_id][0], error=final[r.document_id][1])
+                if r.status == "queued" and r.document_id in final
                 else r
                 for r in results
             ]
+        elif queued and not _background_worker_running(runtime):
+            console.print(NO_WORKER_HINT, markup=False, highlight=False)
     if as_json:
         print_json([r.as_dict() for r in results])
     failed = [r for r in results if r.status in ("rejected", "failed")]
@@ -160,20 +167,43 @@ def import_files(
         sys.exit(1)
 
 
-def _wait_for(runtime: Runtime, numbers: set[str], on_done) -> dict[str, tuple[str, str | None]]:  # type: ignore[no-untyped-def]
-    final: dict[str, tuple[str, str | None]] = {}
-    while len(final) < len(numbers):
-        with runtime.session() as session:
-            rows = session.scalars(
-                select(Document).where(Document.number.in_(numbers - final.keys()))
-            )
-            for document in rows:
-                if document.status in (DocumentStatus.READY, DocumentStatus.FAILED):
-                    final[document.number] = (document.status.value, document.failure_reason)
-        on_done(len(final))
-        if len(final) < len(numbers):
-            time.sleep(WAIT_POLL_SECONDS)
-    return final
+NO_WORKER_HINT = (
+    "no background worker is running: the files wait in the queue until one runs "
+    "(`archive worker`, or `archive serve`, which starts one)"
+)
+
+
+def _background_worker_running(runtime: Runtime) -> bool:
+    with runtime.session() as session:
+        return workers.any_background_worker(session)
+
+
+def _wait_for(
+    container: Container, document_ids: list[int], progress: Progress, console: Console
+) -> dict[int, tuple[str, str | None]]:
+    """Final (status, error) per document; extracts here when no worker would."""
+    # Imported here: it brings in the extraction engine, which other commands do not need.
+    from archive_app.services.completion import wait_until_processed
+
+    waiting = progress.add_task("extracting", total=len(document_ids))
+    pages = progress.add_task("", total=None, visible=False)
+
+    def on_inline() -> None:
+        console.print(
+            "no background worker is running: extracting here", markup=False, highlight=False
+        )
+
+    def on_page(number: str, done: int, total: int) -> None:
+        progress.update(pages, description=number, completed=done, total=total, visible=True)
+
+    return wait_until_processed(
+        container,
+        document_ids,
+        on_done=lambda done, _total: progress.update(waiting, completed=done),
+        on_inline=on_inline,
+        on_page=on_page,
+        poll=WAIT_POLL_SECONDS,
+    )
 
 
 @click.command()
@@ -238,7 +268,7 @@ def show(
 @click.argument("number")
 @click.option("--class", "class_code", metavar="CODE")
 @click.option("--title")
-@click.option("--set", "assignments", multiple=True, metavar="FIELD=VALUE")
+@click.option("--set", "assignments", multiple=True, type=ASSIGNMENT)
 @click.option("--accept-suggestions", is_flag=True)
 @as_option
 @json_option
@@ -248,18 +278,13 @@ def edit(
     number: str,
     class_code: str | None,
     title: str | None,
-    assignments: tuple[str, ...],
+    assignments: tuple[tuple[str, str], ...],
     accept_suggestions: bool,
     as_user: str | None,
     as_json: bool,
 ) -> None:
     """Change a document's class, title and metadata fields."""
-    values: dict[str, str] = {}
-    for assignment in assignments:
-        name, sep, value = assignment.partition("=")
-        if not sep or not name.strip():
-            raise ValidationFailed({"--set": f"{assignment!r} is not FIELD=VALUE"})
-        values[name.strip()] = value
+    values = dict(assignments)
     with runtime.session() as session:
         actor = runtime.actor(session, as_user)
         document = document_service.edit_document(
@@ -280,30 +305,34 @@ def edit(
 
 @click.command()
 @click.argument("number")
-@click.option("--original", "kind", flag_value="original", help="The original file, byte for byte.")
-@click.option("--pdf", "kind", flag_value="pdf", help="The searchable PDF rendition.")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True))
+@click.option("--original", is_flag=True, help="The original file, byte for byte.")
+@click.option("--pdf", is_flag=True, help="The searchable PDF rendition.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False))
 @as_option
+@json_option
 @pass_runtime
 def export(
-    runtime: Runtime, number: str, kind: str | None, output: str, as_user: str | None
+    runtime: Runtime,
+    number: str,
+    original: bool,
+    pdf: bool,
+    output: str,
+    as_user: str | None,
+    as_json: bool,
 ) -> None:
-    """Decrypt a document's original or searchable PDF to a file."""
-    if kind is None:
-        raise click.UsageError("choose --original or --pdf")
+    """Decrypt a document's original (--original) or searchable PDF (--pdf) to a file."""
+    if original == pdf:
+        raise click.UsageError("choose one of --original or --pdf")
+    kind = "original" if original else "pdf"
     with runtime.session() as session:
         actor = runtime.actor(session, as_user)
         handle = document_service.prepare_export(session, actor, number, kind)
-    target = Path(output)
-    partial = target.with_name(target.name + ".part")
-    try:
-        with partial.open("wb") as out:
-            size = document_service.export_to(runtime.container, handle, out)
-        partial.replace(target)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-    click.echo(f"wrote {size} bytes to {target}", err=True)
+    with output_file(output) as out:
+        size = document_service.export_to(runtime.container, handle, out)
+    if as_json:
+        print_json({"document": number, "kind": kind, "file": output, "bytes": size})
+    else:
+        click.echo(f"wrote {size} bytes to {output}", err=True)
 
 
 @click.command()
@@ -337,10 +366,16 @@ def retry(runtime: Runtime, number: str, force: bool, as_user: str | None, as_js
 )
 @click.option("--loglevel", default="INFO", show_default=True)
 @click.option("--beat", is_flag=True, help="Also run the periodic tasks (one worker only).")
+# Set by ``archive serve`` for its embedded worker: stop when that process is gone.
+@click.option("--parent", type=int, hidden=True)
 @pass_runtime
-def worker(runtime: Runtime, concurrency: int, loglevel: str, beat: bool) -> None:
+def worker(
+    runtime: Runtime, concurrency: int, loglevel: str, beat: bool, parent: int | None
+) -> None:
     """Run a background worker (OCR, indexing) against the configured broker."""
     from archive_app.tasks.worker import run_worker
 
     runtime.container.open_store()
-    run_worker(runtime.container, concurrency=concurrency, loglevel=loglevel, beat=beat)
+    run_worker(
+        runtime.container, concurrency=concurrency, loglevel=loglevel, beat=beat, parent=parent
+    )

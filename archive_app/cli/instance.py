@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
-import subprocess
+import signal
 import sys
 
 import click
 
-from archive_app.cli.runtime import Runtime, pass_runtime
+from archive_app.cli.runtime import Runtime, json_option, pass_runtime, print_json
+from archive_app.infra import processes, workers
+from archive_app.infra.supervisor import Supervisor, stop_strays
 from archive_app.services.initialise import initialise
 
 
@@ -18,15 +20,22 @@ def register(cli: click.Group) -> None:
 
 
 @click.command()
+@json_option
 @pass_runtime
-def init(runtime: Runtime) -> None:
-    """Create or upgrade the instance (safe to run twice; never replaces a key)."""
+def init(runtime: Runtime, as_json: bool) -> None:
+    """Create or upgrade the instance (safe to run twice; never replaces a key).
+
+    With --json: {"home", "admin_password"}, the password only when the admin user was
+    created now (and not given in ARCHIVE_ADMIN_PASSWORD)."""
     settings = runtime.settings
     report = initialise(
         settings,
         admin_password=os.environ.get("ARCHIVE_ADMIN_PASSWORD") or None,
         on_step=lambda message: click.echo(f"  {message}", err=True),
     )
+    if as_json:
+        print_json({"home": str(report.home), "admin_password": report.created_admin_password})
+        return
     click.echo(f"Instance ready in {report.home}", err=True)
     if report.created_admin_password:
         click.echo(
@@ -48,27 +57,64 @@ def init(runtime: Runtime) -> None:
 )
 @pass_runtime
 def serve(runtime: Runtime, host: str, port: int, threads: int, worker: bool) -> None:
-    """Serve the web UI and API, with an embedded background worker."""
+    """Serve the web UI and API, with an embedded background worker.
+
+    The worker runs as a supervised child process: restarted with a growing delay if it
+    dies, stopped (running tasks finish, up to 30 seconds) when the server stops on
+    SIGTERM or Ctrl+C. A worker left behind by a server that was killed is stopped first.
+    """
     from waitress import serve as waitress_serve
 
     from archive_app.app import create_app
 
     app = create_app(runtime.settings)
-    child = _start_worker() if worker else None
+    supervisor = _embedded_worker(runtime) if worker else None
+    # SIGTERM (a service manager stopping us) ends the server like Ctrl+C does, so the
+    # worker is stopped below instead of being left running.
+    signal.signal(signal.SIGTERM, _interrupt)
     click.echo(f"Serving on http://{host}:{port}/ (Ctrl+C to stop)", err=True)
     try:
         waitress_serve(app, host=host, port=port, threads=threads, ident="archive")
     finally:
-        if child is not None:
-            child.terminate()
-            try:
-                child.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                child.kill()
+        if supervisor is not None:
+            click.echo("stopping the background worker", err=True)
+            supervisor.stop()
 
 
-def _start_worker() -> subprocess.Popen[bytes]:
-    """The worker runs as a child process with the same environment; it stops with us."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "archive_app", "worker", "--loglevel", "WARNING", "--beat"]
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _embedded_worker(runtime: Runtime) -> Supervisor:
+    database = runtime.database
+    with database.session() as session:
+        strays = [stray.pid for stray in workers.orphaned_embedded(session)]
+    if strays:
+        click.echo(f"stopping the worker left behind by a killed server: {strays}", err=True)
+        stop_strays(strays)
+    me = processes.current()
+
+    def on_exit(pid: int, returncode: int, delay: float) -> None:
+        workers.mark_gone(database, me.hostname, pid)
+        click.echo(
+            f"archive: the background worker (pid {pid}) exited with status {returncode}; "
+            f"restarting it in {delay:g} s",
+            err=True,
+        )
+
+    supervisor = Supervisor(
+        [
+            sys.executable,
+            "-m",
+            "archive_app",
+            "worker",
+            "--loglevel",
+            "WARNING",
+            "--beat",
+            "--parent",
+            str(me.pid),
+        ],
+        on_exit=on_exit,
     )
+    supervisor.start()
+    return supervisor

@@ -53,8 +53,13 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(1)
+    except click.UsageError as error:
+        # One line, like every other error: what is wrong, and where the help is.
+        hint = f" (see `{error.ctx.command_path} --help`)" if error.ctx is not None else ""
+        click.echo(f"archive: {_one_line(error.format_message())}{hint}", err=True)
+        sys.exit(error.exit_code)
     except click.ClickException as error:
-        error.show()
+        click.echo(f"archive: {_one_line(error.format_message())}", err=True)
         sys.exit(error.exit_code)
     except AppError as error:
         click.echo(f"archive: {error}", err=True)
@@ -71,3 +76,7 @@ def main(argv: list[str] | None = None) -> None:
         click.echo("interrupted", err=True)
         sys.exit(130)
     sys.exit(0)
+
+
+def _one_line(message: str) -> str:
+    return " ".join(line.strip() for line in message.splitlines() if line.strip())

@@ -10,11 +10,14 @@ from __future__ import annotations
 import sys
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import click
+from sqlalchemy.orm import Session
 
 from archive_app.cli.runtime import Runtime, as_option, json_option, pass_runtime, print_json
-from archive_app.errors import ValidationFailed
+from archive_app.cli.types import DATE
+from archive_app.models import LegalHold
 from archive_app.services.retention import (
     appraisal,
     batches,
@@ -33,15 +36,10 @@ def register(cli: click.Group) -> None:
         cli.add_command(command)
 
 
-def _day(value: str | None) -> date:
-    if value is None:
-        from archive_app.models.base import utcnow
+def _today() -> date:
+    from archive_app.models.base import utcnow
 
-        return utcnow().date()
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ValidationFailed({"--as-of": f"{value!r} is not a date (YYYY-MM-DD)"}) from None
+    return utcnow().date()
 
 
 # --- events -------------------------------------------------------------------------------
@@ -55,15 +53,22 @@ def event() -> None:
 @event.command("record")
 @click.argument("document")
 @click.argument("name", metavar="EVENT", type=click.Choice(events.KNOWN_EVENTS))
-@click.argument("day", metavar="DATE")
+@click.argument("day", metavar="DATE", type=DATE)
 @as_option
+@json_option
 @pass_runtime
-def event_record(runtime: Runtime, document: str, name: str, day: str, as_user: str | None) -> None:
+def event_record(
+    runtime: Runtime, document: str, name: str, day: date, as_user: str | None, as_json: bool
+) -> None:
     """Record EVENT (contract_end, relationship_end, asset_scrapped) on DOCUMENT."""
     with runtime.session() as session:
         actor = runtime.actor(session, as_user)
         row = events.record_event(session, actor, document, name, day)
-        click.echo(f"recorded {name} {row.event_date.isoformat()} on {document}")
+        result = {"document": document, "event": name, "date": row.event_date.isoformat()}
+    if as_json:
+        print_json(result)
+    else:
+        click.echo(f"recorded {name} {result['date']} on {document}")
 
 
 # --- holds --------------------------------------------------------------------------------
@@ -80,6 +85,7 @@ def hold() -> None:
 @click.option("--archive", "archive_numbers", multiple=True, metavar="NUMBER")
 @click.option("--document", "document_numbers", multiple=True, metavar="DOCUMENT")
 @as_option
+@json_option
 @pass_runtime
 def hold_create(
     runtime: Runtime,
@@ -88,28 +94,53 @@ def hold_create(
     archive_numbers: tuple[str, ...],
     document_numbers: tuple[str, ...],
     as_user: str | None,
+    as_json: bool,
 ) -> None:
     """Place a legal hold on whole archives or single documents."""
     if not archive_numbers and not document_numbers:
         raise click.UsageError("name at least one --archive or --document")
     with runtime.session() as session:
         actor = runtime.actor(session, as_user)
-        holds.create_hold(
+        row = holds.create_hold(
             session, actor, name, reason, archives=archive_numbers, documents=document_numbers
         )
-    click.echo(f"hold {name} placed")
+        result = _hold_document(row)
+    if as_json:
+        print_json(result)
+    else:
+        click.echo(f"hold {name} placed")
 
 
 @hold.command("release")
 @click.argument("name")
 @click.option("--reason", required=True)
 @as_option
+@json_option
 @pass_runtime
-def hold_release(runtime: Runtime, name: str, reason: str, as_user: str | None) -> None:
+def hold_release(
+    runtime: Runtime, name: str, reason: str, as_user: str | None, as_json: bool
+) -> None:
     """Release a legal hold (the reason is kept)."""
     with runtime.session() as session:
-        holds.release_hold(session, runtime.actor(session, as_user), name, reason)
-    click.echo(f"hold {name} released")
+        row = holds.release_hold(session, runtime.actor(session, as_user), name, reason)
+        result = _hold_document(row)
+    if as_json:
+        print_json(result)
+    else:
+        click.echo(f"hold {name} released")
+
+
+def _hold_document(h: LegalHold) -> dict[str, Any]:
+    return {
+        "name": h.name,
+        "reason": h.reason,
+        "owner": h.owner.username,
+        "active": h.active,
+        "targets": holds.hold_target_labels(h),
+        "created_at": h.created_at.isoformat(),
+        "released_at": h.released_at.isoformat() if h.released_at else None,
+        "release_reason": h.release_reason,
+    }
 
 
 @hold.command("list")
@@ -120,19 +151,7 @@ def hold_list(runtime: Runtime, as_user: str | None, as_json: bool) -> None:
     """Every hold, active first."""
     with runtime.session() as session:
         listing = holds.list_holds(session, runtime.actor(session, as_user))
-        result = [
-            {
-                "name": h.name,
-                "reason": h.reason,
-                "owner": h.owner.username,
-                "active": h.active,
-                "targets": holds.hold_target_labels(h),
-                "created_at": h.created_at.isoformat(),
-                "released_at": h.released_at.isoformat() if h.released_at else None,
-                "release_reason": h.release_reason,
-            }
-            for h in listing.holds
-        ]
+        result = [_hold_document(h) for h in listing.holds]
     if as_json:
         print_json(result)
         return
@@ -147,24 +166,38 @@ def hold_list(runtime: Runtime, as_user: str | None, as_json: bool) -> None:
 @click.argument("document")
 @click.option("--reason", required=True, help="The unsettled claim or debt the voucher backs.")
 @as_option
+@json_option
 @pass_runtime
-def hold_claim(runtime: Runtime, document: str, reason: str, as_user: str | None) -> None:
+def hold_claim(
+    runtime: Runtime, document: str, reason: str, as_user: str | None, as_json: bool
+) -> None:
     """Flag a voucher as backing an unsettled claim or debt (未结清的债权债务)."""
     with runtime.session() as session:
         holds.flag_unsettled_claim(session, runtime.actor(session, as_user), document, reason)
-    click.echo(f"{document} held for an unsettled claim")
+    if as_json:
+        print_json({"document": document, "unsettled_claim": True, "reason": reason})
+    else:
+        click.echo(f"{document} held for an unsettled claim")
 
 
 @hold.command("settle")
 @click.argument("document")
 @click.option("--reason", required=True)
 @as_option
+@json_option
 @pass_runtime
-def hold_settle(runtime: Runtime, document: str, reason: str, as_user: str | None) -> None:
+def hold_settle(
+    runtime: Runtime, document: str, reason: str, as_user: str | None, as_json: bool
+) -> None:
     """Clear the unsettled-claim flag of a voucher."""
     with runtime.session() as session:
-        holds.settle_unsettled_claim(session, runtime.actor(session, as_user), document, reason)
-    click.echo(f"{document}: claim settled")
+        settled = holds.settle_unsettled_claim(
+            session, runtime.actor(session, as_user), document, reason
+        )
+    if as_json:
+        print_json({"document": document, "unsettled_claim": False, "settled": settled})
+    else:
+        click.echo(f"{document}: claim settled")
 
 
 # --- retention ----------------------------------------------------------------------------
@@ -210,25 +243,38 @@ def retention_rules(runtime: Runtime, as_user: str | None, as_json: bool) -> Non
 @click.argument("period")
 @click.option("--reason", required=True)
 @as_option
+@json_option
 @pass_runtime
 def retention_set_rule(
-    runtime: Runtime, code: str, period: str, reason: str, as_user: str | None
+    runtime: Runtime, code: str, period: str, reason: str, as_user: str | None, as_json: bool
 ) -> None:
     """Change rule CODE to PERIOD (years or 'permanent'); never below its minimum."""
     with runtime.session() as session:
         rule = schedule.change_rule(session, runtime.actor(session, as_user), code, period, reason)
-    click.echo(f"{rule.code} is now {rule.period} (version {rule.version})")
+    if as_json:
+        print_json(
+            {
+                "rule": rule.code,
+                "version": rule.version,
+                "period": rule.period.to_json(),
+                "reason": rule.change_reason,
+            }
+        )
+    else:
+        click.echo(f"{rule.code} is now {rule.period} (version {rule.version})")
 
 
 @retention.command("plan")
-@click.option("--as-of", "as_of", metavar="DATE")
+@click.option("--as-of", "as_of", type=DATE, help="Default: today.")
 @as_option
 @json_option
 @pass_runtime
-def retention_plan(runtime: Runtime, as_of: str | None, as_user: str | None, as_json: bool) -> None:
+def retention_plan(
+    runtime: Runtime, as_of: date | None, as_user: str | None, as_json: bool
+) -> None:
     """What is eligible for destruction on DATE, and why every other record is not."""
     with runtime.session() as session:
-        report = planning.make_plan(session, runtime.actor(session, as_user), _day(as_of))
+        report = planning.make_plan(session, runtime.actor(session, as_user), as_of or _today())
         result = report.as_dict()
     if as_json:
         print_json(result)
@@ -241,12 +287,17 @@ def retention_plan(runtime: Runtime, as_of: str | None, as_user: str | None, as_
 
 
 @retention.command("appraise")
-@click.option("--as-of", "as_of", metavar="DATE")
+@click.option("--as-of", "as_of", type=DATE, help="Default: today.")
+@as_option
 @json_option
 @pass_runtime
-def retention_appraise(runtime: Runtime, as_of: str | None, as_json: bool) -> None:
+def retention_appraise(
+    runtime: Runtime, as_of: date | None, as_user: str | None, as_json: bool
+) -> None:
     """Run the periodic appraisal now (what the scheduled task does): notify compliance."""
-    note = appraisal.run_appraisal(runtime.container, _day(as_of))
+    with runtime.session() as session:
+        actor = runtime.actor(session, as_user)
+    note = appraisal.run_appraisal(runtime.container, as_of or _today(), actor=actor)
     if as_json:
         print_json({"as_of": note.as_of.isoformat(), "eligible": note.eligible_count})
     else:
@@ -273,15 +324,21 @@ def _print_batch(result: dict, as_json: bool) -> None:  # type: ignore[type-arg]
         click.echo(f"  {item['document']:<28} {item['rule']:<20} {review}")
 
 
+def _batch_now(session: Session, number: str) -> dict[str, Any]:
+    """The batch as it stands after a change made in ``session``."""
+    row, batch = batches.load(session, number)
+    return batches.batch_document(row, batch)
+
+
 @batch_group.command("create")
-@click.option("--as-of", "as_of", metavar="DATE")
+@click.option("--as-of", "as_of", type=DATE, help="Default: today.")
 @click.option("--document", "documents", multiple=True, metavar="DOCUMENT")
 @as_option
 @json_option
 @pass_runtime
 def batch_create(
     runtime: Runtime,
-    as_of: str | None,
+    as_of: date | None,
     documents: tuple[str, ...],
     as_user: str | None,
     as_json: bool,
@@ -291,7 +348,7 @@ def batch_create(
         row, batch = batches.create(
             session,
             runtime.actor(session, as_user),
-            _day(as_of),
+            as_of or _today(),
             required_approvals=runtime.settings.retention_approvals,
             documents=documents or None,
         )
@@ -344,9 +401,10 @@ def batch_show(runtime: Runtime, number: str, as_user: str | None, as_json: bool
 @click.option("--destroy", "action", flag_value="destroy", help="Destroy the item(s).")
 @click.option("--extend", "action", flag_value="extend", help="Keep the item(s) longer.")
 @click.option("--reason", default="")
-@click.option("--until", "until", metavar="DATE", help="Next review date of an extension.")
+@click.option("--until", "until", type=DATE, help="Next review date of an extension.")
 @click.option("--all", "all_items", is_flag=True, help="Review every item of the batch.")
 @as_option
+@json_option
 @pass_runtime
 def batch_review(
     runtime: Runtime,
@@ -354,9 +412,10 @@ def batch_review(
     documents: tuple[str, ...],
     action: str | None,
     reason: str,
-    until: str | None,
+    until: date | None,
     all_items: bool,
     as_user: str | None,
+    as_json: bool,
 ) -> None:
     """Review items: --destroy, or --extend --reason R [--until DATE]."""
     if action is None:
@@ -371,34 +430,51 @@ def batch_review(
             None if all_items else documents,
             action,
             reason=reason,
-            review_on=_day(until) if until else None,
+            review_on=until,
         )
-    click.echo(f"batch {number}: reviewed ({action})")
+        result = _batch_now(session, number)
+    if as_json:
+        print_json(result)
+    else:
+        click.echo(f"batch {number}: reviewed ({action})")
 
 
 @batch_group.command("approve")
 @click.argument("number", metavar="BATCH")
 @as_option
+@json_option
 @pass_runtime
-def batch_approve(runtime: Runtime, number: str, as_user: str | None) -> None:
+def batch_approve(runtime: Runtime, number: str, as_user: str | None, as_json: bool) -> None:
     """Approve the reviewed list (compliance; distinct users count)."""
     with runtime.session() as session:
         batch = batches.approve(session, runtime.actor(session, as_user), number)
-    click.echo(
-        f"batch {number}: {batch.approval_count}/{batch.required_approvals} approvals, "
-        f"{batch.state.value}"
-    )
+        result = _batch_now(session, number)
+    if as_json:
+        print_json(result)
+    else:
+        click.echo(
+            f"batch {number}: {batch.approval_count}/{batch.required_approvals} approvals, "
+            f"{batch.state.value}"
+        )
 
 
 @batch_group.command("cancel")
 @click.argument("number", metavar="BATCH")
 @click.option("--reason", required=True)
 @as_option
+@json_option
 @pass_runtime
-def batch_cancel(runtime: Runtime, number: str, reason: str, as_user: str | None) -> None:
+def batch_cancel(
+    runtime: Runtime, number: str, reason: str, as_user: str | None, as_json: bool
+) -> None:
+    """Cancel a destruction list that has not run (the reason is kept)."""
     with runtime.session() as session:
         batches.cancel(session, runtime.actor(session, as_user), number, reason)
-    click.echo(f"batch {number}: cancelled")
+        result = _batch_now(session, number)
+    if as_json:
+        print_json(result)
+    else:
+        click.echo(f"batch {number}: cancelled")
 
 
 @batch_group.command("run")
@@ -445,7 +521,7 @@ def erasure_group() -> None:
 @erasure_group.command("request")
 @click.argument("archive_number", metavar="ARCHIVE")
 @click.option("--note", default="")
-@click.option("--relationship-ended", "ended", metavar="DATE")
+@click.option("--relationship-ended", "ended", type=DATE)
 @as_option
 @json_option
 @pass_runtime
@@ -453,7 +529,7 @@ def erasure_request(
     runtime: Runtime,
     archive_number: str,
     note: str,
-    ended: str | None,
+    ended: date | None,
     as_user: str | None,
     as_json: bool,
 ) -> None:
@@ -465,7 +541,7 @@ def erasure_request(
             archive_number,
             note=note,
             required_approvals=runtime.settings.retention_approvals,
-            relationship_ended=_day(ended) if ended else None,
+            relationship_ended=ended,
         )
         result = {"request": request.number, "batch": batch_row.number if batch_row else None}
         result["report"] = request.report
@@ -509,9 +585,18 @@ def certificate() -> None:
     type=click.Path(exists=True, dir_okay=False),
     help="Pin this signer (PEM). Default: the instance's key when ARCHIVE_HOME has one.",
 )
+@click.option(
+    "--as",
+    "as_user",
+    metavar="USERNAME",
+    help="Record the check in the instance's audit trail as this user (compliance, admin "
+    "or auditor). Without it the check is offline and records nothing.",
+)
 @json_option
 @pass_runtime
-def certificate_verify(runtime: Runtime, path: str, public_key: str | None, as_json: bool) -> None:
+def certificate_verify(
+    runtime: Runtime, path: str, public_key: str | None, as_user: str | None, as_json: bool
+) -> None:
     """Check a certificate's signature and contents offline."""
     pinned = (
         Path(public_key).read_bytes()
@@ -519,6 +604,11 @@ def certificate_verify(runtime: Runtime, path: str, public_key: str | None, as_j
         else certificate_files.instance_public_key(runtime.settings)
     )
     result = certificate_files.verify_bytes(Path(path).read_bytes(), pinned)
+    if as_user is not None:
+        with runtime.session() as session:
+            certificate_files.record_verification(
+                session, runtime.actor(session, as_user), Path(path).name, result
+            )
     if as_json:
         print_json(result.as_dict())
     elif result.ok:

@@ -7,14 +7,15 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, BinaryIO
 
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.orm import Session
 
-from archive_app.errors import NotFound, NotInitialised
+from archive_app.errors import CannotWrite, NotFound, NotInitialised
 from archive_app.infra import schema
 from archive_app.infra.config import Settings
 from archive_app.infra.container import Container
@@ -107,3 +108,21 @@ def progress_bar(console: Console, description: str) -> Progress:
         console=console,
         disable=not console.is_terminal,
     )
+
+
+@contextmanager
+def output_file(path: str | Path) -> Iterator[BinaryIO]:
+    """Write ``path`` whole or not at all: into ``path.part``, renamed when complete. A file
+    system error (no such folder, no permission, disk full) becomes :class:`CannotWrite`."""
+    target = Path(path)
+    partial = target.with_name(target.name + ".part")
+    try:
+        with partial.open("wb") as out:
+            yield out
+        partial.replace(target)
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        raise CannotWrite(target, error.strerror or str(error)) from None
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise

@@ -12,6 +12,8 @@ from __future__ import annotations
 import html
 import re
 import sys
+from datetime import date
+from decimal import Decimal
 
 import click
 from rich.console import Console
@@ -25,6 +27,7 @@ from archive_app.cli.runtime import (
     print_json,
     progress_bar,
 )
+from archive_app.cli.types import AMOUNT, DATE
 from archive_app.search import maintenance as search_maintenance
 from archive_app.search import queries as search_service
 from archive_app.search.queries import SearchParams
@@ -44,10 +47,10 @@ def register(cli: click.Group) -> None:
 @click.option("--archive", "archive_number", metavar="NUMBER", help="Only this archive.")
 @click.option("--class", "class_code", metavar="CODE", help="Only this document class.")
 @click.option("--state", type=click.Choice(search_service.STATES), help="Filing state.")
-@click.option("--from", "date_from", metavar="DATE", help="Document date on or after.")
-@click.option("--to", "date_to", metavar="DATE", help="Document date on or before.")
-@click.option("--min-amount", "amount_min", metavar="AMOUNT")
-@click.option("--max-amount", "amount_max", metavar="AMOUNT")
+@click.option("--from", "date_from", type=DATE, help="Document date on or after.")
+@click.option("--to", "date_to", type=DATE, help="Document date on or before.")
+@click.option("--min-amount", "amount_min", type=AMOUNT)
+@click.option("--max-amount", "amount_max", type=AMOUNT)
 @click.option(
     "--sort", type=click.Choice(search_service.SORTS), default="relevance", show_default=True
 )
@@ -62,10 +65,10 @@ def search(
     archive_number: str | None,
     class_code: str | None,
     state: str | None,
-    date_from: str | None,
-    date_to: str | None,
-    amount_min: str | None,
-    amount_max: str | None,
+    date_from: date | None,
+    date_to: date | None,
+    amount_min: Decimal | None,
+    amount_max: Decimal | None,
     sort: str,
     limit: int,
     page: int,
@@ -79,10 +82,10 @@ def search(
             "archive": archive_number,
             "class_code": class_code,
             "state": state,
-            "date_from": date_from,
-            "date_to": date_to,
-            "amount_min": amount_min,
-            "amount_max": amount_max,
+            "date_from": date_from.isoformat() if date_from else None,
+            "date_to": date_to.isoformat() if date_to else None,
+            "amount_min": str(amount_min) if amount_min is not None else None,
+            "amount_max": str(amount_max) if amount_max is not None else None,
             "sort": sort,
             "page": str(page),
             "per_page": str(limit),

@@ -40,6 +40,8 @@ def create(
     as_json: bool,
 ) -> None:
     """Create a user NAME with a ROLE."""
+    with runtime.session() as session:
+        user_service.require_may_create(runtime.actor(session, as_user))
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:

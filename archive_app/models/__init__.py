@@ -12,6 +12,7 @@ from archive_app.models.checklist import (
 from archive_app.models.document import Document, DocumentStatus
 from archive_app.models.document_class import DocumentClass
 from archive_app.models.login_session import LoginSession
+from archive_app.models.pending_object import PendingObject
 from archive_app.models.retention import (
     DestructionCertificate,
     DestructionPlan,
@@ -27,6 +28,7 @@ from archive_app.models.retention import (
 )
 from archive_app.models.sequence import NumberSequence
 from archive_app.models.user import User
+from archive_app.models.worker import Worker, WorkerKind
 
 __all__ = [
     "AuditEntry",
@@ -49,9 +51,12 @@ __all__ = [
     "LoginSession",
     "NumberSequence",
     "PaperLocationMove",
+    "PendingObject",
     "RetentionEvent",
     "RetentionNotification",
     "RetentionRuleVersion",
     "UnsettledClaim",
     "User",
+    "Worker",
+    "WorkerKind",
 ]

@@ -4,6 +4,10 @@ The row holds metadata only. The original file, the extracted text and the searc
 rendition live encrypted in the blob store; the row keeps their object ids and the SHA-256
 of the original. ``status`` follows the intake pipeline: ``queued`` (stored, waiting for
 extraction) → ``processing`` → ``ready``, or ``failed`` with ``failure_reason`` (retryable).
+A processing document names the worker that claimed it (``claimed_by``); when that worker
+is gone the claim is dead and recovery queues the document again, counting the
+interruption (``interruptions``) so a file that kills its worker every time ends failed
+instead of looping.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from archive_app.models.archive import CustomerArchive
 from archive_app.models.base import Base, StrEnumType, UtcDateTime, utcnow
 from archive_app.models.document_class import DocumentClass
 from archive_app.models.user import User
+from archive_app.models.worker import Worker
 
 if TYPE_CHECKING:
     from archive_app.models.checklist import ChecklistLine
@@ -53,6 +58,11 @@ class Document(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     progress_done: Mapped[int] = mapped_column(Integer, default=0)
     progress_total: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("workers.id", ondelete="SET NULL"), index=True
+    )
+    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    interruptions: Mapped[int] = mapped_column(Integer, default=0)
 
     original_filename: Mapped[str] = mapped_column(String(255))
     mime_type: Mapped[str] = mapped_column(String(100))
@@ -91,6 +101,7 @@ class Document(Base):
     document_class: Mapped[DocumentClass] = relationship()
     created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
     declared_by: Mapped[User | None] = relationship(foreign_keys=[declared_by_id])
+    claimed_by: Mapped[Worker | None] = relationship()
     # The filing checklist line (archive_app.models.checklist), one per document.
     checklist_line: Mapped[ChecklistLine | None] = relationship(
         "ChecklistLine", uselist=False, viewonly=True

@@ -53,6 +53,19 @@ class InvalidQuery(AppError):
         self.problem = problem
 
 
+def parse_amount(value: str) -> Decimal:
+    """An amount filter such as ``12,000.00``; ValueError says what is wrong (the form, the
+    API and the command line's option type all apply this one rule)."""
+    try:
+        amount = Decimal(value.strip().replace(",", ""))
+    except InvalidOperation:
+        raise ValueError("must be an amount like 12000.00, below 10^15") from None
+    # Amounts are stored below 10^15 (see fieldtypes); beyond that is a typo or a probe.
+    if not amount.is_finite() or abs(amount) >= MAX_AMOUNT:
+        raise ValueError("must be an amount like 12000.00, below 10^15")
+    return amount
+
+
 @dataclass(frozen=True)
 class SearchParams:
     query: str = ""
@@ -91,15 +104,10 @@ class SearchParams:
             if value is None:
                 return None
             try:
-                amount = Decimal(value.replace(",", ""))
-            except InvalidOperation:
-                problems[name] = "must be an amount like 12000.00"
+                return parse_amount(value)
+            except ValueError as error:
+                problems[name] = str(error)
                 return None
-            # Amounts are stored below 10^15 (see fieldtypes); beyond that is a typo or a probe.
-            if not amount.is_finite() or abs(amount) >= MAX_AMOUNT:
-                problems[name] = "must be an amount like 12000.00, below 10^15"
-                return None
-            return amount
 
         def whole(name: str, default: int, low: int, high: int) -> int:
             value = text(name)

@@ -17,6 +17,8 @@ Contract:
   (the instance's, or one given), so an exported copy can be checked anywhere.
 - :func:`newest_checkpoint` returns the highest valid checkpoint of the instance and the
   files that failed verification (a forged or damaged checkpoint is itself a finding).
+- :func:`check_trail` is ``archive audit verify``: the check, for a user allowed to read
+  the trail.
 """
 
 from __future__ import annotations
@@ -37,8 +39,9 @@ from sqlalchemy.orm import Session
 from archive_app.infra.config import Settings
 from archive_app.infra.db import Database, after_commit
 from archive_app.infra.private_files import write_private_file
-from archive_app.models import AuditHead
+from archive_app.models import AuditHead, User
 from archive_app.models.base import utcnow
+from archive_app.permissions import Capability, require
 from archive_app.services.audit import ChainReport, verify_chain
 from archive_app.services.retention.certificate_files import instance_public_key, signing_key
 from retention.certificate import canonical_json
@@ -202,3 +205,13 @@ def verify_trail(
     chain = verify_chain(session, checkpoints=marks, on_progress=on_progress)
     latest = max(marks, key=lambda c: c.seq) if marks else None
     return TrailReport(chain, latest, tuple(problems))
+
+
+def check_trail(
+    settings: Settings, session: Session, actor: User, *, extra: Sequence[Checkpoint] = ()
+) -> TrailReport:
+    """:func:`verify_trail` for a user who may read the trail. The check is not written to
+    the trail it checks: an entry appended to a trail cut short unseen would take the place
+    of what was removed, and a verification must leave the evidence as it found it."""
+    require(actor, Capability.READ_AUDIT)
+    return verify_trail(settings, session, extra=extra)

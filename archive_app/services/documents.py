@@ -30,7 +30,7 @@ from archive_app.permissions import (
     visible_levels,
 )
 from archive_app.search import updates as search_updates
-from archive_app.services import audit
+from archive_app.services import audit, claims
 from archive_app.services.bootstrap import active_class
 from archive_app.services.declaration import withdraw_changed_line
 from archive_app.services.retention.errors import RecordDestroyed
@@ -258,8 +258,10 @@ def retry_document(
         raise Conflict(
             f"document {document.number} is {document.status.value}; only failed documents can be retried{hint}"
         )
+    claims.drop(document)  # a forced retry supersedes whatever run holds it
     document.status = DocumentStatus.QUEUED
     document.failure_reason = None
+    document.interruptions = 0
     document.updated_at = utcnow()
     audit.record(session, actor, "document.retry", "document", document.number)
     return document

@@ -16,13 +16,18 @@ Contract of ``inspect(container, session, actor, *, progress=None) -> Inspection
   ``unreferenced``, never deleted: deciding what it is takes a person.
 - The search index is compared with the database by
   :func:`archive_app.search_maintenance.check` without repair.
+- Documents waiting for or in processing longer than expected are reported ``stuck``:
+  processing under a dead claim (its worker is gone), processing longer than
+  ``PROCESSING_BASE`` plus ``PROCESSING_PER_PAGE`` per page, queued longer than
+  ``QUEUED_WITHOUT_WORKER`` while no background worker runs, or queued longer than
+  ``QUEUED_TOO_LONG`` at all. The detail says what recovers them.
 - ``progress(done, total)`` is called after each document (total: documents in the
   database, destroyed stubs included).
 
 Findings (:class:`Finding`) name the document number, the version when the object belongs
 to a superseded version, the object kind (original, text, rendition) and the problem:
 ``missing``, ``damaged`` (with the store's reason), ``checksum_mismatch``,
-``unreferenced``, ``checklist`` (the record claims content for which no object is
+``unreferenced``, ``stuck``, ``checklist`` (the record claims content for which no object is
 recorded: no checklist line, no original, a ready document without its text or
 rendition, a version history that disagrees with the document), ``index_missing`` and
 ``index_stale``.
@@ -44,14 +49,16 @@ from __future__ import annotations
 
 import enum
 import itertools
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, union_all
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from archive_app.domain.references import referenced_objects
+from archive_app.infra import workers
 from archive_app.infra.container import Container
 from archive_app.models import (
     ChecklistLine,
@@ -64,7 +71,7 @@ from archive_app.models import (
 from archive_app.models.base import utcnow
 from archive_app.permissions import Capability, require
 from archive_app.search import maintenance as search_maintenance
-from archive_app.services import audit
+from archive_app.services import audit, claims
 from storage import (
     ArchiveNotFound,
     ArchiveShredded,
@@ -76,6 +83,11 @@ from storage import (
 )
 from storage.store import ObjectInfo
 
+# How long a document may wait for or stay in processing before it is reported stuck.
+QUEUED_WITHOUT_WORKER = timedelta(minutes=10)
+QUEUED_TOO_LONG = timedelta(hours=6)
+PROCESSING_BASE = timedelta(minutes=10)
+PROCESSING_PER_PAGE = timedelta(minutes=1)
 BATCH = 200  # documents per read transaction
 STORE_CHUNK = 500  # store objects per reference lookup
 
@@ -90,6 +102,7 @@ class Problem(enum.StrEnum):
     CHECKLIST = "checklist"
     INDEX_MISSING = "index_missing"
     INDEX_STALE = "index_stale"
+    STUCK = "stuck"
 
 
 class ObjectKind(enum.StrEnum):
@@ -185,6 +198,7 @@ def inspect(
     # The index first: it is quick, and an unreachable index fails the run at once
     # rather than after hours of fixity checks.
     _check_index(container, actor, report)
+    _check_stuck(container, report)
     _check_documents(container, report, progress or (lambda _done, _total: None))
     _check_unreferenced(container, report)
     report.finished_at = utcnow()
@@ -209,6 +223,61 @@ def _check_index(container: Container, actor: User, report: InspectionReport) ->
                 "in the search index without an indexable document",
             )
         )
+
+
+# ---------------------------------------------------------------- stuck in the pipeline
+
+
+def _check_stuck(container: Container, report: InspectionReport) -> None:
+    now = utcnow()
+    with container.database.session() as session:
+        background = workers.any_background_worker(session)
+        waiting = session.scalars(
+            select(Document)
+            .where(
+                Document.status.in_([DocumentStatus.QUEUED, DocumentStatus.PROCESSING]),
+                Document.destroyed_at.is_(None),
+            )
+            .order_by(Document.id)
+        ).all()
+        for document in waiting:
+            detail = _stuck(document, now, background)
+            if detail is not None:
+                report.findings.append(
+                    Finding(Problem.STUCK, document.number, detail, archive=document.archive.number)
+                )
+
+
+def _stuck(document: Document, now: datetime, background: bool) -> str | None:
+    retry = f"`archive retry {document.number} --force`"
+    if document.status == DocumentStatus.PROCESSING:
+        since = document.claimed_at or document.updated_at
+        where = f"page {document.progress_done} of {document.progress_total}"
+        if claims.is_dead(document):
+            return (
+                f"processing since {since:%Y-%m-%d %H:%M} UTC ({where}) by a worker that is no "
+                f"longer running; the next worker start queues it again (or {retry})"
+            )
+        expected = PROCESSING_BASE + PROCESSING_PER_PAGE * max(document.progress_total, 1)
+        if now - since > expected:
+            return (
+                f"processing for {_minutes(now - since)} ({where}), longer than expected for "
+                f"{document.progress_total} pages; check the worker's log (or {retry})"
+            )
+        return None
+    waited = now - document.updated_at
+    if not background and waited > QUEUED_WITHOUT_WORKER:
+        return (
+            f"queued for {_minutes(waited)} and no background worker is running; start one "
+            "(`archive worker`, or `archive serve`)"
+        )
+    if waited > QUEUED_TOO_LONG:
+        return f"queued for {_minutes(waited)}; check that the workers take messages"
+    return None
+
+
+def _minutes(span: timedelta) -> str:
+    return f"{int(span.total_seconds() // 60)} min"
 
 
 # ---------------------------------------------------------------- documents and versions
@@ -417,29 +486,10 @@ def _still_referenced(container: Container, storage_id: str, object_id: str) -> 
     """Whether a live document or version references the object now, read afresh: a
     reprocessing or a destruction may have moved the row on since its batch was read."""
     with container.database.session() as session:
-        return bool(_referenced(session, storage_id, [object_id]))
+        return bool(referenced_objects(session, storage_id, [object_id]))
 
 
 # ---------------------------------------------------------------- store against database
-
-
-def _referenced(session: Session, storage_id: str, object_ids: Sequence[str]) -> set[str]:
-    """Which of ``object_ids`` a live document or version of the archive references."""
-    live_document = (
-        select(Document.id)
-        .join(CustomerArchive, Document.archive_id == CustomerArchive.id)
-        .where(CustomerArchive.storage_id == storage_id, Document.destroyed_at.is_(None))
-    )
-    selects = []
-    for table in (Document, DocumentVersion):
-        owner = table.id if table is Document else table.document_id
-        for column in (table.original_object_id, table.text_object_id, table.rendition_object_id):
-            selects.append(
-                select(column.label("object_id")).where(
-                    column.in_(object_ids), owner.in_(live_document)
-                )
-            )
-    return {object_id for (object_id,) in session.execute(union_all(*selects))}
 
 
 def _chunks(objects: Iterable[ObjectInfo], size: int) -> Iterator[list[ObjectInfo]]:
@@ -457,7 +507,7 @@ def _check_unreferenced(container: Container, report: InspectionReport) -> None:
         for chunk in _chunks(objects, STORE_CHUNK):
             report.store_objects += len(chunk)
             with container.database.session() as session:
-                referenced = _referenced(session, storage_id, [o.object_id for o in chunk])
+                referenced = referenced_objects(session, storage_id, [o.object_id for o in chunk])
             candidates += [o for o in chunk if o.object_id not in referenced]
     if not candidates:
         return
@@ -467,7 +517,7 @@ def _check_unreferenced(container: Container, report: InspectionReport) -> None:
     for storage_id, objects in itertools.groupby(candidates, key=lambda o: o.archive_id):
         for chunk in _chunks(objects, STORE_CHUNK):
             with container.database.session() as session:
-                referenced = _referenced(session, storage_id, [o.object_id for o in chunk])
+                referenced = referenced_objects(session, storage_id, [o.object_id for o in chunk])
             for info in chunk:
                 if info.object_id in referenced or not store.exists(storage_id, info.object_id):
                     continue

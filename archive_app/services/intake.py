@@ -5,20 +5,25 @@ Per file, in this order: preflight (type sniffed from content, limits, safe name
 SHA-256 → duplicate check within the archive → encrypt into the store → insert the row
 with its new number and commit → enqueue extraction. A file that fails any step is
 reported with its reason and leaves nothing behind (a stored object whose row could not
-be committed is deleted again); one bad file never stops the batch.
+be committed is deleted again; if the process is killed in between, recovery deletes it:
+:mod:`archive_app.infra.pending`); one bad file never stops the batch. A process killed after
+the commit and before the enqueue leaves a queued document whose message recovery sends.
 """
 
 from __future__ import annotations
 
 import hashlib
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from archive_app.domain.numbering import allocate_document_number
 from archive_app.errors import NotFound
+from archive_app.infra import pending
 from archive_app.infra.container import Container
 from archive_app.models import Document, DocumentStatus, User
 from archive_app.models.base import utcnow
@@ -26,7 +31,7 @@ from archive_app.permissions import Capability, require
 from archive_app.services import audit, checklist
 from archive_app.services.archives import get_visible
 from archive_app.services.bootstrap import active_class
-from indexing.extract import Limits, PreflightRejected, preflight
+from indexing.extract import Limits, Preflight, PreflightRejected, preflight
 
 HASH_CHUNK = 1024 * 1024
 
@@ -111,7 +116,10 @@ def _take_in_one(
     class_code = item.class_code or default_class or "other"
 
     # A short transaction to check permissions and duplicates: the encryption below can
-    # take a while and must not hold the database's write lock.
+    # take a while and must not hold the database's write lock. It also records the new
+    # object as in flight, so a process killed before the row commits leaves nothing that
+    # recovery cannot find (archive_app.infra.pending).
+    object_id = uuid.uuid4().hex
     with container.database.session() as session:
         actor = _actor(session, actor_id)
         archive = get_visible(session, actor, archive_number)
@@ -120,69 +128,90 @@ def _take_in_one(
         if duplicate is not None:
             return _refuse_duplicate(session, actor, duplicate, name)
         storage_id = archive.storage_id
+        pending.track(session, storage_id, [object_id])
 
     store = container.store
-    with item.path.open("rb") as handle:
-        stored = store.put(storage_id, handle)
     try:
+        with item.path.open("rb") as handle:
+            store.put(storage_id, handle, object_id=object_id)
         with container.database.session() as session:
-            actor = _actor(session, actor_id)
-            archive = get_visible(session, actor, archive_number)
-            document_class = active_class(session, class_code)
-            duplicate = _duplicate_of(session, archive.id, digest)
-            if duplicate is not None:  # the same file arrived concurrently
-                store.delete(storage_id, stored.object_id)
-                return _refuse_duplicate(session, actor, duplicate, name)
-            now = utcnow()
-            number = allocate_document_number(
-                session,
-                archive_id=archive.id,
-                archive_number=archive.number,
-                class_code=document_class.code,
-                class_number_code=document_class.number_code,
-                year=now.year,
+            result = _file(
+                session, actor_id, archive_number, item, info, digest, class_code, object_id
             )
-            document = Document(
-                number=number,
-                archive_id=archive.id,
-                class_id=document_class.id,
-                status=DocumentStatus.QUEUED,
-                original_filename=info.filename or name,
-                mime_type=info.mime,
-                size_bytes=info.size_bytes,
-                page_count=info.pages,
-                progress_total=info.pages,
-                sha256=digest,
-                original_object_id=stored.object_id,
-                fields={},
-                suggestions={},
-                created_by_id=actor.id,
-                created_at=now,
-                updated_at=now,
-            )
-            session.add(document)
-            session.flush()
-            checklist.open_line(session, document, actor)
-            audit.record(
-                session,
-                actor,
-                "document.create",
-                "document",
-                number,
-                after={
-                    "archive": archive.number,
-                    "class": document_class.code,
-                    "file": document.original_filename,
-                    "sha256": digest,
-                    "pages": info.pages,
-                },
-            )
-            document_id = document.id
+            if result.status == "queued":
+                pending.settle(session, storage_id, [object_id])
     except BaseException:
-        if store.exists(storage_id, stored.object_id):
-            store.delete(storage_id, stored.object_id)
+        pending.delete_tracked(container.database, store, storage_id, [object_id])
         raise
-    return IntakeResult(file=name, status="queued", document=number, document_id=document_id)
+    if result.status != "queued":  # the same file arrived concurrently
+        pending.delete_tracked(container.database, store, storage_id, [object_id])
+    return result
+
+
+def _file(
+    session: Session,
+    actor_id: int,
+    archive_number: str,
+    item: IntakeItem,
+    info: Preflight,
+    digest: str,
+    class_code: str,
+    object_id: str,
+) -> IntakeResult:
+    """Number the stored file and insert its row, its checklist line and the audit entry."""
+    actor = _actor(session, actor_id)
+    archive = get_visible(session, actor, archive_number)
+    document_class = active_class(session, class_code)
+    duplicate = _duplicate_of(session, archive.id, digest)
+    if duplicate is not None:
+        return _refuse_duplicate(session, actor, duplicate, item.filename)
+    now = utcnow()
+    number = allocate_document_number(
+        session,
+        archive_id=archive.id,
+        archive_number=archive.number,
+        class_code=document_class.code,
+        class_number_code=document_class.number_code,
+        year=now.year,
+    )
+    document = Document(
+        number=number,
+        archive_id=archive.id,
+        class_id=document_class.id,
+        status=DocumentStatus.QUEUED,
+        original_filename=info.filename or item.filename,
+        mime_type=info.mime,
+        size_bytes=info.size_bytes,
+        page_count=info.pages,
+        progress_total=info.pages,
+        sha256=digest,
+        original_object_id=object_id,
+        fields={},
+        suggestions={},
+        created_by_id=actor.id,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(document)
+    session.flush()
+    checklist.open_line(session, document, actor)
+    audit.record(
+        session,
+        actor,
+        "document.create",
+        "document",
+        number,
+        after={
+            "archive": archive.number,
+            "class": document_class.code,
+            "file": document.original_filename,
+            "sha256": digest,
+            "pages": info.pages,
+        },
+    )
+    return IntakeResult(
+        file=item.filename, status="queued", document=number, document_id=document.id
+    )
 
 
 def _actor(session, actor_id: int) -> User:  # type: ignore[no-untyped-def]

@@ -2,12 +2,19 @@
 searchable PDF rendition, suggest metadata, store the results encrypted.
 
 :func:`process_document` is idempotent and safe to run twice at once: each run claims
-the document by bumping ``attempts`` and only the run holding the latest claim commits
-its results (a superseded run deletes the objects it stored). A document that is gone,
-already processed or superseded makes it return quietly. Failures the user must act on
-mark the document ``failed`` with a clear reason; transient ones raise
-:class:`TransientProcessingError` so the task queue retries, and are recorded as the
-failure reason only on the final attempt.
+the document for its worker (:mod:`archive_app.services.claims`) by bumping ``attempts``, and only
+the run holding the latest claim commits its results (a superseded run deletes the
+objects it stored). A queued document is claimed; a processing one only when its claim is
+dead (its worker is gone); one that is gone, ready, failed or claimed by a live worker
+makes it return quietly, so a message delivered twice does no harm. The result objects'
+ids are chosen and tracked (:mod:`archive_app.infra.pending`) in the claim's transaction, so a
+worker killed between storing them and committing leaves nothing that recovery cannot
+find. Failures the user must act on mark the document ``failed`` with a clear reason;
+transient ones raise :class:`TransientProcessingError` so the task queue retries, and are
+recorded as the failure reason only on the final attempt.
+
+Without ``worker`` the call registers the calling process as an in-process worker for its
+duration, so its claim is as live as a background worker's.
 """
 
 from __future__ import annotations
@@ -18,7 +25,10 @@ import os
 import shutil
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
+from contextlib import nullcontext
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -26,11 +36,12 @@ from pathlib import Path
 from sqlalchemy.exc import OperationalError
 
 from archive_app.domain.suggestions import to_document_suggestions
+from archive_app.infra import pending, workers
 from archive_app.infra.container import Container
-from archive_app.models import Document, DocumentStatus
+from archive_app.models import Document, DocumentStatus, WorkerKind
 from archive_app.models.base import utcnow
 from archive_app.search import updates as search_updates
-from archive_app.services import audit
+from archive_app.services import audit, claims
 from archive_app.services.intake import limits_for
 from indexing.extract import (
     ExtractError,
@@ -52,42 +63,88 @@ class TransientProcessingError(Exception):
     """Worth retrying: the engine or the store was unavailable for a moment."""
 
 
-def _claim(container: Container, document_id: int) -> tuple[int, str, str, str, str] | None:
+@dataclass(frozen=True)
+class _Claim:
+    attempt: int
+    storage_id: str
+    original_id: str
+    filename: str
+    number: str
+    text_id: str
+    rendition_id: str
+
+    @property
+    def result_ids(self) -> list[str]:
+        return [self.text_id, self.rendition_id]
+
+
+def _claim(container: Container, document_id: int, worker_id: int) -> _Claim | None:
     with container.database.session() as session:
-        document = session.get(Document, document_id)
-        if document is None or document.status == DocumentStatus.READY:
+        # Locked (PostgreSQL; SQLite's write lock does the same): two runs claiming at once
+        # see each other's claim instead of both taking the next attempt.
+        document = session.get(Document, document_id, with_for_update=True)
+        if document is None or document.original_object_id is None:
             return None
-        if document.original_object_id is None:
+        if claims.is_dead(document):
+            claims.release_dead(session, document)  # queued again, or failed
+        if document.status != DocumentStatus.QUEUED:
             return None
-        document.status = DocumentStatus.PROCESSING
-        document.attempts += 1
-        document.failure_reason = None
-        document.progress_done = 0
-        document.updated_at = utcnow()
-        return (
-            document.attempts,
+        claim = _Claim(
+            document.attempts + 1,
             document.archive.storage_id,
             document.original_object_id,
             document.original_filename,
             document.number,
+            uuid.uuid4().hex,
+            uuid.uuid4().hex,
         )
+        pending.track(session, claim.storage_id, claim.result_ids)
+        claims.take(document, worker_id)
+        document.attempts = claim.attempt
+        document.failure_reason = None
+        document.progress_done = 0
+        return claim
 
 
 def process_document(
     container: Container,
     document_id: int,
     *,
+    worker: workers.Registration | None = None,
     final_attempt: bool = True,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> None:
-    claim = _claim(container, document_id)
+    registration = (
+        nullcontext(worker)
+        if worker is not None
+        else workers.registered(container.database, WorkerKind.INLINE)
+    )
+    with registration as claimant:
+        _process(container, document_id, claimant.worker_id, final_attempt, on_progress)
+
+
+def _process(
+    container: Container,
+    document_id: int,
+    worker_id: int,
+    final_attempt: bool,
+    on_progress: Callable[[int, int], None] | None,
+) -> None:
+    claim = _claim(container, document_id, worker_id)
     if claim is None:
         return
-    attempt, storage_id, original_id, filename, number = claim
+    attempt, storage_id, original_id, filename, number = (
+        claim.attempt,
+        claim.storage_id,
+        claim.original_id,
+        claim.filename,
+        claim.number,
+    )
     store = container.store
     workdir = Path(tempfile.mkdtemp(prefix="archive-extract-"))
     os.chmod(workdir, 0o700)
-    stored: list[str] = []
+    # Tracked since the claim: whatever happens, these are deleted unless committed.
+    stored = claim.result_ids
     try:
         source = workdir / "original"
         with store.open_object(storage_id, original_id) as reader, source.open("wb") as out:
@@ -117,23 +174,16 @@ def process_document(
         }
         # One group for both objects: they share the folder fsync and the key-store commit
         # (two separate puts cost six flushes in sequence, the group about three).
-        text_object, rendition_object = store.put_many(
+        store.put_many(
             storage_id,
             [[json.dumps(text_document, ensure_ascii=False).encode()], [rendition or b""]],
+            object_ids=stored,
         )
-        stored += [text_object.object_id, rendition_object.object_id]
         committed = _commit(
-            container,
-            document_id,
-            attempt,
-            extraction,
-            found,
-            text_object.object_id,
-            rendition_object.object_id,
+            container, document_id, attempt, extraction, found, claim.text_id, claim.rendition_id
         )
         if not committed:
-            for object_id in stored:
-                store.delete(storage_id, object_id)
+            pending.delete_tracked(container.database, store, storage_id, stored)
     except PreflightRejected as rejection:
         _fail(
             container,
@@ -213,7 +263,21 @@ def _commit(container, document_id, attempt, extraction, found, text_id, renditi
         document = session.get(Document, document_id)
         if document is None or document.attempts != attempt:
             return False
-        replaced = [document.text_object_id, document.rendition_object_id]
+        storage_id = document.archive.storage_id
+        try:
+            pending.settle(session, storage_id, [text_id, rendition_id])
+        except pending.ObjectReclaimed:
+            # Recovery took this worker for dead and queued the document again; the next
+            # run stores its own results.
+            session.rollback()
+            return False
+        replaced = [
+            object_id
+            for object_id in (document.text_object_id, document.rendition_object_id)
+            if object_id
+        ]
+        pending.track(session, storage_id, replaced)
+        claims.drop(document)
         document.text_object_id = text_id
         document.rendition_object_id = rendition_id
         document.page_count = len(extraction.pages)
@@ -254,10 +318,7 @@ def _commit(container, document_id, attempt, extraction, found, text_id, renditi
                 else None,
             },
         )
-        storage_id = document.archive.storage_id
-    for object_id in replaced:
-        if object_id and container.store.exists(storage_id, object_id):
-            container.store.delete(storage_id, object_id)
+    pending.delete_tracked(container.database, container.store, storage_id, replaced)
     return True
 
 
@@ -276,9 +337,7 @@ def _parse_amount(value: str) -> Decimal | None:
 
 
 def _discard(container: Container, stored: list[str], storage_id: str) -> None:
-    for object_id in stored:
-        if container.store.exists(storage_id, object_id):
-            container.store.delete(storage_id, object_id)
+    pending.delete_tracked(container.database, container.store, storage_id, stored)
 
 
 def _fail(
@@ -294,6 +353,7 @@ def _fail(
         document = session.get(Document, document_id)
         if document is None or document.attempts != attempt:
             return
+        claims.drop(document)
         document.status = DocumentStatus.FAILED
         document.failure_reason = reason[:2000]
         document.updated_at = utcnow()
@@ -311,6 +371,7 @@ def _requeue_state(container: Container, document_id: int, attempt: int, reason:
     with container.database.session() as session:
         document = session.get(Document, document_id)
         if document is not None and document.attempts == attempt:
+            claims.drop(document)
             document.status = DocumentStatus.QUEUED
             document.failure_reason = f"will retry: {reason}"[:2000]
             document.updated_at = utcnow()

@@ -50,6 +50,11 @@ def _validate(username: str, role: str, password: str, clearance: str | None) ->
     return problems
 
 
+def require_may_create(actor: User) -> None:
+    """Refuse before anything is asked of the user (a password, say) if they may not."""
+    require(actor, Capability.MANAGE_USERS)
+
+
 def create_user(
     session: Session,
     actor: User | None,
@@ -62,7 +67,7 @@ def create_user(
 ) -> User:
     """Create an account. ``actor`` is None only while bootstrapping the instance."""
     if actor is not None:
-        require(actor, Capability.MANAGE_USERS)
+        require_may_create(actor)
     username = username.strip().lower()
     problems = _validate(username, role, password, clearance)
     if problems:

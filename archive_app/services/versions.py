@@ -15,6 +15,7 @@ Each version row records who confirmed it and when.
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive_app.errors import Conflict, NotFound, ValidationFailed
+from archive_app.infra import pending
 from archive_app.infra.container import Container
 from archive_app.models import Document, DocumentStatus, DocumentVersion, User
 from archive_app.models.base import utcnow
@@ -51,17 +53,20 @@ def add_version(
         raise ValidationFailed({"reason": f"is longer than {MAX_REASON} characters"})
     info = preflight(path, filename, limits=limits_for(container))
     digest = sha256_of(path)
+    object_id = uuid.uuid4().hex
     with container.database.session() as session:
         actor, document = _target(session, actor_id, number)
         _refuse_duplicate(session, document, digest)
         storage_id = document.archive.storage_id
+        pending.track(session, storage_id, [object_id])  # in flight until the row commits
     # Encrypting can take a while: outside any transaction, as intake does.
-    with path.open("rb") as handle:
-        stored = container.store.put(storage_id, handle)
     try:
+        with path.open("rb") as handle:
+            container.store.put(storage_id, handle, object_id=object_id)
         with container.database.session() as session:
             actor, document = _target(session, actor_id, number)
             _refuse_duplicate(session, document, digest)
+            pending.settle(session, storage_id, [object_id])
             now = utcnow()
             current = _version_row(session, document.id, document.version)
             before = {
@@ -83,7 +88,7 @@ def add_version(
                     size_bytes=info.size_bytes,
                     page_count=info.pages,
                     sha256=digest,
-                    original_object_id=stored.object_id,
+                    original_object_id=object_id,
                     reason=reason.strip(),
                     created_by_id=actor.id,
                     created_at=now,
@@ -95,7 +100,7 @@ def add_version(
             document.size_bytes = info.size_bytes
             document.page_count = info.pages
             document.sha256 = digest
-            document.original_object_id = stored.object_id
+            document.original_object_id = object_id
             # The old text and rendition now belong to the old version's row; clearing
             # them here keeps the worker from deleting them when it stores the new ones.
             document.text_object_id = None
@@ -124,8 +129,7 @@ def add_version(
             )
             document_id = document.id
     except BaseException:
-        if container.store.exists(storage_id, stored.object_id):
-            container.store.delete(storage_id, stored.object_id)
+        pending.delete_tracked(container.database, container.store, storage_id, [object_id])
         raise
     container.enqueue_processing(document_id)
     return new_version

@@ -1,22 +1,43 @@
-"""The worker: registers the tasks on a Celery app bound to one container and runs it."""
+"""The worker: registers the tasks on a Celery app bound to one container and runs it.
+
+The process registers itself in the worker registry (:mod:`archive_app.infra.workers`) for as
+long as it runs, so the documents it claims name a live worker; it runs recovery
+(:mod:`archive_app.services.recovery`) before it takes the first message and again every
+``RECOVERY_INTERVAL`` from its heartbeat. A worker started by ``archive serve`` is told its
+parent's pid and stops (warm shutdown: running tasks finish) when that parent is gone, so
+a killed server never leaves a worker behind to run beside the next one.
+"""
 
 from __future__ import annotations
 
+import logging
+import os
+import signal
+import time
+from datetime import timedelta
+
 from celery import Celery
 
+from archive_app.infra import workers
 from archive_app.infra.container import Container
+from archive_app.models import WorkerKind
+from archive_app.services import recovery
 from archive_app.services.processing import TransientProcessingError, process_document
 from archive_app.tasks import AUDIT_CHECKPOINT, PROCESS_DOCUMENT, RETENTION_APPRAISAL
 
 RETRY_DELAYS = (5, 30, 120)
+log = logging.getLogger(__name__)
 
 
-def register_tasks(app: Celery, container: Container) -> None:
+def register_tasks(app: Celery, container: Container, worker: workers.Registration) -> None:
     @app.task(name=PROCESS_DOCUMENT, bind=True, max_retries=len(RETRY_DELAYS))
     def _process_document(task, document_id: int) -> None:  # type: ignore[no-untyped-def]
         try:
             process_document(
-                container, document_id, final_attempt=task.request.retries >= len(RETRY_DELAYS)
+                container,
+                document_id,
+                worker=worker,
+                final_attempt=task.request.retries >= len(RETRY_DELAYS),
             )
         except TransientProcessingError as error:
             delay = RETRY_DELAYS[min(task.request.retries, len(RETRY_DELAYS) - 1)]
@@ -38,21 +59,61 @@ def register_tasks(app: Celery, container: Container) -> None:
 
 
 def run_worker(
-    container: Container, *, concurrency: int = 1, loglevel: str = "INFO", beat: bool = False
+    container: Container,
+    *,
+    concurrency: int = 1,
+    loglevel: str = "INFO",
+    beat: bool = False,
+    parent: int | None = None,
 ) -> None:
     app = container.celery
-    register_tasks(app, container)
-    app.worker_main(
-        [
-            "worker",
-            "--pool=threads",
-            f"--concurrency={concurrency}",
-            f"--loglevel={loglevel}",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "-Q",
-            container.settings.queue_name,
-            *(["--beat"] if beat else []),
-        ]
-    )
+    kind = WorkerKind.EMBEDDED if parent is not None else WorkerKind.WORKER
+    # Until Celery installs its own handler (warm shutdown), SIGTERM would end the process
+    # on the spot, before the registration below is marked stopped.
+    signal.signal(signal.SIGTERM, _exit_now)
+    with workers.registered(
+        container.database, kind, parent_pid=parent, on_beat=_periodic(container, parent)
+    ) as registration:
+        register_tasks(app, container, registration)
+        _log_recovery(recovery.recover(container, queued_grace=timedelta(0)))
+        app.worker_main(
+            [
+                "worker",
+                "--pool=threads",
+                f"--concurrency={concurrency}",
+                f"--loglevel={loglevel}",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-Q",
+                container.settings.queue_name,
+                *(["--beat"] if beat else []),
+            ]
+        )
+
+
+def _exit_now(_signum: int, _frame: object) -> None:
+    raise SystemExit(0)
+
+
+def _periodic(container: Container, parent: int | None):  # type: ignore[no-untyped-def]
+    last_recovery = time.monotonic()
+    stopping = False
+
+    def on_beat(_registration: workers.Registration) -> None:
+        nonlocal last_recovery, stopping
+        if parent is not None and os.getppid() != parent and not stopping:
+            stopping = True
+            log.warning("the server that started this worker is gone: stopping")
+            os.kill(os.getpid(), signal.SIGTERM)  # Celery's warm shutdown
+            return
+        if time.monotonic() - last_recovery >= recovery.RECOVERY_INTERVAL.total_seconds():
+            last_recovery = time.monotonic()
+            _log_recovery(recovery.recover(container))
+
+    return on_beat
+
+
+def _log_recovery(report: recovery.RecoveryReport) -> None:
+    if report.changed:
+        log.warning("recovery: %s", report.as_dict())

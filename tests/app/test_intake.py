@@ -1,15 +1,12 @@
 """Intake end to end with a real worker process, on the embedded broker and on Redis:
 good files are stored, numbered, extracted and searchable-PDF'd; bad files are refused with
 their reason while the rest of the batch lands; duplicates are reported; failed and
-killed jobs are retried to success."""
+killed jobs are retried to success. (Recovery without a retry: ``test_recovery``.)"""
 
 from __future__ import annotations
 
 import io
 import json
-import os
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pypdf
@@ -21,60 +18,12 @@ from archive_app.infra.config import Settings
 from archive_app.infra.container import Container
 from archive_app.infra.db import Database
 from archive_app.models import AuditEntry, Document, User
-from archive_app.services import archives, documents
-from archive_app.services.archives import ArchiveInput
+from archive_app.services import documents
 from archive_app.services.intake import IntakeItem, take_in
 from tests import documents as docs
 from tests.app.helpers import csrf_token, login
 from tests.app.workers import WorkerProcess, run_archive, wait_for
-from tests.conftest import ADMIN_PASSWORD, unavailable
-
-REDIS_URL = os.environ.get("ARCHIVE_TEST_REDIS_URL", "redis://127.0.0.1:6379/7")
-
-
-@pytest.fixture(params=["embedded", "redis"])
-def broker(request: pytest.FixtureRequest) -> str | None:
-    if request.param == "embedded":
-        return None
-    import redis
-
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
-    except redis.RedisError as error:
-        unavailable(f"Redis is not reachable at {REDIS_URL}: {error}")
-    return REDIS_URL
-
-
-@pytest.fixture
-def intake_settings(settings: Settings, broker: str | None) -> Settings:
-    return settings.with_overrides(broker_url=broker, queue_name=f"test-{uuid.uuid4().hex[:12]}")
-
-
-@pytest.fixture
-def container(intake_settings: Settings) -> Iterator[Container]:
-    instance = Container.from_settings(intake_settings)
-    yield instance
-    instance.close()
-
-
-@pytest.fixture
-def archive_number(container: Container, admin: User) -> str:
-    with container.database.session() as session:
-        archive = archives.create_archive(
-            session,
-            admin,
-            ArchiveInput(name="上海明远贸易有限公司"),
-            number_pattern="KH-{seq:06d}",
-            on_created=container.on_archive_created,
-        )
-        return archive.number
-
-
-@pytest.fixture
-def worker(intake_settings: Settings, tmp_path: Path) -> Iterator[WorkerProcess]:
-    process = WorkerProcess(intake_settings, tmp_path / "worker.log")
-    yield process
-    process.stop()
+from tests.conftest import ADMIN_PASSWORD
 
 
 def _files(folder: Path) -> dict[str, Path]:
@@ -401,3 +350,48 @@ def test_cli_import_wait_json_then_show_edit_export(
     result = archive("retry", number)
     assert result.returncode == 1
     assert "only failed documents can be retried" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("database_kind", "broker"),
+    [("sqlite", "embedded"), ("postgresql", "redis")],
+    indirect=["broker"],
+)
+def test_cli_import_wait_without_a_worker_extracts_here(
+    intake_settings: Settings, archive_number: str, tmp_path: Path
+) -> None:
+    from tests.app.workers import worker_env
+
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    docs.write_text_pdf(
+        [["Service Agreement", "Late delivery incurs a penalty."]], folder / "a.pdf"
+    )
+    (folder / "b-copy.pdf").write_bytes((folder / "a.pdf").read_bytes())
+    docs.write_png(docs.render_page(docs.ENGLISH_INVOICE_LINES), folder / "c.png")
+    env = worker_env(intake_settings)
+
+    result = run_archive(
+        env, "import", str(folder), "--archive", archive_number, "--wait", "--json"
+    )
+    assert result.returncode == 0, result.stderr
+    assert "no background worker is running: extracting here" in result.stderr
+    rows = {row["file"]: row for row in json.loads(result.stdout)}
+    assert rows["a.pdf"]["status"] == rows["c.png"]["status"] == "ready"
+    assert rows["b-copy.pdf"] == {
+        "file": "b-copy.pdf",
+        "document": rows["a.pdf"]["document"],
+        "status": "duplicate",
+        "error": f"already filed in this archive as {rows['a.pdf']['document']}",
+    }
+    shown = json.loads(
+        run_archive(env, "show", rows["c.png"]["document"], "--text", "--json").stdout
+    )
+    assert "INV-20417" in shown["text"]
+
+    # Without --wait the files are queued, and the command says that nothing will take them.
+    docs.write_text_pdf([["Second agreement"]], tmp_path / "d.pdf")
+    result = run_archive(env, "import", str(tmp_path / "d.pdf"), "--archive", archive_number)
+    assert result.returncode == 0, result.stderr
+    assert "no background worker is running" in result.stderr
+    assert "`archive worker`" in result.stderr

@@ -7,14 +7,14 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from sqlalchemy import select
 
 from archive_app.infra.config import Settings
 from archive_app.infra.db import Database
-from archive_app.models import Document
+from archive_app.models import Document, Worker
 
 
 def worker_env(settings: Settings, **extra: str) -> dict[str, str]:
@@ -103,3 +103,37 @@ def wait_for(
             log = worker.output() if worker else ""
             raise AssertionError(f"timed out waiting for {states}: {states_now}\n{log}")
         time.sleep(0.3)
+
+
+def wait_until(
+    database: Database,
+    number: str,
+    condition: Callable[[Document, Worker | None], bool],
+    *,
+    worker: WorkerProcess | None = None,
+    timeout: float = 120,
+    what: str = "the document to reach the expected state",
+) -> Document:
+    """Poll the document (and the worker holding its claim) until ``condition`` holds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with database.session() as session:
+            document = session.scalars(select(Document).where(Document.number == number)).one()
+            claimant = document.claimed_by
+            if condition(document, claimant):
+                return document
+            state = (document.status.value, document.progress_done, document.progress_total)
+        if worker is not None and worker.process.poll() is not None:
+            raise AssertionError(f"the worker exited early:\n{worker.output()}")
+        if time.monotonic() > deadline:
+            log = worker.output() if worker else ""
+            raise AssertionError(f"timed out waiting for {what}; now {state}\n{log}")
+        time.sleep(0.05)
+
+
+def claimed_by(worker: WorkerProcess) -> Callable[[Document, Worker | None], bool]:
+    return lambda document, claimant: (
+        document.status.value == "processing"
+        and claimant is not None
+        and claimant.pid == worker.process.pid
+    )

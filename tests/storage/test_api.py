@@ -142,6 +142,19 @@ def test_put_many_round_trips_across_groups(store: BlobStore) -> None:
     assert store.put_many("A1", []) == []
 
 
+def test_put_many_with_ids_chosen_beforehand(store: BlobStore) -> None:
+    stored = store.put_many("A1", [b"text", b"rendition"], object_ids=["t-1", "r-1"])
+    assert [s.object_id for s in stored] == ["t-1", "r-1"]
+    assert store.read_bytes("A1", "r-1") == b"rendition"
+    # Ids are never reused, and a bad or missing id stores nothing at all.
+    store.delete("A1", "t-1")
+    with pytest.raises(ObjectExists):
+        store.put_many("A1", [b"again", b"other"], object_ids=["t-2", "t-1"])
+    with pytest.raises(ValueError):
+        store.put_many("A1", [b"one", b"two"], object_ids=["only-one"])
+    assert {o.object_id for o in store.iter_objects()} == {"r-1"}
+
+
 def test_put_many_failing_group_leaves_nothing(store: BlobStore) -> None:
     from storage.store import PUT_GROUP
 

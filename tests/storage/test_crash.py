@@ -100,6 +100,18 @@ def test_keyless_blob_from_a_crash_is_invisible_and_collected(store: BlobStore) 
     assert store.read_bytes("A1", "kept") == b"kept"
 
 
+def test_one_keyless_blob_is_collected_by_its_id(store: BlobStore) -> None:
+    store.put("A1", b"kept", object_id="kept")
+    orphan = store.root / "blobs" / "A1" / "orphan.blob"
+    orphan.write_bytes(b"ciphertext whose key never reached the disk")
+    # Its writer is known to be gone, so no age is needed; an object with a key stays.
+    assert store.collect_orphan("A1", "kept") is False
+    assert store.collect_orphan("A1", "orphan") is True
+    assert not orphan.exists()
+    assert store.collect_orphan("A1", "orphan") is False
+    assert store.read_bytes("A1", "kept") == b"kept"
+
+
 def test_interrupted_unlink_is_finished_by_open(tmp_path: Path, master_key: bytes) -> None:
     root = tmp_path / "s"
     with BlobStore.open(root, master_key) as store:

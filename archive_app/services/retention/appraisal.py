@@ -1,7 +1,7 @@
 """The periodic appraisal (鉴定): prepare the list of what is eligible and tell compliance.
 
-Contract: ``run_appraisal(container, as_of)`` computes the plan and writes at most one
-notification per day (rerunning the same day changes nothing: the scheduled task is
+Contract: ``run_appraisal(container, as_of, *, actor=None)`` computes the plan and writes at
+most one notification per day (rerunning the same day changes nothing: the scheduled task is
 idempotent). It never creates or executes a batch: nothing is destroyed without review
 and approvals. The Celery beat schedule (``archive_app.tasks``) runs it daily.
 """
@@ -23,7 +23,13 @@ from archive_app.services.retention.planning import compute_plan
 KIND = "appraisal"
 
 
-def run_appraisal(container: Container, as_of: date | None = None) -> RetentionNotification:
+def run_appraisal(
+    container: Container, as_of: date | None = None, *, actor: User | None = None
+) -> RetentionNotification:
+    """``actor`` None is the scheduled task; a user running it by hand must be allowed to
+    manage retention, and is recorded as the one who ran it."""
+    if actor is not None:
+        require(actor, Capability.MANAGE_RETENTION)
     as_of = as_of or utcnow().date()
     with container.database.session() as session:
         existing = session.scalar(
@@ -47,7 +53,7 @@ def run_appraisal(container: Container, as_of: date | None = None) -> RetentionN
         session.flush()
         audit.record(
             session,
-            None,
+            actor,
             "retention.appraisal",
             "retention_plan",
             as_of.isoformat(),

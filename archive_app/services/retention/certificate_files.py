@@ -5,7 +5,8 @@ created by ``archive init`` or on first need, never over an existing file); its 
 beside it in ``certificate-signing.pub.pem`` (publish it to whoever verifies). Certificates
 are written to ``<home>/certificates/<certificate id>.json`` exactly as signed and stored
 byte for byte in ``destruction_certificates``. ``verify_file`` checks a file offline with the
-engine, pinning the instance public key when one is at hand and saying whether it did.
+engine, pinning the instance public key when one is at hand and saying whether it did;
+``record_verification`` records such a check in the audit trail when a user makes it.
 """
 
 from __future__ import annotations
@@ -115,6 +116,26 @@ def verify_bytes(data: bytes, public_key: bytes | None) -> Verification:
     except CertificateInvalid as error:
         return Verification(False, public_key is not None, error.reason, None)
     return Verification(True, public_key is not None, None, result)
+
+
+def record_verification(
+    session: Session, actor: User, file_name: str, verification: Verification
+) -> None:
+    """Record in the audit trail that ``actor`` checked a certificate, and the outcome."""
+    require(actor, Capability.READ_RETENTION)
+    audit.record(
+        session,
+        actor,
+        "certificate.verify",
+        "certificate",
+        verification.result.certificate_id if verification.result else file_name,
+        after={
+            "file": file_name,
+            "valid": verification.ok,
+            "pinned": verification.pinned,
+            "reason": verification.reason,
+        },
+    )
 
 
 def instance_public_key(settings: Settings | None) -> bytes | None:

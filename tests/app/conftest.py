@@ -1,0 +1,66 @@
+"""Fixtures for tests that run real background workers: the broker (embedded or Redis),
+settings with a queue of their own, a container, an archive to file into, a worker."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from archive_app.infra.config import Settings
+from archive_app.infra.container import Container
+from archive_app.models import User
+from archive_app.services import archives
+from archive_app.services.archives import ArchiveInput
+from tests.app.workers import WorkerProcess
+from tests.conftest import unavailable
+
+REDIS_URL = os.environ.get("ARCHIVE_TEST_REDIS_URL", "redis://127.0.0.1:6379/7")
+
+
+@pytest.fixture(params=["embedded", "redis"])
+def broker(request: pytest.FixtureRequest) -> str | None:
+    if request.param == "embedded":
+        return None
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as error:
+        unavailable(f"Redis is not reachable at {REDIS_URL}: {error}")
+    return REDIS_URL
+
+
+@pytest.fixture
+def intake_settings(settings: Settings, broker: str | None) -> Settings:
+    return settings.with_overrides(broker_url=broker, queue_name=f"test-{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture
+def container(intake_settings: Settings) -> Iterator[Container]:
+    instance = Container.from_settings(intake_settings)
+    yield instance
+    instance.close()
+
+
+@pytest.fixture
+def archive_number(container: Container, admin: User) -> str:
+    with container.database.session() as session:
+        archive = archives.create_archive(
+            session,
+            admin,
+            ArchiveInput(name="上海明远贸易有限公司"),
+            number_pattern="KH-{seq:06d}",
+            on_created=container.on_archive_created,
+        )
+        return archive.number
+
+
+@pytest.fixture
+def worker(intake_settings: Settings, tmp_path: Path) -> Iterator[WorkerProcess]:
+    process = WorkerProcess(intake_settings, tmp_path / "worker.log")
+    yield process
+    process.stop()
