@@ -1,7 +1,7 @@
 """destruction plans: an execution's decision, committed before any key is destroyed
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-03 09:15:44.570399
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import archive_app.models.base
 
-revision = "0006"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
