@@ -52,6 +52,7 @@ from retention.errors import (
     InvalidReview,
     InvalidRule,
     ItemNotReviewed,
+    LedgerInvalid,
     NotEnoughApprovals,
     RetentionError,
     RuleMismatch,
@@ -66,6 +67,7 @@ from retention.keys import (
     public_key_fingerprint,
     public_key_pem,
 )
+from retention.ledger import GENESIS, LedgerEntry, check_chain, read_entry, sign_entry
 from retention.persist import batch_from_dict, batch_to_dict
 from retention.plan import Plan, plan
 from retention.rules import (
@@ -92,6 +94,7 @@ __all__ = [
     "EVENT_CONTRACT_END",
     "EVENT_RELATIONSHIP_END",
     "FORMAT",
+    "GENESIS",
     "PERMANENT",
     "Approval",
     "Batch",
@@ -111,6 +114,8 @@ __all__ = [
     "InvalidReview",
     "InvalidRule",
     "ItemNotReviewed",
+    "LedgerEntry",
+    "LedgerInvalid",
     "NotEnoughApprovals",
     "Period",
     "Plan",
@@ -135,6 +140,7 @@ __all__ = [
     "batch_to_dict",
     "build_certificate",
     "canonical_json",
+    "check_chain",
     "create_batch",
     "decide",
     "default_rules",
@@ -151,7 +157,9 @@ __all__ = [
     "plan",
     "public_key_fingerprint",
     "public_key_pem",
+    "read_entry",
     "record_execution",
     "sign_certificate",
+    "sign_entry",
     "verify_certificate",
 ]

@@ -152,3 +152,17 @@ class CertificateInputError(CertificateError):
     def __init__(self, problem: str) -> None:
         self.problem = problem
         super().__init__(problem)
+
+
+# --- the destruction ledger -----------------------------------------------------------------
+
+
+class LedgerInvalid(RetentionError):
+    """A destruction-ledger entry or chain failed verification; ``seq`` names the entry
+    (None when the problem is not one entry's)."""
+
+    def __init__(self, seq: int | None, reason: str) -> None:
+        self.seq = seq
+        self.reason = reason
+        where = f"entry {seq}" if seq is not None else "the ledger"
+        super().__init__(f"destruction ledger invalid at {where}: {reason}")

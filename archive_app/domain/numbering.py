@@ -70,6 +70,18 @@ def next_value(session: Session, name: str) -> int:
         return session.execute(statement).scalar_one()
 
 
+def raise_to(session: Session, name: str, value: int) -> None:
+    """Make counter ``name`` at least ``value`` (numbers a restore brings back from
+    elsewhere must never be handed out again)."""
+    if current_value(session, name) >= value:
+        return
+    updated = session.execute(
+        update(NumberSequence).where(NumberSequence.name == name).values(last_value=value)
+    )
+    if not updated.rowcount:
+        session.execute(insert(NumberSequence).values(name=name, last_value=value))
+
+
 def current_value(session: Session, name: str) -> int:
     value = session.execute(
         select(NumberSequence.last_value).where(NumberSequence.name == name)

@@ -44,6 +44,8 @@ class Settings:
     max_upload_bytes: int = 200 * 1024 * 1024
     max_pages: int = 2000
     retention_approvals: int = 2
+    # The second copy of the destruction ledger, outside the instance folder.
+    ledger_dir: Path | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -52,6 +54,7 @@ class Settings:
         home = Path(env.get("ARCHIVE_HOME") or "instance").expanduser().absolute()
         database_url = env.get("ARCHIVE_DATABASE_URL") or f"sqlite:///{home / 'archive.db'}"
         master_key_file = env.get("ARCHIVE_MASTER_KEY_FILE")
+        ledger_dir = env.get("ARCHIVE_LEDGER_DIR")
         settings = cls(
             home=home,
             database_url=database_url,
@@ -74,6 +77,7 @@ class Settings:
             retention_approvals=_parse_int(
                 env, "ARCHIVE_RETENTION_APPROVALS", cls.retention_approvals
             ),
+            ledger_dir=Path(ledger_dir).expanduser().absolute() if ledger_dir else None,
         )
         settings.validate()
         return settings
@@ -118,6 +122,8 @@ class Settings:
             raise SettingsError("ARCHIVE_BROKER_URL", "must be a redis:// or amqp:// URL")
         if self.search_url is not None:
             validate_search_url(self.search_url)
+        if self.ledger_dir is not None:
+            validate_ledger_dir(self.ledger_dir, self.home)
 
     @property
     def is_sqlite(self) -> bool:
@@ -153,6 +159,23 @@ def validate_number_pattern(pattern: str) -> None:
             "ARCHIVE_NUMBER_PATTERN",
             "may only use letters, digits, '.', '_', '/', '-' and must start with a letter or digit",
         )
+
+
+def validate_ledger_dir(folder: Path, home: Path) -> None:
+    """The ledger's second copy must survive the loss (or the restore from an old backup)
+    of the instance folder, so it may not lie inside it. Whether it can be written is
+    checked before each destruction, which refuses to shred anything when it cannot."""
+    if not folder.is_absolute():
+        raise SettingsError("ARCHIVE_LEDGER_DIR", f"{folder} is not an absolute path")
+    resolved, instance = folder.resolve(), home.resolve()
+    if resolved == instance or instance in resolved.parents:
+        raise SettingsError(
+            "ARCHIVE_LEDGER_DIR",
+            f"{folder} is inside the instance folder {home}; name a folder elsewhere "
+            "(another disk, or where the certificates are kept)",
+        )
+    if resolved.exists() and not resolved.is_dir():
+        raise SettingsError("ARCHIVE_LEDGER_DIR", f"{folder} exists and is not a folder")
 
 
 _SEARCH_TABLE = re.compile(r"[a-z_][a-z0-9_]{0,50}")

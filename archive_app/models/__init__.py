@@ -15,6 +15,7 @@ from archive_app.models.login_session import LoginSession
 from archive_app.models.pending_object import PendingObject
 from archive_app.models.retention import (
     DestructionCertificate,
+    DestructionPlan,
     DestructionRecord,
     DispositionBatch,
     ErasureRequest,
@@ -37,6 +38,7 @@ __all__ = [
     "ChecklistState",
     "CustomerArchive",
     "DestructionCertificate",
+    "DestructionPlan",
     "DestructionRecord",
     "DispositionBatch",
     "Document",

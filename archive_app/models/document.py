@@ -86,6 +86,11 @@ class Document(Base):
     declared_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     declared_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     destroyed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # The destruction decision naming this record: set when it is committed, before any key
+    # is destroyed; while ``destroyed_at`` is still empty the record is being destroyed.
+    destruction_plan_id: Mapped[int | None] = mapped_column(
+        ForeignKey("destruction_plans.id"), index=True
+    )
 
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
@@ -109,6 +114,11 @@ class Document(Base):
     @property
     def is_destroyed(self) -> bool:
         return self.destroyed_at is not None
+
+    @property
+    def is_being_destroyed(self) -> bool:
+        """Its destruction is decided (committed) and not yet finished."""
+        return self.destruction_plan_id is not None and self.destroyed_at is None
 
     @property
     def display_title(self) -> str:

@@ -4,8 +4,10 @@ requests and appraisal notifications.
 
 Contract: nothing here is ever deleted. A rule change adds a version row; a released hold
 keeps its row with who released it and why; a batch keeps its full engine state as JSON
-(``retention.batch_to_dict``) for good; a destroyed document keeps its ``documents`` row as
-a stub plus one ``destruction_records`` row naming its batch and certificate.
+(``retention.batch_to_dict``) for good; an execution first commits its decision as a
+``destruction_plans`` row (the signed destruction-ledger entry) and only then destroys
+anything; a destroyed document keeps its ``documents`` row as a stub plus one
+``destruction_records`` row naming its batch and certificate.
 """
 
 from __future__ import annotations
@@ -156,6 +158,34 @@ class DestructionCertificate(Base):
     issued_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
     batch: Mapped[DispositionBatch] = relationship()
+
+
+class DestructionPlan(Base):
+    """The committed decision of one batch's execution (see
+    :mod:`archive_app.services.retention.plans`): ``decided`` from the commit that names
+    what will be destroyed, ``completed`` once every record it names is a stub.
+
+    ``ledger_entry`` is the signed destruction-ledger entry exactly as written to the ledger
+    files (its payload is the plan, the executed batch and the signed certificate), the one
+    source of what the decision holds; ``ledger_sha256`` its chain hash, which the next
+    entry names.
+    """
+
+    __tablename__ = "destruction_plans"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("disposition_batches.id"), unique=True)
+    certificate_id: Mapped[str] = mapped_column(String(64), unique=True)
+    executor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    decided_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    ledger_seq: Mapped[int] = mapped_column(Integer, unique=True)
+    ledger_sha256: Mapped[str] = mapped_column(String(64))
+    ledger_entry: Mapped[str] = mapped_column(Text)
+
+    batch: Mapped[DispositionBatch] = relationship()
+    executor: Mapped[User] = relationship()
 
 
 class DestructionRecord(Base):

@@ -1,7 +1,7 @@
 """What an index entry holds, and writing entries from the database and the store.
 
-Contract: one entry per document that is ``ready``, not destroyed and not restricted by an
-erasure request, keyed by the document's database id (as a string). The entry carries the
+Contract: one entry per document that is ``ready``, not destroyed nor being destroyed and
+not restricted by an erasure request, keyed by the document's database id (as a string). The entry carries the
 archive id and number, the class code, the filing state (``ready``, or ``declared`` once
 the checklist line is confirmed), the archive's confidentiality level, the document date,
 the amount, the title, and the analysed text: archive name, class field values and the
@@ -33,9 +33,11 @@ BATCH = 200
 
 
 def indexable(document: Document) -> bool:
+    # A record whose destruction is decided leaves search at once, before its keys go.
     return (
         document.status == DocumentStatus.READY
         and document.destroyed_at is None
+        and document.destruction_plan_id is None
         and document.text_object_id is not None
     )
 

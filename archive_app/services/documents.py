@@ -34,7 +34,7 @@ from archive_app.services import audit, claims
 from archive_app.services.bootstrap import active_class
 from archive_app.services.declaration import withdraw_changed_line
 from archive_app.services.retention.errors import RecordDestroyed
-from archive_app.services.retention.holds import ensure_changeable
+from archive_app.services.retention.holds import ensure_changeable, ensure_not_being_destroyed
 
 EXPORT_KINDS = ("original", "pdf")
 MAX_ROW_ID = 2**63 - 1
@@ -94,6 +94,7 @@ def read_text(
 ) -> list[dict[str, Any]]:
     """The extracted text per page (decrypted), audited as a view of the content."""
     document = get_visible(session, actor, number)
+    ensure_not_being_destroyed(session, document)
     if document.text_object_id is None:
         return []
     raw = container.store.read_bytes(document.archive.storage_id, document.text_object_id)
@@ -116,6 +117,7 @@ def prepare_export(session: Session, actor: User, number: str, kind: str) -> Exp
     document = get_visible(session, actor, number)
     if document.is_destroyed:
         raise RecordDestroyed(document.number)
+    ensure_not_being_destroyed(session, document)
     if kind == "original":
         object_id, mime, size, name = (
             document.original_object_id,

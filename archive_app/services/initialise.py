@@ -1,7 +1,8 @@
 """``archive init``: create or upgrade an instance (folder layout: :mod:`archive_app.infra.home`).
 
 Safe to run twice: nothing existing is replaced. It creates the session signing key, the
-master key (never over an existing store), the certificate signing key, migrates the
+master key (never over an existing store), the certificate signing key, the destruction
+ledger's folders (in the instance and ``ARCHIVE_LEDGER_DIR``), migrates the
 database, seeds document classes, retention rules and the admin user, gives archives made
 before the store existed their keys, and makes the instance folder private.
 """
@@ -22,6 +23,7 @@ from archive_app.infra.home import secret_key_path
 from archive_app.infra.private_files import secure_instance, write_private_file
 from archive_app.models import CustomerArchive
 from archive_app.services import bootstrap
+from archive_app.services.retention import ledger
 from archive_app.services.retention.certificate_files import ensure_signing_key
 
 Progress = Callable[[str], None]
@@ -59,6 +61,8 @@ def initialise(
         step(f"created the master key {settings.resolved_master_key_file} (keep it out of backups)")
     if ensure_signing_key(settings):
         step("created the destruction certificate signing key")
+    for folder in ledger.ensure_folders(settings):
+        step(f"created the destruction ledger folder {folder}")
     store = vault.open_store(settings, create=True)  # proves the key opens the store
     database = Database(settings.database_url)
     try:

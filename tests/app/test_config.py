@@ -79,3 +79,20 @@ def test_cli_stops_with_one_line_on_a_bad_setting(tmp_path: Path) -> None:
     assert lines == [
         "archive: invalid setting ARCHIVE_NUMBER_PATTERN: must contain exactly one {seq} field, e.g. KH-{seq:06d}"
     ]
+
+
+def test_the_ledgers_second_copy_must_lie_outside_the_instance_folder(tmp_path: Path) -> None:
+    home = tmp_path / "inst"
+    outside = Settings.from_env(
+        {"ARCHIVE_HOME": str(home), "ARCHIVE_LEDGER_DIR": str(tmp_path / "offsite")}
+    )
+    assert outside.ledger_dir == tmp_path / "offsite"
+    assert Settings.from_env({"ARCHIVE_HOME": str(home)}).ledger_dir is None
+    for inside in (home, home / "ledger"):
+        with pytest.raises(SettingsError, match=r"ARCHIVE_LEDGER_DIR.*inside the instance"):
+            Settings.from_env({"ARCHIVE_HOME": str(home), "ARCHIVE_LEDGER_DIR": str(inside)})
+    (tmp_path / "a-file").write_text("x")
+    with pytest.raises(SettingsError, match="not a folder"):
+        Settings.from_env(
+            {"ARCHIVE_HOME": str(home), "ARCHIVE_LEDGER_DIR": str(tmp_path / "a-file")}
+        )

@@ -56,13 +56,23 @@ def test_backup_and_restore_through_the_command_line(
         **worker_env(target),
         "ARCHIVE_MASTER_KEY": target.master_key or "",
     }
-    restored = run_archive(target_env, "restore", str(dest), "--json")
+    # No destruction ledger at hand (no ARCHIVE_LEDGER_DIR, no --ledger): refused, unless
+    # the operator says to go without one.
+    unreplayed = run_archive(target_env, "restore", str(dest), "--json")
+    assert unreplayed.returncode == 1 and unreplayed.stdout == ""
+    assert "--without-ledger" in _one_line_error(unreplayed)
+    both = run_archive(
+        target_env, "restore", str(dest), "--ledger", str(tmp_path), "--without-ledger"
+    )
+    assert both.returncode == 2 and "Traceback" not in both.stderr
+    restored = run_archive(target_env, "restore", str(dest), "--without-ledger", "--json")
     assert restored.returncode == 0, restored.stderr
     report = json.loads(restored.stdout)
     assert report["backup_id"] == document["backup_id"]
     assert report["indexed"] == 1
+    assert report["ledger"] is None and report["replayed"] == []
 
-    twice = run_archive(target_env, "restore", str(dest))
+    twice = run_archive(target_env, "restore", str(dest), "--without-ledger")
     assert twice.returncode == 1
     assert "refusing to restore" in _one_line_error(twice)
 

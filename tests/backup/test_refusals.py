@@ -50,14 +50,14 @@ def _nothing_written(target: Settings) -> None:
 def test_restore_refuses_a_wrong_master_key(small: Path, make_target) -> None:  # type: ignore[no-untyped-def]
     target = make_target(master_key=encode_master_key(generate_master_key()))
     with pytest.raises(backup.RestoreKeyMismatch, match="master key"):
-        backup.restore_backup(target, small, "admin")
+        backup.restore_backup(target, small, "admin", without_ledger=True)
     _nothing_written(target)
 
 
 def test_restore_needs_the_master_key_supplied(small: Path, make_target) -> None:  # type: ignore[no-untyped-def]
     target = make_target(master_key="")  # neither the variable nor a key file
     with pytest.raises(backup.BackupError, match="no master key"):
-        backup.restore_backup(target, small, "admin")
+        backup.restore_backup(target, small, "admin", without_ledger=True)
     _nothing_written(target)
 
 
@@ -69,7 +69,7 @@ def test_restore_refuses_a_tampered_file(small: Path, make_target, victim: str) 
     path.write_bytes(bytes(data))
     target = make_target()
     with pytest.raises(backup.BackupDamaged, match="SHA-256"):
-        backup.restore_backup(target, small, "admin")
+        backup.restore_backup(target, small, "admin", without_ledger=True)
     _nothing_written(target)
 
 
@@ -77,7 +77,7 @@ def test_restore_refuses_a_missing_file(small: Path, make_target) -> None:  # ty
     next((small / "blobs").rglob("*.blob")).unlink()
     target = make_target()
     with pytest.raises(backup.BackupDamaged, match="missing"):
-        backup.restore_backup(target, small, "admin")
+        backup.restore_backup(target, small, "admin", without_ledger=True)
     _nothing_written(target)
 
 
@@ -85,7 +85,7 @@ def test_restore_refuses_a_backup_without_manifest(small: Path, make_target) -> 
     (small / "manifest.json").unlink()
     target = make_target()
     with pytest.raises(backup.BackupIncomplete, match="incomplete"):
-        backup.restore_backup(target, small, "admin")
+        backup.restore_backup(target, small, "admin", without_ledger=True)
     _nothing_written(target)
 
 
@@ -96,7 +96,7 @@ def test_restore_refuses_a_non_empty_target(small: Path, settings: Settings) -> 
         with database.session() as session:
             before = session.scalar(select(func.count()).select_from(Document))
         with pytest.raises(backup.TargetNotEmpty, match="already holds data"):
-            backup.restore_backup(settings, small, "admin")
+            backup.restore_backup(settings, small, "admin", without_ledger=True)
         with database.session() as session:
             assert session.scalar(select(func.count()).select_from(Document)) == before
             assert verify_chain(session).ok
@@ -113,7 +113,7 @@ def test_restore_refuses_an_initialised_but_unused_instance(
     target = make_target(target_kind)
     initialise(target, admin_password="target-admin-password")
     with pytest.raises(backup.TargetNotEmpty):
-        backup.restore_backup(target, small, "admin")
+        backup.restore_backup(target, small, "admin", without_ledger=True)
 
 
 def test_restore_refuses_a_key_store_holding_other_keys(small: Path, make_target) -> None:  # type: ignore[no-untyped-def]
@@ -123,7 +123,7 @@ def test_restore_refuses_a_key_store_holding_other_keys(small: Path, make_target
     with vault.open_store(target, create=True) as store:
         store.create_archive("other-archive")
     with pytest.raises(backup.TargetNotEmpty, match="key store"):
-        backup.restore_backup(target, small, "admin")
+        backup.restore_backup(target, small, "admin", without_ledger=True)
     assert not Path(target.database_url.removeprefix("sqlite:///")).exists()
 
 
@@ -163,7 +163,7 @@ def test_only_administrators_back_up_and_restore(
     assert not dest.exists()
     target = make_target()
     with pytest.raises(PermissionDenied):
-        backup.restore_backup(target, small, "clerk")
+        backup.restore_backup(target, small, "clerk", without_ledger=True)
     _nothing_written(target)
 
 
@@ -202,7 +202,7 @@ def test_interrupted_restore_leaves_the_database_empty_and_can_be_rerun(
             raise Interrupted
 
     with pytest.raises(Interrupted):
-        backup.restore_backup(target, small, "admin", progress=interrupt)
+        backup.restore_backup(target, small, "admin", without_ledger=True, progress=interrupt)
     database = Database(target.database_url)
     try:
         # Rolled back as one transaction, schema included.
@@ -212,7 +212,7 @@ def test_interrupted_restore_leaves_the_database_empty_and_can_be_rerun(
     finally:
         database.dispose()
 
-    report = backup.restore_backup(target, small, "admin")
+    report = backup.restore_backup(target, small, "admin", without_ledger=True)
     assert report.blobs_installed == 0  # installed by the first attempt, recognised
     assert report.indexed == 1
     assert sum(report.tables.values()) == sum(read_manifest(small).tables.values())

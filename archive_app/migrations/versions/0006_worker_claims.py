@@ -62,34 +62,39 @@ def upgrade() -> None:
             batch_op.f("ix_pending_objects_created_at"), ["created_at"], unique=False
         )
 
-    with op.batch_alter_table("documents", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("claimed_by_id", sa.Integer(), nullable=True))
-        batch_op.add_column(
-            sa.Column(
-                "claimed_at", archive_app.models.base.UtcDateTime(timezone=True), nullable=True
-            )
+    # Plain ADD COLUMNs, also on SQLite: rebuilding `documents` (batch mode) drops a table
+    # that other tables' rows reference, which SQLite refuses with foreign keys on, so an
+    # instance holding documents could not be upgraded (nor an older backup restored).
+    name = op.f("fk_documents_claimed_by_id_workers")
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute(
+            "ALTER TABLE documents ADD COLUMN claimed_by_id INTEGER "
+            f"CONSTRAINT {name} REFERENCES workers (id) ON DELETE SET NULL"
         )
-        batch_op.add_column(
-            sa.Column("interruptions", sa.Integer(), nullable=False, server_default="0")
+    else:
+        op.add_column("documents", sa.Column("claimed_by_id", sa.Integer(), nullable=True))
+        op.create_foreign_key(
+            name, "documents", "workers", ["claimed_by_id"], ["id"], ondelete="SET NULL"
         )
-        batch_op.create_index(
-            batch_op.f("ix_documents_claimed_by_id"), ["claimed_by_id"], unique=False
-        )
-        batch_op.create_foreign_key(
-            batch_op.f("fk_documents_claimed_by_id_workers"),
-            "workers",
-            ["claimed_by_id"],
-            ["id"],
-            ondelete="SET NULL",
-        )
+    op.add_column(
+        "documents",
+        sa.Column("claimed_at", archive_app.models.base.UtcDateTime(timezone=True), nullable=True),
+    )
+    op.add_column(
+        "documents", sa.Column("interruptions", sa.Integer(), nullable=False, server_default="0")
+    )
+    op.create_index(
+        op.f("ix_documents_claimed_by_id"), "documents", ["claimed_by_id"], unique=False
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("documents", schema=None) as batch_op:
-        batch_op.drop_constraint(
-            batch_op.f("fk_documents_claimed_by_id_workers"), type_="foreignkey"
+    op.drop_index(op.f("ix_documents_claimed_by_id"), table_name="documents")
+    if op.get_bind().dialect.name != "sqlite":  # SQLite drops it with its column
+        op.drop_constraint(
+            op.f("fk_documents_claimed_by_id_workers"), "documents", type_="foreignkey"
         )
-        batch_op.drop_index(batch_op.f("ix_documents_claimed_by_id"))
+    with op.batch_alter_table("documents", schema=None) as batch_op:
         batch_op.drop_column("interruptions")
         batch_op.drop_column("claimed_at")
         batch_op.drop_column("claimed_by_id")

@@ -106,3 +106,28 @@ class RestoreIndexFailed(BackupError):
             "run `archive reindex`"
         )
         self.reason = reason
+
+
+class LedgerRequired(BackupError):
+    """No destruction ledger to replay, and the operator did not say to go without."""
+
+    code = "restore_ledger_required"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "a restore replays the destruction ledger, so that nothing destroyed after the "
+            "backup comes back: set ARCHIVE_LEDGER_DIR to its second copy or pass --ledger "
+            "FOLDER (the old instance's `ledger` folder will do); only if no ledger "
+            "survives, pass --without-ledger; nothing was restored"
+        )
+
+
+class LedgerRejected(BackupError):
+    """The ledger given does not verify, or does not belong to this backup."""
+
+    code = "restore_ledger_rejected"
+
+    def __init__(self, folder: Path, reason: str) -> None:
+        super().__init__(f"destruction ledger {folder} refused: {reason}; nothing was restored")
+        self.folder = folder
+        self.reason = reason

@@ -1,6 +1,8 @@
-"""``restore_backup``: load a backup into an empty instance.
+"""``restore_backup``: load a backup into an empty instance, then replay the destructions
+the backup does not know.
 
-Contract of ``restore_backup(settings, source, username, *, progress=None)``:
+Contract of ``restore_backup(settings, source, username, *, ledger=None,
+without_ledger=False, progress=None)``:
 
 Restore initialises the instance itself; do not run ``archive init`` first. The instance
 (``settings``: ``ARCHIVE_HOME`` and ``ARCHIVE_DATABASE_URL``) must be empty: a database
@@ -16,14 +18,27 @@ Nothing is written before all of this has been checked: the manifest exists (els
 (:class:`BackupDamaged`); the schema revision is known to this version; the configured
 master key opens the backed-up key store (:class:`RestoreKeyMismatch`); the acting user
 ``username`` is an active administrator in the backup (restore runs before the target has
-users); every backed-up key has its blob; the target is empty.
+users); every backed-up key has its blob; the target is empty; and the destruction
+ledger (:mod:`archive_app.services.retention.ledger`) is at hand and belongs to this
+backup: the folder ``ledger``, else ``ARCHIVE_LEDGER_DIR`` (neither:
+:class:`LedgerRequired`, unless ``without_ledger`` says to restore without replaying
+anything), every entry signed by the backup's certificate key, one unbroken chain, at
+least as long as the backup's own ledger and agreeing with it
+(:class:`LedgerRejected` otherwise).
 
 Then, in this order: the blob files, the certificate signing key, the key store (each
 installed atomically and never over different data), then the database in ONE transaction
-that also records the audit entry ``instance.restore`` (the commit point), then the
-certificate files and the search index, rebuilt from the restored data
-(:class:`RestoreIndexFailed` if only that fails: the data is restored, `archive reindex`
-finishes it). Safe to run again after a failure: files an earlier attempt installed from
+that also records again the decision of every ledger entry after the backup's last one
+(:func:`archive_app.services.retention.replay.replay_decisions`) and the audit entry
+``instance.restore`` naming the ledger and the destructions replayed (the commit point),
+then the certificate files, the whole ledger in the new instance's ledger folders, the
+replayed destructions completed like interrupted ones
+(:func:`archive_app.services.retention.completion.recover_interrupted`: what they
+destroyed is shredded again and stubbed, with its destruction records and certificate),
+and the search index, rebuilt from the restored data (:class:`RestoreIndexFailed` if
+only that fails: the data is restored, `archive reindex` finishes it). Should the
+restore stop after the database commit, starting the server or a worker, or re-running
+``archive retention batch run`` on a replayed batch, completes the replay. Safe to run again after a failure: files an earlier attempt installed from
 the same backup are recognised (same SHA-256, same key-store rows) and kept, and the
 database was rolled back. Restored audit rows keep their hashes, so the chain verifies.
 Stop the server and workers of the target instance while restoring.
@@ -38,7 +53,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, inspect, select
 from sqlalchemy.orm import Session
 
 from archive_app.errors import AppError, NotFound
@@ -48,7 +63,7 @@ from archive_app.infra.container import Container
 from archive_app.infra.db import Database
 from archive_app.infra.home import secret_key_path
 from archive_app.infra.private_files import write_private_file
-from archive_app.models import DestructionCertificate, User
+from archive_app.models import DestructionCertificate, DestructionPlan, User
 from archive_app.permissions import Capability, require
 from archive_app.search import maintenance as search_maintenance
 from archive_app.services import audit
@@ -60,6 +75,8 @@ from archive_app.services.backup.database import (
 from archive_app.services.backup.errors import (
     BackupDamaged,
     BackupError,
+    LedgerRejected,
+    LedgerRequired,
     RestoreIndexFailed,
     RestoreKeyMismatch,
 )
@@ -75,10 +92,15 @@ from archive_app.services.backup.manifest import (
 )
 from archive_app.services.backup.progress import Progress, no_progress
 from archive_app.services.backup.target import check_target, signing_files
+from archive_app.services.retention import ledger as ledger_files
 from archive_app.services.retention.certificate_files import (
+    PUBLIC_KEY_NAME,
     certificates_dir,
     write_certificate_file,
 )
+from archive_app.services.retention.completion import recover_interrupted
+from archive_app.services.retention.replay import replay_decisions
+from retention import LedgerEntry, LedgerInvalid
 from storage import BlobStore, MasterKeyMissing, StorageError, WrongMasterKey
 from storage.backup import (
     blob_relative_path,
@@ -101,6 +123,8 @@ class RestoreReport:
     objects: int
     blobs_installed: int
     indexed: int
+    ledger: Path | None
+    replayed: list[dict[str, Any]]
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -112,6 +136,8 @@ class RestoreReport:
             "objects": self.objects,
             "blobs_installed": self.blobs_installed,
             "indexed": self.indexed,
+            "ledger": str(self.ledger) if self.ledger else None,
+            "replayed": self.replayed,
         }
 
 
@@ -120,6 +146,8 @@ def restore_backup(
     source: Path,
     username: str,
     *,
+    ledger: Path | None = None,
+    without_ledger: bool = False,
     progress: Progress | None = None,
 ) -> RestoreReport:
     """Restore the backup folder ``source`` into the empty instance of ``settings``."""
@@ -130,6 +158,7 @@ def restore_backup(
     check_revision_known(manifest.alembic_revision)
     master = _check_master_key(settings, source / KEY_STORE_NAME)
     actor_id = _backup_actor(source / DATABASE_NAME, username)
+    folder, to_replay = _ledger_to_replay(settings, source, manifest, ledger, without_ledger)
     blobs = _blob_entries(source, manifest)
     present = check_target(settings, source, manifest, blobs)
 
@@ -143,16 +172,25 @@ def restore_backup(
         install_key_store(root, source / KEY_STORE_NAME)
     BlobStore.open(root, master).close()  # proves the installed keys open with the key
 
+    replayed: list[dict[str, Any]] = []
+
     def record(connection: Connection) -> None:
         with Session(bind=connection) as session:
             actor = session.get(User, actor_id)
+            assert actor is not None
+            replayed.extend(replay_decisions(session, actor, to_replay))
             audit.record(
                 session,
                 actor,
                 "instance.restore",
                 "instance",
                 manifest.backup_id,
-                after={"source": str(source), **manifest.summary()},
+                after={
+                    "source": str(source),
+                    **manifest.summary(),
+                    "ledger": str(folder) if folder else None,
+                    "replayed": replayed,
+                },
             )
 
     database = Database(settings.database_url)
@@ -166,8 +204,10 @@ def restore_backup(
             record,
         )
         _write_certificate_files(settings, database)
+        _write_ledger_files(settings, database)
     finally:
         database.dispose()
+    _complete_replayed(settings, report)
     indexed = _rebuild_index(settings, actor_id, report)
     return RestoreReport(
         backup_id=manifest.backup_id,
@@ -177,6 +217,8 @@ def restore_backup(
         objects=len(blobs),
         blobs_installed=installed,
         indexed=indexed,
+        ledger=folder,
+        replayed=replayed,
     )
 
 
@@ -215,6 +257,65 @@ def _backup_actor(database_copy: Path, username: str) -> int:
                 raise NotFound("user in the backup", username)
             require(user, Capability.MANAGE_BACKUPS)
             return user.id
+    finally:
+        engine.dispose()
+
+
+def _ledger_to_replay(
+    settings: Settings,
+    source: Path,
+    manifest: Manifest,
+    folder: Path | None,
+    without_ledger: bool,
+) -> tuple[Path | None, list[LedgerEntry]]:
+    """The ledger folder used and its entries the backup does not hold (see the module
+    doc); ``(None, [])`` when the operator restores without a ledger."""
+    if without_ledger:
+        if folder is not None:
+            raise BackupError("--ledger and --without-ledger exclude each other")
+        return None, []
+    folder = folder or settings.ledger_dir
+    if folder is None:
+        raise LedgerRequired()
+    folder = Path(folder).absolute()
+    if not folder.is_dir():
+        raise LedgerRejected(folder, "there is no such folder")
+    public = _backup_public_key(source, manifest)
+    try:
+        entries = ledger_files.read_folder(folder, public) if public else []
+    except LedgerInvalid as error:
+        raise LedgerRejected(folder, str(error)) from None
+    if public is None and any(folder.glob("*.json")):
+        raise LedgerRejected(folder, "the backup holds no certificate key to check it with")
+    known = _backup_ledger(source / DATABASE_NAME)
+    if len(entries) < len(known):
+        raise LedgerRejected(
+            folder,
+            f"it ends at entry {len(entries)} but the backup already holds entry "
+            f"{len(known)}: it is an older copy",
+        )
+    if known and entries[len(known) - 1].sha256 != known[-1]:
+        raise LedgerRejected(folder, f"its entry {len(known)} is not the backup's")
+    return folder, entries[len(known) :]
+
+
+def _backup_public_key(source: Path, manifest: Manifest) -> bytes | None:
+    entry = manifest.entry(f"{SIGNING_DIR}/{PUBLIC_KEY_NAME}")
+    return None if entry is None else (source / entry.path).read_bytes()
+
+
+def _backup_ledger(database_copy: Path) -> list[str]:
+    """The chain hashes of the ledger entries the backup holds, in order."""
+    engine = open_copy(database_copy)
+    try:
+        with engine.connect() as connection:
+            if not inspect(connection).has_table(DestructionPlan.__tablename__):
+                return []  # a backup from before the ledger existed
+            return list(
+                connection.scalars(
+                    select(DestructionPlan.ledger_sha256).order_by(DestructionPlan.ledger_seq)
+                )
+            )
     finally:
         engine.dispose()
 
@@ -279,6 +380,31 @@ def _write_certificate_files(settings: Settings, database: Database) -> None:
         ):
             if not (certificates_dir(settings) / f"{certificate_id}.json").exists():
                 write_certificate_file(settings, certificate_id, signed.encode("utf-8"))
+
+
+def _write_ledger_files(settings: Settings, database: Database) -> None:
+    """The restored instance's ledger folders get every entry its database holds."""
+    with database.session() as session:
+        rows = session.execute(
+            select(DestructionPlan.ledger_seq, DestructionPlan.ledger_entry).order_by(
+                DestructionPlan.ledger_seq
+            )
+        ).all()
+    ledger_files.write_entries(settings, ((seq, entry.encode("utf-8")) for seq, entry in rows))
+
+
+def _complete_replayed(settings: Settings, progress: Progress) -> None:
+    """Shred and stub again what the replayed decisions name (see the module doc)."""
+    container = Container.from_settings(settings)
+    try:
+
+        def on_progress(stage: str, done: int, total: int) -> None:
+            if stage == "shred":
+                progress("replaying destructions", done, total)
+
+        recover_interrupted(container, on_progress)
+    finally:
+        container.close()
 
 
 def _rebuild_index(settings: Settings, actor_id: int, progress: Progress) -> int:

@@ -44,6 +44,8 @@ from sqlalchemy import (
     text,
     type_coerce,
 )
+from sqlalchemy import column as sql_column
+from sqlalchemy import table as sql_table
 from sqlalchemy.sql.elements import ColumnElement
 
 from archive_app.models import Base
@@ -158,7 +160,11 @@ def copy_table(
     older schema revision has; the others take their defaults)."""
     target_dialect = target.dialect.name
     columns = [c for c in table.columns if only is None or c.name in only]
-    statement = insert(table).values({c.name: _write_param(c, target_dialect) for c in columns})
+    # With ``only``, into a plain table of those columns: the model's Python-side defaults
+    # would otherwise add columns a database at the older revision does not have yet (the
+    # migrations after it give them their server defaults).
+    into = table if only is None else sql_table(table.name, *(sql_column(c.name) for c in columns))
+    statement = insert(into).values({c.name: _write_param(c, target_dialect) for c in columns})
     numerics = [c for c in columns if isinstance(c.type, Numeric) and c.type.asdecimal]
     # Into SQLite: note what it will round. Out of a SQLite copy: put the exact values in
     # before inserting (a rounded value may not even fit the column's precision).

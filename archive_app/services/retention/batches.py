@@ -7,7 +7,9 @@ for review at once. Each item is reviewed destroy or extend (an extension needs 
 and a new review date). Approvals come from distinct compliance users; the number needed
 is ``Settings.retention_approvals`` (default 2), fixed in the batch when it is created.
 Changing a review after an approval makes that approval stale (the engine's digest).
-Execution lives in ``destruction``. Every step is audited.
+Execution lives in ``destruction``; while an execution is decided and not finished, the
+batch takes no review, approval or cancellation (``BeingDestroyed``). Every step is
+audited.
 
 Clearance: a list is prepared from the records its preparer may see, so it never holds
 one they could not; a reviewer reviews only what they may see; approving, cancelling or
@@ -17,6 +19,7 @@ Lists are shown with the items the reader may see and a count of the others.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -25,23 +28,38 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive_app.domain.numbering import next_value
+from archive_app.domain.numbering import next_value, raise_to
 from archive_app.errors import ClearanceInsufficient, Conflict, NotFound, ValidationFailed
-from archive_app.models import DispositionBatch, User
+from archive_app.models import DestructionPlan, DispositionBatch, User
 from archive_app.models.base import utcnow
 from archive_app.permissions import Capability, Sight, require
 from archive_app.services import audit
-from archive_app.services.retention.errors import translate
+from archive_app.services.retention.errors import BeingDestroyed, translate
 from archive_app.services.retention.facts import visibility
 from archive_app.services.retention.planning import compute_plan
+from archive_app.services.retention.plans import DECIDED
 from retention import Batch, RetentionError, ReviewAction, batch_from_dict, batch_to_dict
 from retention import create_batch as engine_create_batch
 
 DEFAULT_EXTENSION = timedelta(days=365)
 
 
+_BATCH_NUMBER = re.compile(r"XH-(\d{4})-(\d+)")
+
+
+def _batch_sequence(year: int) -> str:
+    return f"disposition_batch:{year}"
+
+
 def batch_number(session: Session, year: int) -> str:
-    return f"XH-{year:04d}-{next_value(session, f'disposition_batch:{year}'):04d}"
+    return f"XH-{year:04d}-{next_value(session, _batch_sequence(year)):04d}"
+
+
+def reserve_batch_number(session: Session, number: str) -> None:
+    """Never hand out ``number`` (a batch a restore brought back from the ledger) again."""
+    match = _BATCH_NUMBER.fullmatch(number)
+    if match is not None:
+        raise_to(session, _batch_sequence(int(match.group(1))), int(match.group(2)))
 
 
 def load(
@@ -54,6 +72,18 @@ def load(
     if row is None:
         raise NotFound("disposition batch", number)
     return row, batch_from_dict(row.state_json)
+
+
+def refuse_while_destroying(session: Session, row: DispositionBatch) -> None:
+    """Nothing touches a batch whose execution was decided and not finished but the run
+    that completes it (:mod:`.destruction`)."""
+    pending = session.scalar(
+        select(DestructionPlan.id).where(
+            DestructionPlan.batch_id == row.id, DestructionPlan.state == DECIDED
+        )
+    )
+    if pending is not None:
+        raise BeingDestroyed("batch", row.number, row.number)
 
 
 def item_visibility(session: Session, actor: User, batch: Batch) -> dict[str, bool]:
@@ -144,6 +174,7 @@ def review(
     except ValueError:
         raise ValidationFailed({"action": "use destroy or extend"}) from None
     row, batch = load(session, number, for_update=True)
+    refuse_while_destroying(session, row)
     now = utcnow()
     if action is ReviewAction.EXTEND and review_on is None:
         review_on = now.date() + DEFAULT_EXTENSION
@@ -183,6 +214,7 @@ def review(
 def approve(session: Session, actor: User, number: str) -> Batch:
     require(actor, Capability.APPROVE_DESTRUCTION)
     row, batch = load(session, number, for_update=True)
+    refuse_while_destroying(session, row)
     require_sight_of_every_item(session, actor, batch, "approve destruction list")
     before = batch.approval_count
     try:
@@ -211,6 +243,7 @@ def approve(session: Session, actor: User, number: str) -> Batch:
 def cancel(session: Session, actor: User, number: str, reason: str) -> Batch:
     require(actor, Capability.MANAGE_RETENTION)
     row, batch = load(session, number, for_update=True)
+    refuse_while_destroying(session, row)
     require_sight_of_every_item(session, actor, batch, "cancel destruction list")
     try:
         batch = batch.cancel(actor.username, utcnow(), reason)

@@ -52,6 +52,58 @@ class RecordDestroyed(Conflict):
         super().__init__(f"document {document} was destroyed; only its stub remains")
 
 
+class BeingDestroyed(Conflict):
+    """A record (or an archive holding one, or the batch itself) is named by a destruction
+    decision that is committed but not finished: nothing may change, hold or read it until
+    the destruction is completed, which finishes what was decided."""
+
+    code = "being_destroyed"
+
+    def __init__(self, kind: str, name: str, batch: str) -> None:
+        self.kind = kind  # "document", "archive" or "batch"
+        self.name = name
+        self.batch = batch
+        subject = {
+            "document": f"document {name} is being destroyed by batch {batch}",
+            "archive": f"archive {name} holds records being destroyed by batch {batch}",
+        }.get(kind, f"the destruction of batch {batch} was decided")
+        super().__init__(
+            f"{subject} and it has not finished, so nothing may change, hold or read them; "
+            f"`archive retention batch run {batch}` completes it (as does starting the "
+            "server or a worker)"
+        )
+
+
+class LedgerUnwritable(AppError):
+    """A folder of the destruction ledger cannot take the next entry: nothing is shredded."""
+
+    code = "ledger_unwritable"
+
+    def __init__(self, folder: str, reason: str) -> None:
+        self.folder = folder
+        self.reason = reason
+        super().__init__(
+            f"the destruction ledger folder {folder} cannot be written ({reason}); nothing "
+            "was destroyed: fix the folder (ARCHIVE_LEDGER_DIR for the second copy) and run "
+            "the batch again"
+        )
+
+
+class LedgerDiverged(Conflict):
+    """A ledger folder already holds a different entry under the next number."""
+
+    code = "ledger_diverged"
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        super().__init__(
+            f"the destruction ledger entry {path} already exists with other contents: the "
+            "folder holds another ledger (another instance's, or one this instance was "
+            "restored without); nothing was destroyed: point ARCHIVE_LEDGER_DIR at a new "
+            "folder, keeping the old one"
+        )
+
+
 class DispositionRefused(Conflict):
     """The disposition engine refused an operation; ``reason`` is its error class name."""
 

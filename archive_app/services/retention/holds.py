@@ -7,6 +7,12 @@ the document, checklist and version services call) and is never eligible for des
 (the engine's HELD / UNSETTLED_CLAIM). Releasing a hold or settling a claim needs a reason;
 rows are kept, audited, never deleted.
 
+A record whose destruction is decided (committed) but not finished can no longer be held,
+flagged, changed or read (:class:`BeingDestroyed`, naming the batch): the decision is
+final, and completing it destroys exactly what it named, so a hold placed then would be
+a hold on nothing. Before the decision commits, a hold wins: it takes the retention lock
+the execution's re-check takes (:mod:`.locking`).
+
 Clearance: a hold is placed only on archives and records the actor may see (others are
 not found); it is listed, and may be released, only by users who may see everything it
 covers; holds beyond a user's sight are counted, never named.
@@ -16,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -23,6 +30,8 @@ from sqlalchemy.orm import Session, selectinload
 from archive_app.errors import Conflict, NotFound, ValidationFailed
 from archive_app.models import (
     CustomerArchive,
+    DestructionPlan,
+    DispositionBatch,
     Document,
     LegalHold,
     LegalHoldTarget,
@@ -38,7 +47,7 @@ from archive_app.permissions import (
     require_record,
 )
 from archive_app.services import audit
-from archive_app.services.retention.errors import LegalHoldActive, RecordDestroyed
+from archive_app.services.retention.errors import BeingDestroyed, LegalHoldActive, RecordDestroyed
 from archive_app.services.retention.locking import hold_retention_lock
 
 CHUNK = 500
@@ -92,10 +101,32 @@ def unsettled_document_ids(session: Session) -> set[int]:
     )
 
 
+def destroying_batch(session: Session, where: Any) -> tuple[str, str] | None:
+    """(document number, batch number) of one record matching ``where`` that a committed,
+    unfinished destruction decision names."""
+    found = session.execute(
+        select(Document.number, DispositionBatch.number)
+        .join(DestructionPlan, Document.destruction_plan_id == DestructionPlan.id)
+        .join(DispositionBatch, DestructionPlan.batch_id == DispositionBatch.id)
+        .where(where, Document.destroyed_at.is_(None))
+        .limit(1)
+    ).first()
+    return None if found is None else (found[0], found[1])
+
+
+def ensure_not_being_destroyed(session: Session, document: Document) -> None:
+    """Refuse to act on a record whose destruction is decided and not yet finished."""
+    if document.is_being_destroyed:
+        found = destroying_batch(session, Document.id == document.id)
+        assert found is not None  # the plan row exists: the decision committed it
+        raise BeingDestroyed("document", document.number, found[1])
+
+
 def ensure_changeable(session: Session, document: Document) -> None:
-    """Refuse any change to a destroyed or held record."""
+    """Refuse any change to a destroyed, held or being-destroyed record."""
     if document.is_destroyed:
         raise RecordDestroyed(document.number)
+    ensure_not_being_destroyed(session, document)
     names = set(active_hold_names(session, [document.id]).get(document.id, ()))
     if document.id in unsettled_document_ids(session):
         names.add(UNSETTLED_CLAIM_HOLD)
@@ -155,9 +186,13 @@ def create_hold(
         )
         require_archive_visible(actor, archive, number)
         assert archive is not None
+        destroying = destroying_batch(session, Document.archive_id == archive.id)
+        if destroying is not None:
+            raise BeingDestroyed("archive", archive.number, destroying[1])
         session.add(LegalHoldTarget(hold_id=hold.id, archive_id=archive.id))
     for number in documents:
         target = _document(session, actor, number)
+        ensure_not_being_destroyed(session, target)
         session.add(LegalHoldTarget(hold_id=hold.id, document_id=target.id))
     session.flush()
     audit.record(
@@ -243,6 +278,7 @@ def flag_unsettled_claim(session: Session, actor: User, number: str, reason: str
     if not reason.strip():
         raise ValidationFailed({"reason": "say which claim or debt the voucher backs"})
     document = _document(session, actor, number)
+    ensure_not_being_destroyed(session, document)
     claim = UnsettledClaim(document_id=document.id, reason=reason.strip(), flagged_by_id=actor.id)
     session.add(claim)
     session.flush()
