@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
 import tempfile
 import time
@@ -28,10 +27,11 @@ from sqlalchemy.exc import OperationalError
 from archive_app.container import Container
 from archive_app.models import Document, DocumentStatus
 from archive_app.models.base import utcnow
+from archive_app.reading import reading_document
 from archive_app.search_index import index_after_processing
 from archive_app.services import audit
 from archive_app.services.intake import limits_for
-from archive_app.suggestions import to_document_suggestions
+from archive_app.suggestions import names_another_customer, to_document_suggestions
 from indexing.extract import (
     ExtractError,
     ExtractOptions,
@@ -85,41 +85,34 @@ def process_document(
         return
     attempt, storage_id, original_id, filename, number = claim
     store = container.store
-    workdir = Path(tempfile.mkdtemp(prefix="archive-extract-"))
-    os.chmod(workdir, 0o700)
+    # Decrypted content touches the disk only in the instance's private temporary folder.
+    workdir = Path(tempfile.mkdtemp(prefix="extract-", dir=container.temp_folder))
     stored: list[str] = []
     try:
         source = workdir / "original"
         with store.open_object(storage_id, original_id) as reader, source.open("wb") as out:
             shutil.copyfileobj(reader, out, 1024 * 1024)
         info = preflight(source, filename, limits=limits_for(container))
+        settings = container.settings
         options = ExtractOptions(
-            languages=container.settings.ocr_languages, workers=container.settings.ocr_workers
+            languages=settings.ocr_languages,
+            engine=settings.ocr_engine,
+            workers=settings.ocr_workers,
+            temp_dir=str(workdir),
         )
         progress = _ProgressWriter(container, document_id, attempt, on_progress)
-        extraction = extract(source, info, options=options, on_page=progress)
+        extraction = extract(
+            source, info, options=options, engines=container.engines, on_page=progress
+        )
         rendition = build_rendition(source, extraction, info, options=options)
-        found = suggest_metadata(extraction.text)
-        text_document = {
-            "version": 1,
-            "engine": extraction.engine,
-            "languages": extraction.languages,
-            "pages": [
-                {
-                    "number": page.number,
-                    "text": page.text,
-                    "method": page.method,
-                    "confidence": page.confidence,
-                    "rotation": page.rotation,
-                }
-                for page in extraction.pages
-            ],
-        }
+        found = suggest_metadata(extraction.text, own_names=settings.own_company_names)
+        suggestions = to_document_suggestions(found)
+        text_document = reading_document(extraction, rendition, suggestions)
         # One group for both objects: they share the folder fsync and the key-store commit
         # (two separate puts cost six flushes in sequence, the group about three).
         text_object, rendition_object = store.put_many(
             storage_id,
-            [[json.dumps(text_document, ensure_ascii=False).encode()], [rendition or b""]],
+            [[json.dumps(text_document, ensure_ascii=False).encode()], [rendition.data]],
         )
         stored += [text_object.object_id, rendition_object.object_id]
         committed = _commit(
@@ -127,7 +120,7 @@ def process_document(
             document_id,
             attempt,
             extraction,
-            found,
+            suggestions,
             text_object.object_id,
             rendition_object.object_id,
         )
@@ -209,8 +202,9 @@ class _ProgressWriter:
                 document.updated_at = utcnow()
 
 
-def _commit(container, document_id, attempt, extraction, found, text_id, rendition_id) -> bool:  # type: ignore[no-untyped-def]
-    suggestions = to_document_suggestions(found)
+def _commit(
+    container, document_id, attempt, extraction, suggestions, text_id, rendition_id
+) -> bool:  # type: ignore[no-untyped-def]
     with container.database.session() as session:
         document = session.get(Document, document_id)
         if document is None or document.attempts != attempt:
@@ -228,7 +222,10 @@ def _commit(container, document_id, attempt, extraction, found, text_id, renditi
             else "mixed"
         )
         document.ocr_confidence = extraction.confidence
-        document.suggestions = suggestions
+        document.unreadable_pages = list(extraction.unreadable_pages)
+        document.misfiling_suspected = (
+            names_another_customer(suggestions, document.archive) is not None
+        )
         if not document.title and suggestions.get("title"):
             document.title = suggestions["title"]["value"][:500]
         field_values = suggestions["fields"]
@@ -248,6 +245,8 @@ def _commit(container, document_id, attempt, extraction, found, text_id, renditi
             after={
                 "pages": document.page_count,
                 "method": document.extraction_method,
+                "engines": list(extraction.engines),
+                "unreadable_pages": document.unreadable_pages,
                 "confidence": round(extraction.confidence, 1)
                 if extraction.confidence is not None
                 else None,

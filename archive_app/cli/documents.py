@@ -17,6 +17,7 @@ from archive_app.errors import ValidationFailed
 from archive_app.models import Document, DocumentStatus
 from archive_app.services import documents as document_service
 from archive_app.services.intake import IntakeItem, IntakeResult, take_in
+from archive_app.services.reading_checks import reading_warnings
 from archive_app.services.retention.state import retention_state
 
 WAIT_POLL_SECONDS = 1.0
@@ -62,7 +63,7 @@ def document_document(document: Document) -> dict[str, Any]:
         "document_date": document.document_date.isoformat() if document.document_date else None,
         "amount": str(document.amount) if document.amount is not None else None,
         "fields": document.fields,
-        "suggestions": document.suggestions,
+        "unreadable_pages": document.unreadable_pages,
         "created_at": document.created_at.isoformat(),
         "declared_at": document.declared_at.isoformat() if document.declared_at else None,
         "version": document.version,
@@ -191,9 +192,16 @@ def show(
         document = document_service.view_document(session, actor, number)
         result = document_document(document)
         result["retention"] = retention_state(session, document)
+        reading = document_service.read_reading(runtime.container, session, actor, number)
+        result["suggestions"] = reading.suggestions
+        result["pdfa"] = reading.pdfa
+        result["page_readings"] = [
+            {key: page.get(key) for key in ("number", "method", "engine", "confidence", "rotation")}
+            for page in reading.pages
+        ]
+        result["warnings"] = [w.as_dict() for w in reading_warnings(runtime.container, document)]
         if with_text:
-            pages = document_service.read_text(runtime.container, session, actor, number)
-            result["text"] = "\n\f".join(page["text"] for page in pages)
+            result["text"] = "\n\f".join(page["text"] for page in reading.pages)
     if as_json:
         print_json(result)
         return
@@ -229,6 +237,13 @@ def show(
     for name, entry in (result["suggestions"].get("fields") or {}).items():
         if name not in result["fields"]:
             click.echo(f"{'suggested':<14} {name} = {entry['value']}")
+    for page in result["page_readings"]:
+        if page["method"] == "ocr":
+            click.echo(
+                f"{'page ' + str(page['number']):<14} {page['engine']} {page['confidence']}%"
+            )
+    for warning in result["warnings"]:
+        click.echo(f"{'warning':<14} {warning['message']}")
     if with_text:
         click.echo("")
         click.echo(result["text"])
@@ -270,6 +285,7 @@ def edit(
             title=title,
             values=values,
             accept_suggestions=accept_suggestions,
+            container=runtime.container,
         )
         result = document_document(document)
     if as_json:
@@ -343,4 +359,5 @@ def worker(runtime: Runtime, concurrency: int, loglevel: str, beat: bool) -> Non
     from archive_app.tasks.worker import run_worker
 
     runtime.container.open_store()
+    runtime.container.open_engines()
     run_worker(runtime.container, concurrency=concurrency, loglevel=loglevel, beat=beat)

@@ -54,6 +54,8 @@ def serve(runtime: Runtime, host: str, port: int, threads: int, worker: bool) ->
     from archive_app.app import create_app
 
     app = create_app(runtime.settings)
+    if worker:
+        runtime.container.open_engines()  # a missing OCR engine stops us here, in one line
     child = _start_worker() if worker else None
     click.echo(f"Serving on http://{host}:{port}/ (Ctrl+C to stop)", err=True)
     try:

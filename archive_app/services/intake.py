@@ -155,7 +155,6 @@ def _take_in_one(
                 sha256=digest,
                 original_object_id=stored.object_id,
                 fields={},
-                suggestions={},
                 created_by_id=actor.id,
                 created_at=now,
                 updated_at=now,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from celery import Celery
 
+from archive_app import scratch
 from archive_app.container import Container
 from archive_app.pipeline import TransientProcessingError, process_document
 from archive_app.tasks import PROCESS_DOCUMENT, RETENTION_APPRAISAL
@@ -33,6 +34,8 @@ def register_tasks(app: Celery, container: Container) -> None:
 def run_worker(
     container: Container, *, concurrency: int = 1, loglevel: str = "INFO", beat: bool = False
 ) -> None:
+    # A worker killed earlier (SIGKILL, power loss) left its decrypted scratch files behind.
+    scratch.sweep(container.settings.home)
     app = container.celery
     register_tasks(app, container)
     app.worker_main(

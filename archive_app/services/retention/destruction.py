@@ -342,7 +342,8 @@ def run_batch(
             .where(Document.id.in_(chunk))
             .values(
                 fields={},
-                suggestions={},
+                unreadable_pages=[],
+                misfiling_suspected=False,
                 sha256=None,
                 original_object_id=None,
                 text_object_id=None,
