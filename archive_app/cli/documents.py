@@ -20,7 +20,9 @@ from archive_app.services.intake import IntakeItem, IntakeResult, take_in
 from archive_app.services.reading_checks import reading_warnings
 from archive_app.services.retention.state import retention_state
 
-WAIT_POLL_SECONDS = 1.0
+# --wait looks at the documents' states this often: a coarse interval left the command idle
+# for up to a second after the last document was ready.
+WAIT_POLL_SECONDS = 0.2
 
 
 def register(cli: click.Group) -> None:

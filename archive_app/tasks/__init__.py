@@ -26,8 +26,15 @@ def broker_url(settings: Settings) -> str:
     return settings.broker_url or f"sqla+sqlite:///{settings.home / 'broker.sqlite'}"
 
 
+# How often a worker on the embedded (SQLite) broker looks for a new task. Kombu's default
+# is a second, which an import of many small documents spent idle between them.
+EMBEDDED_POLL_SECONDS = 0.1
+
+
 def make_celery(settings: Settings) -> Celery:
     app = Celery("archive", broker=broker_url(settings), set_as_current=False)
+    if not settings.broker_url:
+        app.conf.broker_transport_options = {"polling_interval": EMBEDDED_POLL_SECONDS}
     app.conf.update(
         task_acks_late=True,
         task_reject_on_worker_lost=True,

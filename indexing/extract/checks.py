@@ -5,7 +5,8 @@
   15-, 17- and 20-character tax numbers (old 纳税人识别号) carry no check digit.
 * ``sum_problem(net, tax, total)``: 金额 + 税额 = 价税合计, to the fen.
 * ``words_problem(words, figure)``: the uppercase amount (大写) equals the figure (小写).
-* ``date_problem(value, today)``: a document date between 1990 and 31 days from today.
+* ``date_problem(value, today)``: a document date between 1990 and 31 days from today (an
+  end date, ``future=True``: up to 2100).
 Each returns None when the check passes, otherwise a short English reason.
 """
 
@@ -45,9 +46,12 @@ def words_problem(words: Decimal, figure: Decimal) -> str | None:
     return None
 
 
-def date_problem(value: date, today: date) -> str | None:
+def date_problem(value: date, today: date, *, future: bool = False) -> str | None:
+    """``future``: the date may lie ahead (a contract's end), only not past 2100."""
     if value.year < 1990:
         return f"{value.isoformat()} is before 1990"
+    if future:
+        return f"{value.isoformat()} is after 2100" if value.year > 2100 else None
     if value > today + timedelta(days=31):
         return f"{value.isoformat()} is in the future"
     return None

@@ -41,8 +41,9 @@ _CN_NAME = (
     rf"([\u4e00-\u9fff()A-Za-z0-9]{{2,40}}?{_COMPANY_END}|[\u4e00-\u9fff()A-Za-z0-9]{{2,30}})"
 )
 _NAME = re.compile(rf"名\s*称\s*:?\s*{_CN_NAME}")
-_BUYER = re.compile(rf"(?:购买方|购方|买方)(?:信息)?\s*(?:名\s*称)?\s*:\s*{_CN_NAME}")
-_SELLER = re.compile(rf"(?:销售方|销方|卖方)(?:信息)?\s*(?:名\s*称)?\s*:\s*{_CN_NAME}")
+# Within one line: a 购买方 heading above a 名称 line is the layout _NAME reads by order.
+_BUYER = re.compile(rf"(?:购买方|购方|买方)(?:信息)?[ \t]*(?:名[ \t]*称)?[ \t]*:[ \t]*{_CN_NAME}")
+_SELLER = re.compile(rf"(?:销售方|销方|卖方)(?:信息)?[ \t]*(?:名[ \t]*称)?[ \t]*:[ \t]*{_CN_NAME}")
 _TAX_ID = re.compile(
     r"(?:纳税人识别号|统一社会信用代码(?:/纳税人识别号)?|税号)\s*:?\s*([0-9A-Z]{15,20})(?![0-9A-Z])"
 )
@@ -50,8 +51,10 @@ _INVOICE_CODE = re.compile(r"发票代码\s*:?\s*(\d{10,12})(?!\d)")
 _INVOICE_NUMBER = re.compile(r"发票号码\s*:?\s*(\d{20}|\d{8})(?!\d)")
 _INVOICE_NO_MARK = re.compile(r"\bNo\.?\s*:?\s*(\d{8})(?!\d)")
 _INVOICE_DATE = re.compile(r"开票日期\s*:?\s*(.{8,16})")
-_NET_AND_TAX = re.compile(rf"(?<!税)合\s*计\s*:?\s*[¥$]?\s*{_NUM}\s+[¥$]?\s*{_NUM}")
-_TOTAL_CN = re.compile(rf"价税合计[^\n]*?(?:小写\)?\s*:?\s*)[¥$]?\s*{_NUM}")
+# OCR doubles or misreads the currency sign (¥¥, ?): up to three other characters may stand
+# before a figure.
+_NET_AND_TAX = re.compile(rf"(?<!税)合\s*计\s*:?[^\d\n]{{0,3}}{_NUM}[^\d\n]{{1,4}}{_NUM}")
+_TOTAL_CN = re.compile(rf"价税合计[^\n]*?小写\)?\s*:?[^\d\n]{{0,3}}{_NUM}")
 _TOTAL_WORDS = re.compile(
     r"价税合计[^\n]*?([零〇壹贰叁肆伍陆柒捌玖拾佰仟万亿]+[元圆](?:[零〇壹贰叁肆伍陆柒捌玖]角)?"
     r"(?:[零〇壹贰叁肆伍陆柒捌玖]分)?[整正]?)"
@@ -115,14 +118,16 @@ def _checked(s: Suggestion, *problems: str | None) -> Suggestion:
     return s.replace(confidence=max(0.05, s.confidence - PENALTY * len(found)), problems=found)
 
 
-def _dated(text: str, m: re.Match[str] | None, name: str, today: date) -> Suggestion | None:
+def _dated(
+    text: str, m: re.Match[str] | None, name: str, today: date, *, future: bool = False
+) -> Suggestion | None:
     if m is None:
         return None
     value = first_date(m.group(1))
     if value is None:
         return None
     s = make(text, name, value.isoformat(), 0.9, m, 1)
-    return _checked(s, date_problem(value, today))
+    return _checked(s, date_problem(value, today, future=future))
 
 
 def _money(text: str, m: re.Match[str] | None, name: str, group: int = 1, conf: float = 0.85):  # type: ignore[no-untyped-def]
@@ -167,6 +172,9 @@ def _chinese_invoice(text: str, today: date) -> dict[str, Suggestion]:
     words = parse_chinese_amount(words_match.group(1)) if words_match else None
     if words_match and words is not None:
         fields["total_in_words"] = make(text, "total_in_words", f"{words:.2f}", 0.9, words_match, 1)
+    if total is None and words_match and words is not None:
+        # No legible figure: the amount in words is the total (written to be unambiguous).
+        total = make(text, "total", f"{words:.2f}", 0.8, words_match, 1)
     if total is not None:
         problems = []
         if words is not None:
@@ -223,7 +231,7 @@ def _contract(text: str, today: date) -> dict[str, Suggestion]:
             )
     if s := _dated(text, _SIGN_DATE.search(text), "sign_date", today):
         fields["sign_date"] = s
-    if s := _dated(text, _END_DATE.search(text), "end_date", date.max):
+    if s := _dated(text, _END_DATE.search(text), "end_date", today, future=True):
         fields["end_date"] = s
     if amount := _money(text, _CONTRACT_AMOUNT.search(text), "contract_amount", conf=0.9):
         fields["contract_amount"] = amount

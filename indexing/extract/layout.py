@@ -8,12 +8,12 @@ per line. A segment is what the engine saw as one line piece: the words sharing
 How:
 * Rows: segments whose vertical extents overlap by at least half the smaller height belong to
   one row, so the cells of a table row, or a label and its value, read as one line.
-* Columns: a vertical gutter (a band with no segment, at least ``GUTTER`` times the usual
-  line height wide) splits the page into columns when both sides hold running text: at least
-  three rows each, lines that fill most of their column and hold several characters. Each
-  column is then read top to bottom, left column first (and split again, for three). Rows
-  with a segment crossing the gutter (a title, a footer) are read where they stand, between
-  the column sections above and below them.
+* Columns: consecutive rows are grouped into sections that keep a vertical gutter open (a
+  band no segment covers, at least ``GUTTER`` times the usual line height wide); a row that
+  would close it (a title or a line across the page) starts the next section. A section is
+  split into columns at its gutter when both sides hold running text: at least three rows
+  each, lines that fill most of their column and hold several characters. Each column is
+  then read top to bottom, left column first (and split again, for three).
 * A table also has gutters between its columns, but its cells are short and leave their
   column half empty: it fails the running-text test and is read row by row.
 """
@@ -27,7 +27,7 @@ from .engine import Word
 
 __all__ = ["Segment", "layout_text", "reading_order"]
 
-GUTTER = 1.2  # a column gutter is at least this many line heights wide
+GUTTER = 0.8  # a column gutter is at least this many line heights wide (boxes have margins)
 MIN_COLUMN_ROWS = 3
 MIN_FILL = 0.6  # running text fills at least this share of its column's width, on average
 MIN_CHARS = 8  # and holds at least this many characters per line, on average
@@ -70,18 +70,17 @@ def _segments(words: Iterable[Word]) -> list[Segment]:
 
 def _rows(segments: Sequence[Segment]) -> list[list[Segment]]:
     rows: list[list[Segment]] = []
-    spans: list[tuple[int, int]] = []
+    bands: list[tuple[int, int]] = []  # the first segment's extent: a tall cell spanning two
+    # rows joins one of them without gluing the next row on (the band does not grow)
     for segment in sorted(segments, key=lambda s: (s.top + s.bottom) / 2):
         if rows:
-            top, bottom = spans[-1]
+            top, bottom = bands[-1]
             overlap = min(bottom, segment.bottom) - max(top, segment.top)
-            usual = min(segment.height, max(1, bottom - top))
-            if overlap >= usual / 2:
+            if overlap >= min(segment.height, bottom - top) / 2:
                 rows[-1].append(segment)
-                spans[-1] = (min(top, segment.top), max(bottom, segment.bottom))
                 continue
         rows.append([segment])
-        spans.append((segment.top, segment.bottom))
+        bands.append((segment.top, segment.bottom))
     return [sorted(row, key=lambda s: s.left) for row in rows]
 
 
@@ -90,16 +89,34 @@ def _usual_height(segments: Sequence[Segment]) -> int:
     return heights[len(heights) // 2]
 
 
-def _gutters(segments: Sequence[Segment], height: int) -> list[tuple[int, int]]:
-    """Vertical bands free of segments between the leftmost and rightmost ink, widest first."""
-    extents = sorted((s.left, s.right) for s in segments)
-    gaps = []
+def _widest_gap(rows: Sequence[Sequence[Segment]], height: int) -> tuple[int, int] | None:
+    """The widest vertical band no segment of ``rows`` covers, between their leftmost and
+    rightmost ink, if it is at least a gutter wide."""
+    extents = sorted((s.left, s.right) for row in rows for s in row)
+    best: tuple[int, int] | None = None
     reach = extents[0][1]
     for left, right in extents[1:]:
-        if left - reach >= GUTTER * height:
-            gaps.append((reach, left))
+        if left - reach >= GUTTER * height and (best is None or left - reach > best[1] - best[0]):
+            best = (reach, left)
         reach = max(reach, right)
-    return sorted(gaps, key=lambda gap: gap[0] - gap[1])
+    return best
+
+
+def _sections(rows: list[list[Segment]], height: int) -> list[list[list[Segment]]]:
+    """Consecutive rows grouped so that each group keeps one gutter open as long as it can:
+    a row that would close it (a title, a line across the page) starts a new group."""
+    sections: list[list[list[Segment]]] = []
+    for row in rows:
+        if sections:
+            current = sections[-1]
+            had_gap = _widest_gap(current, height) is not None
+            if _widest_gap([*current, row], height) is not None or not (
+                had_gap or _widest_gap([row], height) is not None
+            ):
+                current.append(row)
+                continue
+        sections.append([row])
+    return sections
 
 
 def _is_running_text(segments: Sequence[Segment]) -> bool:
@@ -113,31 +130,22 @@ def _is_running_text(segments: Sequence[Segment]) -> bool:
 
 
 def _ordered(segments: list[Segment]) -> list[list[Segment]]:
-    if len(segments) < 2 * MIN_COLUMN_ROWS:
-        return _rows(segments)
+    rows = _rows(segments)
+    if len(rows) < MIN_COLUMN_ROWS:
+        return rows
     height = _usual_height(segments)
-    for start, end in _gutters(segments, height):
-        left = [s for s in segments if s.right <= start]
-        right = [s for s in segments if s.left >= end]
-        if not (_is_running_text(left) and _is_running_text(right)):
-            continue
-        out: list[list[Segment]] = []
-        section: list[Segment] = []
-        for row in _rows(segments):
-            if any(s.left < end and s.right > start for s in row):  # crosses the gutter
-                out += _columns(section, start)
-                section = []
-                out.append(row)
-            else:
-                section += row
-        return out + _columns(section, start)
-    return _rows(segments)
-
-
-def _columns(segments: list[Segment], gutter: int) -> list[list[Segment]]:
-    left = [s for s in segments if s.right <= gutter]
-    right = [s for s in segments if s.right > gutter]
-    return (_ordered(left) if left else []) + (_ordered(right) if right else [])
+    out: list[list[Segment]] = []
+    for section in _sections(rows, height):
+        gap = _widest_gap(section, height) if len(section) >= MIN_COLUMN_ROWS else None
+        if gap is not None:
+            inside = [s for row in section for s in row]
+            left = [s for s in inside if s.right <= gap[0]]
+            right = [s for s in inside if s.left >= gap[1]]
+            if _is_running_text(left) and _is_running_text(right):
+                out += _ordered(left) + _ordered(right)
+                continue
+        out += section
+    return out
 
 
 def reading_order(words: Iterable[Word]) -> list[list[Segment]]:

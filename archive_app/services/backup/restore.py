@@ -154,6 +154,7 @@ def restore_backup(
             )
 
     database = Database(settings.database_url)
+    store = BlobStore.open(root, master)  # migrations of an older backup may write into it
     try:
         load_database(
             database,
@@ -162,9 +163,11 @@ def restore_backup(
             manifest.tables,
             report,
             record,
+            store,
         )
         _write_certificate_files(settings, database)
     finally:
+        store.close()
         database.dispose()
     indexed = _rebuild_index(settings, actor_id, report)
     return RestoreReport(
