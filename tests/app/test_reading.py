@@ -98,10 +98,7 @@ def test_reading_flags_and_warnings_on_every_front_end(
     assert shown["warnings"][0]["named"] == filed["seller"]
     assert shown["suggestions"]["fields"]["invoice_number"]["value"]
 
-
-def test_suggestions_are_only_in_the_encrypted_reading(
-    container: Container, admin: User, filed: dict[str, str]
-):
+    # The suggestions (document text) are only in the encrypted reading, not in the database.
     columns = {c["name"] for c in inspect(container.database.engine).get_columns("documents")}
     assert "suggestions" not in columns
     with container.database.session() as session:

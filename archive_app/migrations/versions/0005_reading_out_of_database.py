@@ -72,26 +72,28 @@ def _loaded(value: object) -> dict:
     return value if isinstance(value, dict) and value else {}
 
 
+# Plain ALTER TABLE (SQLite 3.35+ drops a column in place): a batch rebuild of
+# ``documents`` would drop the table that checklist lines and versions reference, which
+# SQLite refuses with foreign keys on.
+
+
 def upgrade() -> None:
     _move_suggestions()
-    with op.batch_alter_table("documents", schema=None) as batch_op:
-        batch_op.drop_column("suggestions")
-        batch_op.add_column(
-            sa.Column("unreadable_pages", sa.JSON(), nullable=False, server_default="[]")
-        )
-        batch_op.add_column(
-            sa.Column(
-                "misfiling_suspected", sa.Boolean(), nullable=False, server_default=sa.false()
-            )
-        )
+    op.execute("ALTER TABLE documents DROP COLUMN suggestions")
+    op.add_column(
+        "documents", sa.Column("unreadable_pages", sa.JSON(), nullable=False, server_default="[]")
+    )
+    op.add_column(
+        "documents",
+        sa.Column("misfiling_suspected", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
 
 
 def downgrade() -> None:
     # Suggestions stay in the encrypted text objects (version 2 keeps them); the column
     # comes back empty, as for documents processed before suggestions existed.
-    with op.batch_alter_table("documents", schema=None) as batch_op:
-        batch_op.drop_column("misfiling_suspected")
-        batch_op.drop_column("unreadable_pages")
-        batch_op.add_column(
-            sa.Column("suggestions", sa.JSON(), nullable=False, server_default="{}")
-        )
+    op.execute("ALTER TABLE documents DROP COLUMN misfiling_suspected")
+    op.execute("ALTER TABLE documents DROP COLUMN unreadable_pages")
+    op.add_column(
+        "documents", sa.Column("suggestions", sa.JSON(), nullable=False, server_default="{}")
+    )
