@@ -175,6 +175,10 @@ def _chinese_invoice(text: str, today: date) -> dict[str, Suggestion]:
     if total is None and words_match and words is not None:
         # No legible figure: the amount in words is the total (written to be unambiguous).
         total = make(text, "total", f"{words:.2f}", 0.8, words_match, 1)
+    if total is None and (net_and_tax := _NET_AND_TAX.search(text)) and fields.get("tax"):
+        # No 价税合计 line could be read: 金额 + 税额, less sure than a printed total.
+        net, tax = Decimal(fields["net"].value), Decimal(fields["tax"].value)
+        total = make(text, "total", f"{net + tax:.2f}", 0.6, net_and_tax, 0, label="金额+税额")
     if total is not None:
         problems = []
         if words is not None:

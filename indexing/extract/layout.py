@@ -28,9 +28,11 @@ from .engine import Word
 __all__ = ["Segment", "layout_text", "reading_order"]
 
 GUTTER = 0.8  # a column gutter is at least this many line heights wide (boxes have margins)
-MIN_COLUMN_ROWS = 3
-MIN_FILL = 0.6  # running text fills at least this share of its column's width, on average
+MIN_COLUMN_ROWS = 4
+MIN_FILL = 0.75  # running text fills at least this share of its column's width, on average
 MIN_CHARS = 8  # and holds at least this many characters per line, on average
+# Boxes whose vertical extents overlap by this share of the smaller height are one row.
+ROW_OVERLAP = 0.4
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,7 @@ def _rows(segments: Sequence[Segment]) -> list[list[Segment]]:
         if rows:
             top, bottom = bands[-1]
             overlap = min(bottom, segment.bottom) - max(top, segment.top)
-            if overlap >= min(segment.height, bottom - top) / 2:
+            if overlap >= ROW_OVERLAP * min(segment.height, bottom - top):
                 rows[-1].append(segment)
                 continue
         rows.append([segment])

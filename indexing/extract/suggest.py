@@ -12,10 +12,10 @@ Supported forms:
   reads both ways gets a low confidence and the other reading in ``alternatives``).
 * amounts: ``¥``/``￥``/``RMB``/``CNY``/``人民币``/``元``, ``$``/``USD``/``US$``, ``€``/``EUR``,
   thousands separators, and Chinese uppercase amounts (``壹万贰仟元整``, ``叁佰肆拾伍元陆角``).
-* Chinese VAT invoices: 发票代码 (10–12 digits) and 发票号码 (8 or 20 digits); English
-  "Invoice No.".
-* contract numbers: 合同编号 / 合同号 / 协议编号, "Contract No.", "Agreement No.".
-* parties: 甲方/乙方, Party A/B, 购买方/销售方 名称, Buyer/Seller.
+* named fields of Chinese VAT invoices, English invoices, contracts and vouchers, checked
+  (``fields``: numbers, dates, parties with tax IDs, amounts; ``Suggestions.fields``).
+* parties: the buyer and seller or party A and B found there; the counterparty is the one
+  that is not our own company (``own_names``).
 """
 
 from __future__ import annotations
@@ -165,7 +165,7 @@ _MONTHS = {
     m: i + 1
     for i, names in enumerate(
         ("jan january", "feb february", "mar march", "apr april", "may", "jun june",
-         "jul july", "aug august", "sep sept september", "oct october", "nov november",
+         "jul july", "aug august", "sep sept september", "oct october 0ct 0ctober", "nov november n0v n0vember",
          "dec december")
     )
     for m in names.split()
@@ -294,54 +294,7 @@ def _amounts(text: str) -> list[Suggestion]:
     return sorted(best.values(), key=lambda s: (-s.confidence, -float(s.value)))
 
 
-# --- numbers and parties ---------------------------------------------------------------------
-
-_INVOICE_CODE = re.compile(r"发票代码\s*[:]?\s*(\d{10,12})(?!\d)")
-_INVOICE_NUMBER_CN = re.compile(r"发票号码\s*[:]?\s*(\d{20}|\d{8})(?!\d)")
-_INVOICE_NUMBER_EN = re.compile(
-    r"invoice\s*(?:no\.?|number|num\.?|#)\s*[:#]?\s*"
-    r"((?=[A-Z\-/]*\d)[A-Z0-9][A-Z0-9\-/]{2,29})(?![A-Za-z])",  # an identifier has a digit
-    re.I,
-)
-_CONTRACT_NUMBER = re.compile(
-    r"(?:合同编号|合同号|协议编号|(?:contract|agreement)\s*(?:no\.?|number|#))\s*[:#]?\s*"
-    r"([A-Za-z0-9][A-Za-z0-9\-_/()\[\]]{2,39})",
-    re.I,
-)
-_PARTIES: list[tuple[str, re.Pattern[str], float]] = [
-    ("party_a", re.compile(r"甲方(?:\([^)\n]{0,10}\))?\s*[:]\s*(?P<name>[^\n]{2,60})"), 0.85),
-    ("party_b", re.compile(r"乙方(?:\([^)\n]{0,10}\))?\s*[:]\s*(?P<name>[^\n]{2,60})"), 0.85),
-    ("buyer", re.compile(r"(?:购买方|购方|买方)\s*(?:名称)?\s*[:]\s*(?P<name>[^\n]{2,60})"), 0.85),
-    ("seller", re.compile(r"(?:销售方|销方|卖方)\s*(?:名称)?\s*[:]\s*(?P<name>[^\n]{2,60})"), 0.85),
-    ("party_a", re.compile(r"party\s*a\s*(?:\([^)\n]{0,20}\))?\s*[:]\s*(?P<name>[^\n]{2,60})", re.I), 0.8),
-    ("party_b", re.compile(r"party\s*b\s*(?:\([^)\n]{0,20}\))?\s*[:]\s*(?P<name>[^\n]{2,60})", re.I), 0.8),
-    ("buyer", re.compile(r"(?:buyer|purchaser|bill\s*to|customer)\s*[:]\s*(?P<name>[^\n]{2,60})", re.I), 0.7),
-    ("seller", re.compile(r"(?:seller|vendor|supplier)\s*[:]\s*(?P<name>[^\n]{2,60})", re.I), 0.7),
-]  # fmt: skip
-# A party name ends before the next label on the same line (OCR often merges columns).
-_NAME_END = re.compile(
-    r"\s{2,}|\s(?:乙方|甲方|地址|电话|纳税人|税号|address|tel|phone)\b|[(]盖章", re.I
-)
-
-
-def _single(text: str, pattern: re.Pattern[str], name: str, conf: float) -> Suggestion | None:
-    m = pattern.search(text)
-    return make(text, name, m.group(1), conf, m, 1) if m else None
-
-
-def _parties(text: str) -> list[Suggestion]:
-    found: dict[str, Suggestion] = {}
-    for name, pattern, conf in _PARTIES:
-        for m in pattern.finditer(text):
-            raw = m["name"]
-            cut = _NAME_END.search(raw)
-            value = (raw[: cut.start()] if cut else raw).strip(" :;,.")
-            if len(value) < 2:
-                continue
-            if name not in found or found[name].confidence < conf:
-                found[name] = make(text, name, value, conf, m, "name")
-            break
-    return list(found.values())
+# --- parties ---------------------------------------------------------------------------------
 
 
 def _is_own(party: Suggestion, own_names: tuple[str, ...]) -> bool:
@@ -369,17 +322,14 @@ def suggest_metadata(
     text = normalize_text(text)
     document_class = _classify(text)
     fields = document_fields(text, today=today)
-    parties = [fields[role] for role in _PARTY_ROLES if role in fields] or _parties(text)
-    invoice_number = fields.get("invoice_number") or _single(
-        text, _INVOICE_NUMBER_CN, "invoice_number", 0.95
-    )
+    parties = [fields[role] for role in _PARTY_ROLES if role in fields]
     return Suggestions(
         document_class=document_class,
         title=_title(text, document_class.value),
         dates=tuple(_dates(text)),
         amounts=tuple(_amounts(text)),
         invoice_code=fields.get("invoice_code"),
-        invoice_number=invoice_number,
+        invoice_number=fields.get("invoice_number"),
         contract_number=fields.get("contract_number"),
         parties=tuple(parties),
         counterparty=_counterparty(parties, own_names),
