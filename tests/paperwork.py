@@ -29,7 +29,20 @@ from tests.documents import DPI, _font
 KINDS = ("vat_paper", "vat_digital", "en_invoice", "contract")
 
 _CITIES = ["上海", "北京", "杭州", "深圳", "广州", "南京", "苏州", "成都", "武汉", "天津"]
-_WORDS = ["明远", "华信", "云杉", "恒通", "嘉禾", "瑞丰", "宏达", "新创", "博雅", "启航", "金桥", "东方"]
+_WORDS = [
+    "明远",
+    "华信",
+    "云杉",
+    "恒通",
+    "嘉禾",
+    "瑞丰",
+    "宏达",
+    "新创",
+    "博雅",
+    "启航",
+    "金桥",
+    "东方",
+]
 _TRADES = ["贸易", "科技", "软件", "物流", "电子", "建材", "咨询", "印务", "机械", "食品"]
 _EN_NAMES = ["Harbour", "Redwood", "Northwind", "Bluebell", "Summit", "Granite", "Meadow", "Atlas"]
 _EN_KINDS = ["Tools Ltd", "Archive Co", "Trading Ltd", "Supplies Inc", "Logistics LLC"]
