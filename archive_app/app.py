@@ -7,17 +7,21 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask, request
+from flask import session as flask_session
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.routing import IntegerConverter
 
 import templates as templates_package
-from archive_app import schema
-from archive_app.config import Settings
-from archive_app.container import Container
 from archive_app.errors import NotInitialised
-from archive_app.instance import load_secret_key
+from archive_app.infra import schema
+from archive_app.infra.config import Settings
+from archive_app.infra.container import Container
+from archive_app.infra.home import load_secret_key
+from archive_app.infra.private_files import private_umask
 from archive_app.models import User
+from archive_app.services import login_sessions
 from archive_app.web import archives, auth, checklist, documents, errors, retention, search, users
 from archive_app.web.context import db_session, install
 from archive_app.web.i18n import LANGUAGE_NAMES, select_locale
@@ -26,8 +30,15 @@ from archive_app.web.view_helpers import register_template_helpers
 PACKAGE_DIR = Path(__file__).parent
 
 
+class RowIdConverter(IntegerConverter):
+    def __init__(self, map, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def create_app(settings: Settings | None = None, *, testing: bool = False) -> Flask:
     settings = settings or Settings.from_env()
+    private_umask()  # the database, index and broker files this process creates stay private
     secret_key = load_secret_key(settings)
     if secret_key is None:
         raise NotInitialised(f"no session signing key in {settings.home}")
@@ -59,6 +70,8 @@ def create_app(settings: Settings | None = None, *, testing: bool = False) -> Fl
         MAX_CONTENT_LENGTH=1024 * 1024 * 1024,
     )
 
+    # Whole numbers in addresses beyond a database integer name nothing: 404, not a 500.
+    app.url_map.converters["int"] = RowIdConverter
     install(app, container)
     CSRFProtect(app)
     Babel(app, locale_selector=select_locale)
@@ -70,10 +83,10 @@ def create_app(settings: Settings | None = None, *, testing: bool = False) -> Fl
 
     @login_manager.user_loader
     def _load_user(user_id: str) -> User | None:
-        if not user_id.isdigit():
-            return None
-        user = db_session().get(User, int(user_id))
-        return user if user is not None and user.active else None
+        # The signed cookie alone is not enough: its server-side session must still be open
+        # (logout, a password change or deactivation end it for every copy of the cookie).
+        user = login_sessions.resolve(db_session(), flask_session.get(auth.SESSION_TOKEN))
+        return user if user is not None and str(user.id) == user_id else None
 
     app.register_blueprint(auth.blueprint)
     app.register_blueprint(archives.blueprint)

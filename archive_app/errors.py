@@ -74,6 +74,36 @@ class ValidationFailed(AppError):
         super().__init__(f"invalid input: {text}")
 
 
+class ClearanceInsufficient(PermissionDenied):
+    """An action on a set of records some of which the actor may not see: refused, and
+    said by count, never by name."""
+
+    code = "clearance_insufficient"
+
+    def __init__(self, action: str, username: str, hidden: int) -> None:
+        super().__init__(action, username)
+        self.hidden = hidden
+        self.message = (
+            f"user {username!r} may not {action}: {hidden} of its records are above "
+            "your clearance or restricted"
+        )
+        self.args = (self.message,)
+
+
+class RecordRestricted(AppError):
+    """Kept only for storage and security after an erasure request (PIPL art. 47)."""
+
+    http_status = 403
+    code = "record_restricted"
+
+    def __init__(self, document: str) -> None:
+        self.document = document
+        super().__init__(
+            f"document {document} is restricted to storage after an erasure request; "
+            "only compliance may access it"
+        )
+
+
 class Conflict(AppError):
     http_status = 409
     code = "conflict"
@@ -108,8 +138,10 @@ class MasterKeyLost(AppError):
 
     def __init__(self, store: object, key_file: object) -> None:
         super().__init__(
-            f"the encrypted store in {store} exists but its master key {key_file} is missing; "
-            "restore the key file or set ARCHIVE_MASTER_KEY (a new key cannot read the data)"
+            f"the encrypted store in {store} exists but its master key {key_file} is missing: "
+            "put the key file back there from where you keep it (mode 0600), or point "
+            "ARCHIVE_MASTER_KEY_FILE at it, or set ARCHIVE_MASTER_KEY; do not run "
+            "`archive init` for this: a new key cannot read the data"
         )
 
 

@@ -1,15 +1,30 @@
-"""Who may do what: capabilities per role, and visibility by confidentiality level.
+"""Who may do what to which object: the one place every rule of access is written.
 
-Roles grant capabilities; a user's clearance (a confidentiality level) limits which
-archives they may see at all. Services call :func:`require`; the web layer uses
-:func:`allowed` only to decide which links to show.
+Three things decide, always together:
+
+- **Role** grants capabilities (:data:`ROLE_CAPABILITIES`).
+- **Clearance**: a user sees an archive, its records and anything naming them (plans,
+  destruction lists, holds, certificates, erasure requests) only when the archive's
+  confidentiality level is at or below the user's clearance. An object out of sight is
+  reported as not found, so its existence is not revealed either.
+- **The erasure restriction**: once a customer has asked for erasure, the records that
+  must still be kept are restricted to storage and security: only compliance users see
+  them, and nobody but compliance opens their content (PIPL art. 47).
+
+Services call ``require*``/``ensure*`` before acting; the web and CLI ask ``allowed`` and
+``may_*`` only to decide what to show, never to restate a rule.
 """
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Collection
 
-from archive_app.errors import PermissionDenied
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from archive_app.errors import NotFound, PermissionDenied, RecordRestricted
+from archive_app.models import CustomerArchive, Document, ErasureRequest
 from archive_app.models.user import Level, Role, User
 
 
@@ -17,19 +32,56 @@ class Capability(enum.StrEnum):
     VIEW_ARCHIVES = "view archives"
     MANAGE_ARCHIVES = "create or edit archives"
     FILE_DOCUMENTS = "file or edit documents"
+    REVIEW_CHECKLIST = "review filing checklist lines"
+    AMEND_DECLARED = "change the metadata of a declared record"
     MANAGE_USERS = "manage users"
     READ_AUDIT = "read the audit trail"
     MANAGE_BACKUPS = "back up or restore the instance"
+    READ_RETENTION = "read the retention schedule, holds, plans and destruction lists"
+    MANAGE_RETENTION = "manage retention rules, holds, destruction lists and erasure requests"
+    APPROVE_DESTRUCTION = "approve destruction lists (compliance only)"
+    HANDLE_ERASURE = "take erasure requests and access restricted records (compliance only)"
+    RECORD_EVENTS = "record retention events"
+    INSPECT = "run the periodic inspection"
+    MAINTAIN_INDEX = "rebuild or check the search index"
 
+
+_ARCHIVIST = {
+    Capability.VIEW_ARCHIVES,
+    Capability.MANAGE_ARCHIVES,
+    Capability.FILE_DOCUMENTS,
+    # Reviewers (复核) are archivists: the people who know what a correct line looks like.
+    Capability.REVIEW_CHECKLIST,
+    Capability.RECORD_EVENTS,
+}
+_COMPLIANCE = {
+    Capability.VIEW_ARCHIVES,
+    Capability.READ_AUDIT,
+    # After declaration a record's metadata changes only under compliance's eye.
+    Capability.AMEND_DECLARED,
+    Capability.READ_RETENTION,
+    Capability.MANAGE_RETENTION,
+    # Approvals count distinct compliance users: the heads the accounting rules name.
+    Capability.APPROVE_DESTRUCTION,
+    # Records kept after an erasure request are for storage and security only.
+    Capability.HANDLE_ERASURE,
+    Capability.RECORD_EVENTS,
+    Capability.INSPECT,
+    Capability.MAINTAIN_INDEX,
+}
 
 ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
-    Role.ARCHIVIST: frozenset(
-        {Capability.VIEW_ARCHIVES, Capability.MANAGE_ARCHIVES, Capability.FILE_DOCUMENTS}
-    ),
+    Role.ARCHIVIST: frozenset(_ARCHIVIST),
     Role.STAFF: frozenset({Capability.VIEW_ARCHIVES}),
-    Role.COMPLIANCE: frozenset({Capability.VIEW_ARCHIVES, Capability.READ_AUDIT}),
-    Role.AUDITOR: frozenset({Capability.VIEW_ARCHIVES, Capability.READ_AUDIT}),
-    Role.ADMIN: frozenset(Capability),
+    Role.COMPLIANCE: frozenset(_COMPLIANCE),
+    Role.AUDITOR: frozenset(
+        {Capability.VIEW_ARCHIVES, Capability.READ_AUDIT, Capability.READ_RETENTION}
+    ),
+    # Admins may do everything except approve destructions (approvers are compliance) and
+    # handle what an erasure request restricts to compliance.
+    Role.ADMIN: frozenset(
+        set(Capability) - {Capability.APPROVE_DESTRUCTION, Capability.HANDLE_ERASURE}
+    ),
 }
 
 
@@ -42,6 +94,114 @@ def require(user: User, capability: Capability) -> None:
         raise PermissionDenied(capability.value, user.username)
 
 
+def may_edit_metadata(user: User, document: Document) -> bool:
+    """Before declaration the filing archivists edit a record; after it, its metadata is
+    amended only by compliance or an admin (audited with before and after values)."""
+    if document.is_declared:
+        return allowed(user, Capability.AMEND_DECLARED)
+    return allowed(user, Capability.FILE_DOCUMENTS)
+
+
+def require_edit_metadata(user: User, document: Document) -> None:
+    if not may_edit_metadata(user, document):
+        capability = (
+            Capability.AMEND_DECLARED if document.is_declared else Capability.FILE_DOCUMENTS
+        )
+        raise PermissionDenied(capability.value, user.username)
+
+
+# --- clearance ------------------------------------------------------------------------------
+
+
+def may_see_level(user: User, level: Level | str) -> bool:
+    return user.active and user.may_see(Level(level))
+
+
 def visible_levels(user: User) -> list[Level]:
     """The confidentiality levels this user may see, lowest first."""
-    return [level for level in Level if user.may_see(level)]
+    return [level for level in Level if may_see_level(user, level)]
+
+
+def may_grant_clearance(actor: User, level: Level | str) -> bool:
+    """Nobody hands out a clearance above their own: a low-clearance admin could otherwise
+    create a secret-cleared account and log in with it."""
+    return may_see_level(actor, level)
+
+
+def may_manage_user(actor: User, user: User) -> bool:
+    """An admin manages accounts cleared no higher than themselves (changing such a user's
+    role, clearance or state would otherwise be a way into what the admin may not see)."""
+    return allowed(actor, Capability.MANAGE_USERS) and may_see_level(actor, user.clearance)
+
+
+# --- the erasure restriction ------------------------------------------------------------------
+
+
+def restricted_archive_ids(session: Session) -> set[int]:
+    """Archives under an erasure request: their live records are restricted."""
+    return set(session.scalars(select(ErasureRequest.archive_id)))
+
+
+def is_restricted(session: Session, archive_id: int) -> bool:
+    found = session.scalar(
+        select(ErasureRequest.id).where(ErasureRequest.archive_id == archive_id).limit(1)
+    )
+    return found is not None
+
+
+def sees_restricted(user: User) -> bool:
+    return allowed(user, Capability.HANDLE_ERASURE)
+
+
+# --- records ---------------------------------------------------------------------------------
+
+
+class Sight:
+    """What one user may see of records, answered for many records without a query each.
+
+    Built once per use case (``Sight.of(session, user)``), then asked per record with the
+    record's archive id and level. A destroyed record is never restricted (its stub holds
+    no content), so ``destroyed=True`` skips that part.
+    """
+
+    def __init__(self, user: User, levels: Collection[Level], restricted: set[int]) -> None:
+        self.user = user
+        self.levels = frozenset(levels)
+        self.restricted = restricted
+
+    @classmethod
+    def of(cls, session: Session, user: User) -> Sight:
+        restricted = set() if sees_restricted(user) else restricted_archive_ids(session)
+        return cls(user, visible_levels(user), restricted)
+
+    def archive(self, level: Level | str) -> bool:
+        return Level(level) in self.levels
+
+    def record(self, archive_id: int, level: Level | str, *, destroyed: bool = False) -> bool:
+        if Level(level) not in self.levels:
+            return False
+        return destroyed or archive_id not in self.restricted
+
+
+def require_archive_visible(user: User, archive: CustomerArchive | None, number: str) -> None:
+    """Refuse, as not found, a missing archive or one above the user's clearance."""
+    if archive is None or not may_see_level(user, archive.level):
+        raise NotFound("archive", number)
+
+
+def require_record(session: Session, user: User, document: Document | None, number: str) -> None:
+    """Refuse a record the user may not act on: not found when it is missing or above
+    their clearance; restricted when an erasure request keeps it for compliance only."""
+    if document is None or not may_see_level(user, document.archive.level):
+        raise NotFound("document", number)
+    ensure_content_accessible(session, user, document)
+
+
+def ensure_content_accessible(session: Session, user: User, document: Document) -> None:
+    """Content of a record restricted after an erasure request is for compliance only."""
+    if (
+        not document.is_destroyed
+        and not sees_restricted(user)
+        and is_restricted(session, document.archive_id)
+    ):
+        raise RecordRestricted(document.number)

@@ -32,12 +32,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import func, insert, select
 
-from archive_app.config import Settings
-from archive_app.container import Container
-from archive_app.instance import initialise
+from archive_app.infra.config import Settings
+from archive_app.infra.container import Container
 from archive_app.models import AuditEntry, Document, DocumentClass
 from archive_app.services import archives, bootstrap, users
 from archive_app.services.archives import ArchiveInput
+from archive_app.services.initialise import initialise
 from archive_app.services.retention import batches, destruction
 from indexing.search import IndexDocument
 

@@ -50,14 +50,6 @@ class Period:
             raise ValueError(f"a period is a non-negative number of years, got {self.years!r}")
 
     @classmethod
-    def of_years(cls, years: int) -> Period:
-        return cls(years)
-
-    @classmethod
-    def permanent(cls) -> Period:
-        return cls(None)
-
-    @classmethod
     def parse(cls, value: int | str | Period) -> Period:
         """Accept ``30``, ``"30"``, ``"permanent"`` or a Period (configuration input)."""
         if isinstance(value, Period):

@@ -12,10 +12,13 @@ When the server is unreachable its tests skip with the reason, unless
 
 from __future__ import annotations
 
+import contextlib
+import io
 import itertools
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -24,10 +27,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from archive_app import schema, vault
 from archive_app.app import create_app
-from archive_app.config import Settings
-from archive_app.db import Database
+from archive_app.infra import schema, vault
+from archive_app.infra.config import Settings
+from archive_app.infra.db import Database
 from archive_app.models import User
 from archive_app.services import bootstrap, users
 
@@ -35,6 +38,19 @@ ADMIN_PASSWORD = "admin-password-123"
 USER_PASSWORD = "user-password-123"
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 _counter = itertools.count()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the tests that need a server by their parameters, so that ``-m "not postgres"``
+    or ``-m "not redis"`` selects without them (CI runs everything)."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is None:
+            continue
+        if "postgres" in callspec.id:
+            item.add_marker(pytest.mark.postgres)
+        if "redis" in callspec.id:
+            item.add_marker(pytest.mark.redis)
 
 
 def services_required() -> bool:
@@ -192,3 +208,34 @@ def admin(database: Database) -> User:
         user = bootstrap.get_admin(session)
         assert user is not None
         return user
+
+
+@dataclass
+class CliResult:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def cli(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Callable[..., CliResult]:
+    """``archive ARGS`` in this process against the test instance: the real entry point
+    (option parsing, error mapping, exit codes) without a Python start-up per command."""
+    from archive_app.cli.main import main
+
+    monkeypatch.setenv("ARCHIVE_HOME", str(settings.home))
+    monkeypatch.setenv("ARCHIVE_DATABASE_URL", settings.database_url)
+
+    def _run(*args: str) -> CliResult:
+        out, err = io.StringIO(), io.StringIO()
+        code = 0
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                main(list(args))
+            except SystemExit as exit_:
+                code = (
+                    exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+                )
+        return CliResult(code, out.getvalue(), err.getvalue())
+
+    return _run

@@ -14,10 +14,9 @@ from pathlib import Path
 
 import click
 
-from archive_app import printing
 from archive_app.cli.runtime import Runtime, as_option, json_option, pass_runtime, print_json
 from archive_app.models import ChecklistState
-from archive_app.services import checklist, locations, versions
+from archive_app.services import checklist, locations, printing, versions
 from archive_app.services.locations import format_location
 from archive_app.services.reading_checks import reading_warnings
 

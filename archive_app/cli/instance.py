@@ -9,7 +9,7 @@ import sys
 import click
 
 from archive_app.cli.runtime import Runtime, pass_runtime
-from archive_app.instance import initialise
+from archive_app.services.initialise import initialise
 
 
 def register(cli: click.Group) -> None:

@@ -21,6 +21,7 @@ from archive_app.cli import (
 )
 from archive_app.cli.runtime import Runtime
 from archive_app.errors import AppError, LibraryError
+from archive_app.infra.private_files import private_umask
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -45,6 +46,8 @@ backup.register(cli)
 
 
 def main(argv: list[str] | None = None) -> None:
+    # Whatever this process creates in the instance is private to its account.
+    private_umask()
     try:
         cli.main(args=argv, prog_name="archive", standalone_mode=False)
     except click.exceptions.Abort:

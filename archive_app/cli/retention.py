@@ -18,13 +18,13 @@ from archive_app.errors import ValidationFailed
 from archive_app.services.retention import (
     appraisal,
     batches,
-    certificates,
+    certificate_files,
     destruction,
     erasure,
     events,
     holds,
     planning,
-    rules,
+    schedule,
 )
 
 
@@ -119,7 +119,7 @@ def hold_release(runtime: Runtime, name: str, reason: str, as_user: str | None) 
 def hold_list(runtime: Runtime, as_user: str | None, as_json: bool) -> None:
     """Every hold, active first."""
     with runtime.session() as session:
-        rows = holds.list_holds(session, runtime.actor(session, as_user))
+        listing = holds.list_holds(session, runtime.actor(session, as_user))
         result = [
             {
                 "name": h.name,
@@ -131,11 +131,13 @@ def hold_list(runtime: Runtime, as_user: str | None, as_json: bool) -> None:
                 "released_at": h.released_at.isoformat() if h.released_at else None,
                 "release_reason": h.release_reason,
             }
-            for h in rows
+            for h in listing.holds
         ]
     if as_json:
         print_json(result)
         return
+    if listing.hidden:
+        click.echo(f"{listing.hidden} further hold(s) cover records above your clearance")
     for h in result:
         state = "active" if h["active"] else "released"
         click.echo(f"{h['name']:<24} {state:<9} {', '.join(h['targets'])}  ({h['reason']})")
@@ -180,7 +182,7 @@ def retention() -> None:
 def retention_rules(runtime: Runtime, as_user: str | None, as_json: bool) -> None:
     """The retention schedule: class, period, trigger, citation, statutory minimum."""
     with runtime.session() as session:
-        views = rules.list_rules(session, runtime.actor(session, as_user))
+        views = schedule.list_rules(session, runtime.actor(session, as_user))
         result = [
             {
                 "rule": v.rule.code,
@@ -214,7 +216,7 @@ def retention_set_rule(
 ) -> None:
     """Change rule CODE to PERIOD (years or 'permanent'); never below its minimum."""
     with runtime.session() as session:
-        rule = rules.change_rule(session, runtime.actor(session, as_user), code, period, reason)
+        rule = schedule.change_rule(session, runtime.actor(session, as_user), code, period, reason)
     click.echo(f"{rule.code} is now {rule.period} (version {rule.version})")
 
 
@@ -232,6 +234,8 @@ def retention_plan(runtime: Runtime, as_of: str | None, as_user: str | None, as_
         print_json(result)
         return
     click.echo(f"as of {result['as_of']}: {len(result['eligible'])} of {result['total']} eligible")
+    if result["hidden"]:
+        click.echo(f"{result['hidden']} further record(s) above your clearance are not shown")
     for entry in (*result["eligible"], *result["not_eligible"]):
         click.echo(f"{entry['document']:<28} {entry['reason']:<18} {entry['detail']}")
 
@@ -258,9 +262,11 @@ def _print_batch(result: dict, as_json: bool) -> None:  # type: ignore[type-arg]
     if as_json:
         print_json(result)
         return
+    hidden = result.get("hidden_items", 0)
     click.echo(
         f"batch {result['batch']}: {result['state']}, {len(result['items'])} item(s), "
         f"approvals {len(result['approvers'])}/{result['required_approvals']}"
+        + (f", {hidden} further item(s) above your clearance" if hidden else "")
     )
     for item in result["items"]:
         review = item["review"]["action"] if item["review"] else "not reviewed"
@@ -299,21 +305,25 @@ def batch_create(
 @pass_runtime
 def batch_list(runtime: Runtime, as_user: str | None, as_json: bool) -> None:
     with runtime.session() as session:
-        rows = batches.list_batches(session, runtime.actor(session, as_user))
+        listing = batches.list_batches(session, runtime.actor(session, as_user))
         result = [
             {
                 "batch": r.number,
                 "state": r.state,
                 "as_of": r.as_of.isoformat(),
-                "items": r.item_count,
+                "items": listing.visible_items[r.number],
+                "hidden_items": r.item_count - listing.visible_items[r.number],
             }
-            for r in rows
+            for r in listing.rows
         ]
     if as_json:
         print_json(result)
         return
     for r in result:
-        click.echo(f"{r['batch']:<14} {r['state']:<13} {r['as_of']} {r['items']} item(s)")
+        hidden = f" (+{r['hidden_items']} above your clearance)" if r["hidden_items"] else ""
+        click.echo(f"{r['batch']:<14} {r['state']:<13} {r['as_of']} {r['items']} item(s){hidden}")
+    if listing.hidden:
+        click.echo(f"{listing.hidden} further list(s) hold only records above your clearance")
 
 
 @batch_group.command("show")
@@ -323,8 +333,8 @@ def batch_list(runtime: Runtime, as_user: str | None, as_json: bool) -> None:
 @pass_runtime
 def batch_show(runtime: Runtime, number: str, as_user: str | None, as_json: bool) -> None:
     with runtime.session() as session:
-        row, batch = batches.view(session, runtime.actor(session, as_user), number)
-        result = batches.batch_document(row, batch)
+        shown = batches.view(session, runtime.actor(session, as_user), number)
+        result = batches.batch_document(shown.row, shown.batch, shown.visible)
     _print_batch(result, as_json)
 
 
@@ -456,7 +466,6 @@ def erasure_request(
             note=note,
             required_approvals=runtime.settings.retention_approvals,
             relationship_ended=_day(ended) if ended else None,
-            container=runtime.container,
         )
         result = {"request": request.number, "batch": batch_row.number if batch_row else None}
         result["report"] = request.report
@@ -507,9 +516,9 @@ def certificate_verify(runtime: Runtime, path: str, public_key: str | None, as_j
     pinned = (
         Path(public_key).read_bytes()
         if public_key
-        else certificates.instance_public_key(runtime.settings)
+        else certificate_files.instance_public_key(runtime.settings)
     )
-    result = certificates.verify_bytes(Path(path).read_bytes(), pinned)
+    result = certificate_files.verify_bytes(Path(path).read_bytes(), pinned)
     if as_json:
         print_json(result.as_dict())
     elif result.ok:

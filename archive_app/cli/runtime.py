@@ -14,11 +14,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.orm import Session
 
-from archive_app import schema
-from archive_app.config import Settings
-from archive_app.container import Container
-from archive_app.db import Database
 from archive_app.errors import NotFound, NotInitialised
+from archive_app.infra import schema
+from archive_app.infra.config import Settings
+from archive_app.infra.container import Container
+from archive_app.infra.db import Database
 from archive_app.models import CustomerArchive, User
 from archive_app.services.bootstrap import ADMIN_USERNAME
 from archive_app.services.users import get_user

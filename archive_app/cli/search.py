@@ -4,7 +4,7 @@
 ``{"total", "hits": [{"document", "archive", "title", "class", "snippet", "score"}],
 "facets"}`` (``snippet`` is HTML: escaped text with ``<mark>`` around matched words).
 ``reindex`` and ``index check`` call the maintenance functions of
-:mod:`archive_app.search_maintenance` with a progress bar on the terminal.
+:mod:`archive_app.search.maintenance` with a progress bar on the terminal.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import click
 from rich.console import Console
 from rich.text import Text
 
-from archive_app import search_maintenance
 from archive_app.cli.runtime import (
     Runtime,
     as_option,
@@ -26,9 +25,10 @@ from archive_app.cli.runtime import (
     print_json,
     progress_bar,
 )
+from archive_app.search import maintenance as search_maintenance
+from archive_app.search import queries as search_service
+from archive_app.search.queries import SearchParams
 from archive_app.services import audit
-from archive_app.services import search as search_service
-from archive_app.services.search import SearchParams
 
 _MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
 

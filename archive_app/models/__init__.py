@@ -11,6 +11,7 @@ from archive_app.models.checklist import (
 )
 from archive_app.models.document import Document, DocumentStatus
 from archive_app.models.document_class import DocumentClass
+from archive_app.models.login_session import LoginSession
 from archive_app.models.retention import (
     DestructionCertificate,
     DestructionRecord,
@@ -43,6 +44,7 @@ __all__ = [
     "ErasureRequest",
     "LegalHold",
     "LegalHoldTarget",
+    "LoginSession",
     "NumberSequence",
     "PaperLocationMove",
     "RetentionEvent",

@@ -16,7 +16,7 @@ class DocumentClass(Base):
     number_code: Mapped[str] = mapped_column(String(8), unique=True)
     name_zh: Mapped[str] = mapped_column(String(100))
     name_en: Mapped[str] = mapped_column(String(100))
-    # A list of {"name", "type", "label_zh", "label_en"}; see archive_app.classes.
+    # A list of {"name", "type", "label_zh", "label_en"}; see archive_app.domain.classes.
     required_fields: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     retention_rule: Mapped[str | None] = mapped_column(String(64))
     sort_order: Mapped[int] = mapped_column(Integer, default=100)

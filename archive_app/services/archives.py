@@ -1,5 +1,5 @@
 """Customer archives: create, edit, list, view. Numbers are allocated gap-free in the
-creating transaction (see :mod:`archive_app.numbering`)."""
+creating transaction (see :mod:`archive_app.domain.numbering`)."""
 
 from __future__ import annotations
 
@@ -11,14 +11,20 @@ from dataclasses import dataclass
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from archive_app import search_index
-from archive_app.errors import NotFound, ValidationFailed
+from archive_app.domain.numbering import ARCHIVE_SEQUENCE, format_archive_number, next_value
+from archive_app.errors import ValidationFailed
 from archive_app.models import CustomerArchive, User
 from archive_app.models.archive import CustomerType
 from archive_app.models.base import utcnow
 from archive_app.models.user import Level
-from archive_app.numbering import ARCHIVE_SEQUENCE, format_archive_number, next_value
-from archive_app.permissions import Capability, require, visible_levels
+from archive_app.permissions import (
+    Capability,
+    may_see_level,
+    require,
+    require_archive_visible,
+    visible_levels,
+)
+from archive_app.search import updates as search_updates
 from archive_app.services import audit
 
 FIELD_LIMITS = {
@@ -74,7 +80,7 @@ def _validate(values: Mapping[str, str], actor: User) -> dict[str, str]:
         problems["customer_type"] = "must be company or person"
     if values["level"] not in {level.value for level in Level}:
         problems["level"] = f"must be one of {', '.join(level.value for level in Level)}"
-    elif not actor.may_see(Level(values["level"])):
+    elif not may_see_level(actor, values["level"]):
         problems["level"] = "is above your own clearance"
     if values["tax_id"] and not _TAX_ID.fullmatch(values["tax_id"]):
         problems["tax_id"] = (
@@ -144,7 +150,7 @@ def update_archive(
     if changed_before:
         archive.updated_at = utcnow()
         if {"name", "level"} & changed_before.keys():
-            search_index.mark_changed(session, archive_id=archive.id)
+            search_updates.reindex(session, archives=[archive.id])
         changed_after = {k: after[k] for k in changed_before}
         audit.record(
             session,
@@ -164,8 +170,8 @@ def get_visible(session: Session, actor: User, number: str) -> CustomerArchive:
     )
     # An archive above the user's clearance is reported as missing, not as forbidden:
     # its existence is itself confidential.
-    if archive is None or not actor.may_see(archive.level):
-        raise NotFound("archive", number)
+    require_archive_visible(actor, archive, number)
+    assert archive is not None
     return archive
 
 
@@ -221,12 +227,17 @@ def list_archives(
             )
         )
     if level:
+        if level not in {known.value for known in Level}:
+            raise ValidationFailed(
+                {"level": f"must be one of {', '.join(known.value for known in Level)}"}
+            )
         conditions.append(CustomerArchive.level == Level(level))
     total = session.scalar(select(func.count(CustomerArchive.id)).where(*conditions)) or 0
     column = SORTABLE.get(sort, CustomerArchive.number)
     order = column.desc() if descending else column.asc()
-    page = max(1, page)
     per_page = min(max(1, per_page), 500)
+    # A page past the last shows the last one (an address typed by hand or out of date).
+    page = min(max(1, page), max(1, -(-total // per_page)))
     items = list(
         session.scalars(
             select(CustomerArchive)

@@ -4,16 +4,19 @@ The hash of an entry covers its sequence number, time (UTC, microseconds), actor
 object and before/after values in canonical JSON, plus the previous entry's hash. Editing
 any of those, deleting an entry (including the newest: the head row remembers it) or
 reordering entries breaks the chain, and :func:`verify_chain` names the first broken link.
+Deleting the newest entries *and* rewriting the head row is found against the signed
+checkpoints kept outside the database (:mod:`archive_app.services.audit_checkpoints`),
+which :func:`verify_chain` takes.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -181,12 +184,24 @@ def _plain(values: Mapping[str, Any] | None) -> dict[str, Any] | None:
     return json.loads(json.dumps(dict(values), ensure_ascii=False, default=str))
 
 
+class SignedHead(Protocol):
+    """An entry the trail must contain, as a signed checkpoint recorded it."""
+
+    @property
+    def seq(self) -> int: ...
+    @property
+    def entry_hash(self) -> str: ...
+    @property
+    def signed_at(self) -> datetime: ...
+
+
 @dataclass(frozen=True)
 class ChainReport:
     ok: bool
     entries: int
     broken_at: int | None = None
     problem: str | None = None
+    checked_against: int | None = None  # the highest signed checkpoint found intact
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -194,16 +209,21 @@ class ChainReport:
             "entries": self.entries,
             "broken_at": self.broken_at,
             "problem": self.problem,
+            "checkpoint": self.checked_against,
         }
 
 
 def verify_chain(
     session: Session,
     *,
+    checkpoints: Sequence[SignedHead] = (),
     on_progress: Callable[[int, int], None] | None = None,
     batch_size: int = 5000,
 ) -> ChainReport:
-    """Walk the whole trail in order and report the first broken link, if any."""
+    """Walk the whole trail in order and report the first broken link, if any, and any
+    signed checkpoint the trail no longer matches or no longer reaches."""
+    signed = {c.seq: c for c in checkpoints}
+    checked_against: int | None = None
     head = session.get(AuditHead, 1)
     if head is None:
         return ChainReport(False, 0, None, "the audit head row is missing")
@@ -249,6 +269,17 @@ def verify_chain(
             )
             if recomputed != entry.entry_hash:
                 return ChainReport(False, count, entry.seq, f"entry {entry.seq} was altered")
+            mark = signed.get(entry.seq)
+            if mark is not None:
+                if mark.entry_hash != entry.entry_hash:
+                    return ChainReport(
+                        False,
+                        count,
+                        entry.seq,
+                        f"entry {entry.seq} differs from the checkpoint signed "
+                        f"{_canonical_time(mark.signed_at)}",
+                    )
+                checked_against = entry.seq
             expected_prev = entry.entry_hash
             expected_seq += 1
             count += 1
@@ -263,4 +294,15 @@ def verify_chain(
             count + 1,
             f"the trail ends at entry {count} but the head records {total} entries",
         )
-    return ChainReport(True, count)
+    beyond = [c for c in checkpoints if c.seq > count]
+    if beyond:
+        latest = max(beyond, key=lambda c: c.seq)
+        return ChainReport(
+            False,
+            count,
+            count + 1,
+            f"the trail was truncated: it ends at entry {count} but the checkpoint signed "
+            f"{_canonical_time(latest.signed_at)} records entry {latest.seq}",
+            checked_against,
+        )
+    return ChainReport(True, count, checked_against=checked_against)

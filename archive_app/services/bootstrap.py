@@ -6,12 +6,12 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive_app.classes import DEFAULT_CLASSES
+from archive_app.domain.classes import DEFAULT_CLASSES
+from archive_app.domain.numbering import ARCHIVE_SEQUENCE
 from archive_app.errors import UnknownDocumentClass
 from archive_app.models import AuditHead, DocumentClass, NumberSequence, User
 from archive_app.models.audit import GENESIS_HASH
 from archive_app.models.user import Role
-from archive_app.numbering import ARCHIVE_SEQUENCE
 from archive_app.services import audit
 from archive_app.services.users import create_user
 
@@ -54,7 +54,7 @@ def seed_document_classes(session: Session) -> list[str]:
 
 def seed_retention_rules(session: Session) -> list[str]:
     """Add the shipped retention rules that are missing; returns the rule codes added."""
-    from archive_app.services.retention.rules import seed_rules
+    from archive_app.services.retention.schedule import seed_rules
 
     return seed_rules(session)
 

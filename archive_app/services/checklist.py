@@ -21,8 +21,8 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from archive_app.domain.fieldtypes import normalise
 from archive_app.errors import AppError, Conflict, NotFound, ValidationFailed
-from archive_app.fieldtypes import normalise
 from archive_app.models import (
     ChecklistLine,
     ChecklistState,
@@ -33,9 +33,9 @@ from archive_app.models import (
     User,
 )
 from archive_app.models.base import utcnow
-from archive_app.permissions import Capability, require, visible_levels
+from archive_app.permissions import Capability, may_see_level, require, visible_levels
+from archive_app.search import updates as search_updates
 from archive_app.services import audit
-from archive_app.services.declaration import require_reviewer
 from archive_app.services.documents import get_visible
 
 MAX_REASON = 2000
@@ -211,7 +211,7 @@ def list_lines(
     archive = session.scalar(
         select(CustomerArchive).where(CustomerArchive.number == archive_number.strip())
     )
-    if archive is None or not actor.may_see(archive.level):
+    if archive is None or not may_see_level(actor, archive.level):
         raise NotFound("archive", archive_number)
     query = (
         select(ChecklistLine)
@@ -257,7 +257,7 @@ def list_lines(
 
 def review_queue(session: Session, actor: User) -> list[ChecklistLine]:
     """Lines awaiting review across every archive the actor may see, oldest first."""
-    require_reviewer(actor)
+    require(actor, Capability.REVIEW_CHECKLIST)
     lines = list(
         session.scalars(
             select(ChecklistLine)
@@ -328,7 +328,7 @@ def submit(session: Session, actor: User, number: str) -> ChecklistLine:
 
 
 def _reviewable(session: Session, actor: User, number: str) -> ChecklistLine:
-    require_reviewer(actor)
+    require(actor, Capability.REVIEW_CHECKLIST)
     line = line_for(session, actor, number)
     if line.state != ChecklistState.AWAITING_REVIEW:
         raise WrongState(
@@ -355,6 +355,7 @@ def confirm(session: Session, actor: User, number: str) -> ChecklistLine:
     if first_declaration:
         document.declared_at = now
         document.declared_by_id = actor.id
+        search_updates.reindex(session, documents=[document.id])  # its filing state shows
     version = session.scalar(
         select(DocumentVersion).where(
             DocumentVersion.document_id == document.id,
@@ -394,7 +395,7 @@ class BulkOutcome:
 def confirm_many(session: Session, actor: User, numbers: Iterable[str]) -> BulkOutcome:
     """Confirm several lines; each is checked on its own, and a refused one (own line,
     wrong state, missing metadata) is reported with its reason without stopping the rest."""
-    require_reviewer(actor)
+    require(actor, Capability.REVIEW_CHECKLIST)
     confirmed: list[str] = []
     refused: dict[str, str] = {}
     for number in dict.fromkeys(n.strip() for n in numbers if n.strip()):

@@ -15,30 +15,36 @@ from typing import Any, BinaryIO
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from archive_app import search_index
-from archive_app.container import Container
-from archive_app.errors import Conflict, NotFound, ValidationFailed
-from archive_app.fieldtypes import normalise
+from archive_app.domain.fieldtypes import normalise
+from archive_app.domain.reading import Reading, load_reading
+from archive_app.errors import Conflict, ValidationFailed
+from archive_app.infra.container import Container
 from archive_app.models import CustomerArchive, Document, DocumentStatus, User
 from archive_app.models.base import utcnow
-from archive_app.permissions import Capability, require, visible_levels
-from archive_app.reading import Reading, load_reading
+from archive_app.permissions import (
+    Capability,
+    require,
+    require_archive_visible,
+    require_edit_metadata,
+    require_record,
+    visible_levels,
+)
+from archive_app.search import updates as search_updates
 from archive_app.services import audit
 from archive_app.services.bootstrap import active_class
-from archive_app.services.declaration import require_amend_declared, withdraw_changed_line
-from archive_app.services.retention import access as retention_access
+from archive_app.services.declaration import withdraw_changed_line
 from archive_app.services.retention.errors import RecordDestroyed
+from archive_app.services.retention.holds import ensure_changeable
 
 EXPORT_KINDS = ("original", "pdf")
+MAX_ROW_ID = 2**63 - 1
 
 
 def get_visible(session: Session, actor: User, number: str) -> Document:
     require(actor, Capability.VIEW_ARCHIVES)
     document = session.scalar(select(Document).where(Document.number == number.strip()))
-    # Above the user's clearance the document does not exist for them.
-    if document is None or not actor.may_see(document.archive.level):
-        raise NotFound("document", number)
-    retention_access.ensure_accessible(session, actor, document)
+    require_record(session, actor, document, number)
+    assert document is not None
     return document
 
 
@@ -50,8 +56,7 @@ def view_document(session: Session, actor: User, number: str) -> Document:
 
 def list_for_archive(session: Session, actor: User, archive: CustomerArchive) -> list[Document]:
     require(actor, Capability.VIEW_ARCHIVES)
-    if not actor.may_see(archive.level):
-        raise NotFound("archive", archive.number)
+    require_archive_visible(actor, archive, archive.number)
     return list(
         session.scalars(
             select(Document).where(Document.archive_id == archive.id).order_by(Document.id)
@@ -62,6 +67,7 @@ def list_for_archive(session: Session, actor: User, archive: CustomerArchive) ->
 def status_of(session: Session, actor: User, ids: list[int]) -> list[Document]:
     """Light-weight progress polling: the documents among ``ids`` the actor may see."""
     require(actor, Capability.VIEW_ARCHIVES)
+    ids = [i for i in ids if 0 < i <= MAX_ROW_ID]  # larger ones name no row on any database
     if not ids:
         return []
     rows = session.scalars(
@@ -169,12 +175,8 @@ def edit_document(
     name the field. ``accept_suggestions`` takes every suggested value not given (they are
     read from the encrypted reading, so it needs the ``container``)."""
     document = get_visible(session, actor, number)
-    # A declared record's metadata is changed only by the roles allowed to amend it.
-    if document.is_declared:
-        require_amend_declared(actor)
-    else:
-        require(actor, Capability.FILE_DOCUMENTS)
-    retention_access.ensure_changeable(session, document)
+    require_edit_metadata(actor, document)
+    ensure_changeable(session, document)
     before = _editable_snapshot(document)
     problems: dict[str, str] = {}
     new_class = document.document_class
@@ -229,7 +231,7 @@ def edit_document(
     if changed:
         document.updated_at = utcnow()
         withdraw_changed_line(document)
-        search_index.mark_changed(session, document_ids=[document.id])
+        search_updates.reindex(session, documents=[document.id])
         audit.record(
             session,
             actor,

@@ -28,7 +28,7 @@ rendition, a version history that disagrees with the document), ``index_missing`
 ``index_stale``.
 
 Transactions: the checks read in short transactions of their own, never in ``session``.
-On SQLite every transaction takes the write lock (see :mod:`archive_app.db`), so a
+On SQLite every transaction takes the write lock (see :mod:`archive_app.infra.db`), so a
 transaction held for an inspection that may decrypt the whole store for hours would stop
 all filing; ``session`` must therefore not have begun a transaction when it is passed in.
 
@@ -52,8 +52,7 @@ from typing import Any
 from sqlalchemy import func, select, union_all
 from sqlalchemy.orm import Session
 
-from archive_app import search_maintenance
-from archive_app.container import Container
+from archive_app.infra.container import Container
 from archive_app.models import (
     ChecklistLine,
     CustomerArchive,
@@ -63,9 +62,9 @@ from archive_app.models import (
     User,
 )
 from archive_app.models.base import utcnow
-from archive_app.models.user import Role
+from archive_app.permissions import Capability, require
+from archive_app.search import maintenance as search_maintenance
 from archive_app.services import audit
-from archive_app.services.retention.access import require_role
 from storage import (
     ArchiveNotFound,
     ArchiveShredded,
@@ -77,7 +76,6 @@ from storage import (
 )
 from storage.store import ObjectInfo
 
-INSPECTORS = frozenset({Role.COMPLIANCE, Role.ADMIN})
 BATCH = 200  # documents per read transaction
 STORE_CHUNK = 500  # store objects per reference lookup
 
@@ -177,7 +175,7 @@ def inspect(
     progress: Progress | None = None,
 ) -> InspectionReport:
     """Run the periodic inspection; see the module docstring."""
-    require_role(actor, INSPECTORS, "run the periodic inspection")
+    require(actor, Capability.INSPECT)
     if session.in_transaction():
         raise RuntimeError(
             "inspect() needs a session without an open transaction: it reads in short "

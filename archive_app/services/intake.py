@@ -17,11 +17,11 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from archive_app.container import Container
+from archive_app.domain.numbering import allocate_document_number
 from archive_app.errors import NotFound
+from archive_app.infra.container import Container
 from archive_app.models import Document, DocumentStatus, User
 from archive_app.models.base import utcnow
-from archive_app.numbering import allocate_document_number
 from archive_app.permissions import Capability, require
 from archive_app.services import audit, checklist
 from archive_app.services.archives import get_visible

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from archive_app.container import Container
+from archive_app.domain.reading import load_reading
+from archive_app.domain.suggestions import names_another_customer
+from archive_app.infra.container import Container
 from archive_app.models import Document
-from archive_app.reading import load_reading
-from archive_app.suggestions import names_another_customer
 
 
 @dataclass(frozen=True)

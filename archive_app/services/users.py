@@ -1,24 +1,36 @@
-"""User accounts: creation, authentication, role and clearance changes, language choice."""
+"""User accounts: creation, authentication, role and clearance changes, language choice.
+
+Clearance is never granted upwards: an admin creates and changes only accounts cleared no
+higher than themselves, grants no clearance above their own, and never changes their own
+role or clearance (another admin does). Otherwise a low-cleared admin could raise
+themselves, or an account they control, into archives they may not see.
+"""
 
 from __future__ import annotations
 
 import re
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive_app.errors import AuthenticationFailed, Conflict, NotFound, ValidationFailed
-from archive_app.models import User
-from archive_app.models.user import DEFAULT_CLEARANCE, Level, Role
-from archive_app.permissions import Capability, require
-from archive_app.security import (
+from archive_app.errors import (
+    AuthenticationFailed,
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
+from archive_app.infra.passwords import (
     MIN_PASSWORD_LENGTH,
     dummy_hash,
     hash_password,
     needs_rehash,
     verify_password,
 )
-from archive_app.services import audit
+from archive_app.models import User
+from archive_app.models.user import DEFAULT_CLEARANCE, Level, Role
+from archive_app.permissions import Capability, may_grant_clearance, may_manage_user, require
+from archive_app.services import audit, login_sessions
 
 _USERNAME = re.compile(r"[a-z][a-z0-9._-]{1,63}")
 
@@ -55,13 +67,16 @@ def create_user(
     problems = _validate(username, role, password, clearance)
     if problems:
         raise ValidationFailed(problems)
+    level = Level(clearance) if clearance else DEFAULT_CLEARANCE[Role(role)]
+    if actor is not None and not may_grant_clearance(actor, level):
+        raise ValidationFailed({"clearance": _above_own(actor)})
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict(f"user {username!r} already exists")
     user = User(
         username=username,
         display_name=display_name.strip() or username,
         role=Role(role),
-        clearance=Level(clearance) if clearance else DEFAULT_CLEARANCE[Role(role)],
+        clearance=level,
         password_hash=hash_password(password),
         active=True,
     )
@@ -105,13 +120,22 @@ def update_user(
 ) -> User:
     require(actor, Capability.MANAGE_USERS)
     user = get_user(session, username)
+    if not may_manage_user(actor, user):
+        raise PermissionDenied(f"manage user {user.username!r} (cleared above you)", actor.username)
     problems: dict[str, str] = {}
     if role is not None and role not in {r.value for r in Role}:
         problems["role"] = f"must be one of {', '.join(r.value for r in Role)}"
     if clearance is not None and clearance not in {level.value for level in Level}:
         problems["clearance"] = f"must be one of {', '.join(level.value for level in Level)}"
-    if user.id == actor.id and (active is False or (role is not None and role != Role.ADMIN)):
-        problems["user"] = "you cannot deactivate yourself or remove your own admin role"
+    elif clearance is not None and not may_grant_clearance(actor, clearance):
+        problems["clearance"] = _above_own(actor)
+    if user.id == actor.id:
+        if active is False:
+            problems["active"] = "you cannot deactivate yourself"
+        if role is not None and role != user.role.value:
+            problems["role"] = "you cannot change your own role; another admin can"
+        if clearance is not None and clearance != user.clearance.value:
+            problems["clearance"] = "you cannot change your own clearance; another admin can"
     if problems:
         raise ValidationFailed(problems)
     before = {"role": user.role.value, "clearance": user.clearance.value, "active": user.active}
@@ -120,6 +144,8 @@ def update_user(
     if clearance is not None:
         user.clearance = Level(clearance)
     if active is not None:
+        if user.active and not active:
+            login_sessions.end_all(session, user, "deactivated")
         user.active = active
     after = {"role": user.role.value, "clearance": user.clearance.value, "active": user.active}
     if after != before:
@@ -127,6 +153,10 @@ def update_user(
             session, actor, "user.update", "user", user.username, before=before, after=after
         )
     return user
+
+
+def _above_own(actor: User) -> str:
+    return f"is above your own clearance ({Level(actor.clearance).value})"
 
 
 def set_language(session: Session, user: User, language: str) -> None:
@@ -145,7 +175,3 @@ def get_user(session: Session, username: str) -> User:
 def list_users(session: Session, actor: User) -> list[User]:
     require(actor, Capability.MANAGE_USERS)
     return list(session.scalars(select(User).order_by(User.username)))
-
-
-def count_users(session: Session) -> int:
-    return session.scalar(select(func.count(User.id))) or 0

@@ -21,8 +21,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive_app.container import Container
 from archive_app.errors import Conflict, NotFound, ValidationFailed
+from archive_app.infra.container import Container
 from archive_app.models import Document, DocumentStatus, DocumentVersion, User
 from archive_app.models.base import utcnow
 from archive_app.permissions import Capability, require
@@ -30,7 +30,7 @@ from archive_app.services import audit
 from archive_app.services.checklist import line_for, reopen_for_new_version
 from archive_app.services.documents import ExportHandle, get_visible
 from archive_app.services.intake import limits_for, sha256_of
-from archive_app.services.retention import access as retention_access
+from archive_app.services.retention.holds import ensure_changeable
 from indexing.extract import preflight
 
 MAX_REASON = 500
@@ -139,7 +139,7 @@ def _target(session: Session, actor_id: int, number: str) -> tuple[User, Documen
     document = get_visible(session, actor, number)
     if document.is_destroyed:
         raise Conflict(f"document {document.number} was destroyed; it has no content to correct")
-    retention_access.ensure_changeable(session, document)  # a held record takes no new version
+    ensure_changeable(session, document)  # a held record takes no new version
     if document.status in (DocumentStatus.QUEUED, DocumentStatus.PROCESSING):
         raise Conflict(
             f"document {document.number} is still being processed; "

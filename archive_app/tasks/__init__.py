@@ -13,13 +13,17 @@ from __future__ import annotations
 
 from celery import Celery
 
-from archive_app.config import Settings
+from archive_app.infra.config import Settings
 
 PROCESS_DOCUMENT = "archive.process_document"
 RETENTION_APPRAISAL = "archive.retention_appraisal"
+AUDIT_CHECKPOINT = "archive.audit_checkpoint"
 # The periodic appraisal (鉴定) that lists what is eligible and notifies compliance; run by
 # the beat of the worker started with ``--beat`` (``archive serve`` starts one so).
 APPRAISAL_INTERVAL_SECONDS = 24 * 60 * 60
+# The audit head signed outside the database: what was logged before the last checkpoint
+# cannot be cut from the trail unseen (destructions also sign at once).
+AUDIT_CHECKPOINT_INTERVAL_SECONDS = 60 * 60
 
 
 def broker_url(settings: Settings) -> str:
@@ -45,7 +49,11 @@ def make_celery(settings: Settings) -> Celery:
             "retention-appraisal": {
                 "task": RETENTION_APPRAISAL,
                 "schedule": APPRAISAL_INTERVAL_SECONDS,
-            }
+            },
+            "audit-checkpoint": {
+                "task": AUDIT_CHECKPOINT,
+                "schedule": AUDIT_CHECKPOINT_INTERVAL_SECONDS,
+            },
         },
         beat_schedule_filename=str(settings.home / "celerybeat-schedule"),
     )

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from celery import Celery
 
-from archive_app import scratch
-from archive_app.container import Container
-from archive_app.pipeline import TransientProcessingError, process_document
-from archive_app.tasks import PROCESS_DOCUMENT, RETENTION_APPRAISAL
+from archive_app.infra import scratch
+from archive_app.infra.container import Container
+from archive_app.services.processing import TransientProcessingError, process_document
+from archive_app.tasks import AUDIT_CHECKPOINT, PROCESS_DOCUMENT, RETENTION_APPRAISAL
 
 RETRY_DELAYS = (5, 30, 120)
 
@@ -29,6 +29,13 @@ def register_tasks(app: Celery, container: Container) -> None:
         from archive_app.services.retention.appraisal import run_appraisal
 
         run_appraisal(container)
+
+    @app.task(name=AUDIT_CHECKPOINT)
+    def _audit_checkpoint() -> None:
+        # Idempotent: an unchanged head writes nothing new.
+        from archive_app.services.audit_checkpoints import write_checkpoint
+
+        write_checkpoint(container.settings, container.database)
 
 
 def run_worker(

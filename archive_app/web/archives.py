@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 
 from archive_app.errors import ValidationFailed
 from archive_app.permissions import Capability, allowed, require
-from archive_app.services import archives
+from archive_app.services import archives, checklist
 from archive_app.services import documents as document_service
 from archive_app.services.archives import ArchiveInput
 from archive_app.web.context import db_session, services
@@ -44,6 +44,7 @@ def list_page():  # type: ignore[no-untyped-def]
         template,
         page=result,
         counts=document_service.document_counts(db_session(), [a.id for a in result.items]),
+        unlocated=checklist.unlocated_counts(db_session(), [a.id for a in result.items]),
         args=arguments,
         can_create=allowed(current_user, Capability.MANAGE_ARCHIVES),
     )

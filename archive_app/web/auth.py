@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from archive_app.config import SUPPORTED_LANGUAGES
 from archive_app.errors import AuthenticationFailed
-from archive_app.services import audit, users
-from archive_app.web.context import db_session
+from archive_app.infra.config import SUPPORTED_LANGUAGES
+from archive_app.services import audit, login_sessions, users
+from archive_app.web.context import db_session, services
 from archive_app.web.forms import LoginForm
 
 blueprint = Blueprint("auth", __name__)
+SESSION_TOKEN = "login_token"  # the key of the server-side session's token in the cookie
 
 
 def _safe_next(target: str | None) -> str:
@@ -45,6 +47,8 @@ def login():  # type: ignore[no-untyped-def]
         else:
             language = session.get("language")
             session.clear()  # a fresh session on login defeats session fixation
+            lifetime = timedelta(hours=services().settings.session_hours)
+            session[SESSION_TOKEN] = login_sessions.start(db_session(), user, lifetime=lifetime)
             login_user(user)
             if language and not user.language:
                 users.set_language(db_session(), user, language)
@@ -56,6 +60,7 @@ def login():  # type: ignore[no-untyped-def]
 @login_required
 def logout():  # type: ignore[no-untyped-def]
     audit.record(db_session(), current_user, "user.logout", "user", current_user.username)
+    login_sessions.end(db_session(), session.get(SESSION_TOKEN), "logout")
     logout_user()
     session.clear()
     flash(_("You have been logged out."), "info")

@@ -16,16 +16,15 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from werkzeug.datastructures import FileStorage
 
-from archive_app import printing
 from archive_app.errors import NotFound, ValidationFailed
 from archive_app.models import ChecklistState, Document, User
 from archive_app.models.base import utcnow
 from archive_app.permissions import Capability, allowed
-from archive_app.services import checklist, locations, versions
+from archive_app.services import checklist, locations, printing, versions
 from archive_app.services import documents as document_service
 from archive_app.services.checklist import ChecklistIncomplete, Problem
-from archive_app.services.declaration import may_review
 from archive_app.services.reading_checks import reading_warnings
+from archive_app.services.retention.state import retention_state
 from archive_app.web.context import db_session, end_unit_of_work, services
 
 blueprint = Blueprint("checklist", __name__)
@@ -64,15 +63,13 @@ def problem_text(problem: Problem, language: str) -> str:
 
 @blueprint.app_context_processor
 def _checklist_helpers() -> dict[str, Any]:
-    def unlocated_counts(archive_ids: list[int]) -> dict[int, int]:
-        return checklist.unlocated_counts(db_session(), archive_ids)
-
     return {
         "checklist_state_labels": STATE_LABELS,
         "checklist_state_badges": STATE_BADGES,
         "problem_text": problem_text,
-        "unlocated_counts": unlocated_counts,
-        "may_review": lambda: current_user.is_authenticated and may_review(current_user),
+        "may_review": lambda: (
+            current_user.is_authenticated and allowed(current_user, Capability.REVIEW_CHECKLIST)
+        ),
     }
 
 
@@ -121,7 +118,7 @@ def section(number: str):  # type: ignore[no-untyped-def]
         lines=lines,
         filters=filters,
         can_file=allowed(current_user, Capability.FILE_DOCUMENTS),
-        can_review=may_review(current_user),
+        can_review=allowed(current_user, Capability.REVIEW_CHECKLIST),
         own=lambda line: checklist.is_own_line(line, current_user),
     )
 
@@ -276,21 +273,23 @@ def download_version(number: str, version: int, kind: str):  # type: ignore[no-u
 
 
 def document_panels(document: Document, user: User) -> dict[str, Any]:
-    """What the document page shows about the checklist, location and versions."""
+    """What the document page shows about its retention, checklist, location and versions."""
     session = db_session()
+    retention = retention_state(session, document)
     try:
         line = checklist.line_for(session, user, document.number)
     except NotFound:
         # Rows made outside intake (imports by other tools) have no line: no panels.
-        return {}
+        return {"retention": retention}
     return {
+        "retention": retention,
         "line": line,
         "line_problems": checklist.check_document(document)
         if line.state != ChecklistState.FILED
         else [],
         "moves": locations.history(session, user, document.number),
         "versions": versions.list_versions(session, user, document.number),
-        "can_review": may_review(user),
+        "can_review": allowed(user, Capability.REVIEW_CHECKLIST),
         "own_line": checklist.is_own_line(line, user),
         "can_file": allowed(user, Capability.FILE_DOCUMENTS),
     }

@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Flask, Response, current_app, g
 from sqlalchemy.orm import Session
 
-from archive_app.container import Container
+from archive_app.infra.container import Container
 
 EXTENSION_KEY = "archive"
 

@@ -12,10 +12,9 @@ from flask_login import current_user, login_required
 from werkzeug.datastructures import FileStorage
 
 from archive_app.errors import ValidationFailed
-from archive_app.permissions import Capability, allowed, require
+from archive_app.permissions import Capability, may_edit_metadata, require
 from archive_app.services import archives, bootstrap
 from archive_app.services import documents as document_service
-from archive_app.services.declaration import may_amend_declared
 from archive_app.services.intake import IntakeItem, take_in
 from archive_app.services.reading_checks import reading_warnings
 from archive_app.web.checklist import document_panels
@@ -112,17 +111,10 @@ def detail(number: str):  # type: ignore[no-untyped-def]
         suggested=reading.suggestions,
         warnings=reading_warnings(services(), document),
         classes=bootstrap.list_classes(session),
-        can_edit=_can_edit(document),
+        can_edit=may_edit_metadata(current_user, document),
         problems={},
         **document_panels(document, current_user),
     )
-
-
-def _can_edit(document) -> bool:  # type: ignore[no-untyped-def]
-    # A declared record's metadata is amended only by compliance or an admin.
-    if document.is_declared:
-        return may_amend_declared(current_user)
-    return allowed(current_user, Capability.FILE_DOCUMENTS)
 
 
 @blueprint.route("/documents/<number>", methods=["POST"])

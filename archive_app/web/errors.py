@@ -6,7 +6,8 @@ from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from archive_app.errors import AppError
+from archive_app.errors import AppError, LibraryError
+from indexing.extract.errors import ExtractError
 
 
 def _wants_json() -> bool:
@@ -23,6 +24,14 @@ def register(app: Flask) -> None:
     @app.errorhandler(AppError)
     def _app_error(error: AppError):  # type: ignore[no-untyped-def]
         return _render(error.http_status, error.code, str(error), error.code)
+
+    def _library_error(error: Exception):  # type: ignore[no-untyped-def]
+        # A file the extraction refuses is the user's to fix (422); a store failure is ours.
+        status = 422 if isinstance(error, ExtractError) else 500
+        return _render(status, type(error).__name__, str(error), type(error).__name__)
+
+    for library_error in LibraryError:
+        app.register_error_handler(library_error, _library_error)
 
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError):  # type: ignore[no-untyped-def]

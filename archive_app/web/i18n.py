@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import request, session
 from flask_login import current_user
 
-from archive_app.config import SUPPORTED_LANGUAGES
+from archive_app.infra.config import SUPPORTED_LANGUAGES
 from archive_app.web.context import services
 
 LANGUAGE_NAMES = {"zh_CN": "中文", "en": "English"}

@@ -13,21 +13,19 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from archive_app.errors import AppError, ValidationFailed
-from archive_app.models import Document
 from archive_app.models.base import utcnow
+from archive_app.permissions import Capability, allowed
 from archive_app.services.retention import (
-    access,
     appraisal,
     batches,
-    certificates,
+    certificate_files,
     destruction,
     erasure,
     holds,
     planning,
-    rules,
+    schedule,
 )
 from archive_app.services.retention.certificate_pdf import certificate_pdf
-from archive_app.services.retention.state import retention_state
 from archive_app.web.context import db_session, services
 
 blueprint = Blueprint("retention", __name__, url_prefix="/retention")
@@ -39,12 +37,11 @@ def install(app: Flask) -> None:
     @app.context_processor
     def _retention_helpers() -> dict[str, object]:
         def may_retention() -> bool:
-            return current_user.is_authenticated and access.has(current_user, access.READ)
+            return current_user.is_authenticated and allowed(
+                current_user, Capability.READ_RETENTION
+            )
 
-        def document_retention(document: Document) -> dict[str, object]:
-            return retention_state(db_session(), document)
-
-        return {"may_retention": may_retention, "document_retention": document_retention}
+        return {"may_retention": may_retention}
 
 
 def _day(value: str | None) -> date:
@@ -66,7 +63,7 @@ def _refused(error: AppError, endpoint: str, **values: str):  # type: ignore[no-
 @login_required
 def index():  # type: ignore[no-untyped-def]
     session = db_session()
-    views = rules.list_rules(session, current_user)
+    views = schedule.list_rules(session, current_user)
     notes = appraisal.list_notifications(session, current_user, limit=10)
     return render_template("retention/index.html", views=views, notes=notes)
 
@@ -75,7 +72,7 @@ def index():  # type: ignore[no-untyped-def]
 @login_required
 def change_rule(code: str):  # type: ignore[no-untyped-def]
     try:
-        rule = rules.change_rule(
+        rule = schedule.change_rule(
             db_session(),
             current_user,
             code,
@@ -116,9 +113,12 @@ def holds_page():  # type: ignore[no-untyped-def]
             return _refused(error, "retention.holds_page")
         flash(_("Hold %(name)s placed.", name=form.get("name", "")), "success")
         return redirect(url_for("retention.holds_page"))
-    rows = holds.list_holds(session, current_user)
+    listing = holds.list_holds(session, current_user)
     return render_template(
-        "retention/holds.html", holds=rows, labels={h.id: holds.hold_target_labels(h) for h in rows}
+        "retention/holds.html",
+        holds=listing.holds,
+        hidden=listing.hidden,
+        labels={h.id: holds.hold_target_labels(h) for h in listing.holds},
     )
 
 
@@ -161,19 +161,23 @@ def batches_page():  # type: ignore[no-untyped-def]
             return _refused(error, "retention.batches_page")
         flash(_("Destruction list %(number)s created.", number=row.number), "success")
         return redirect(url_for("retention.batch_page", number=row.number))
+    listing = batches.list_batches(session, current_user)
     return render_template(
-        "retention/batches.html", rows=batches.list_batches(session, current_user)
+        "retention/batches.html",
+        rows=listing.rows,
+        visible_items=listing.visible_items,
+        hidden=listing.hidden,
     )
 
 
 @blueprint.route("/batches/<number>")
 @login_required
 def batch_page(number: str):  # type: ignore[no-untyped-def]
-    row, batch = batches.view(db_session(), current_user, number)
-    data = batches.batch_document(row, batch)
+    shown = batches.view(db_session(), current_user, number)
+    data = batches.batch_document(shown.row, shown.batch, shown.visible)
     dry_run = request.args.get("dry_run") == "1"
     report = None
-    if dry_run and batch.state.value == "approved":
+    if dry_run and shown.batch.state.value == "approved":
         try:
             report = destruction.run_batch(
                 services(), db_session(), current_user, number, dry_run=True
@@ -230,9 +234,11 @@ def batch_action(number: str, action: str):  # type: ignore[no-untyped-def]
 @blueprint.route("/batches/<number>/certificate")
 @login_required
 def certificate_page(number: str):  # type: ignore[no-untyped-def]
-    row = certificates.certificate_for_batch(db_session(), current_user, number)
+    row = certificate_files.certificate_for_batch(db_session(), current_user, number)
     data = row.signed.encode("utf-8")
-    check = certificates.verify_bytes(data, certificates.instance_public_key(services().settings))
+    check = certificate_files.verify_bytes(
+        data, certificate_files.instance_public_key(services().settings)
+    )
     if request.args.get("format") == "json":
         response = Response(data, mimetype="application/json")
         response.headers["Content-Disposition"] = f'attachment; filename="{row.file_name}"'
@@ -262,7 +268,6 @@ def erasure_page():  # type: ignore[no-untyped-def]
                 request.form.get("archive", ""),
                 note=request.form.get("note", ""),
                 required_approvals=services().settings.retention_approvals,
-                container=services(),
             )
         except AppError as error:
             return _refused(error, "retention.erasure_page")

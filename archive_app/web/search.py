@@ -1,6 +1,6 @@
 """The search page (``/search``) and the JSON endpoint (``/api/search``).
 
-Both call :func:`archive_app.services.search.search`; this module only turns query-string
+Both call :func:`archive_app.search.queries.search`; this module only turns query-string
 arguments into :class:`SearchParams` and the outcome into HTML or JSON. On the page, a
 malformed query or filter is shown beside the form (with the status code of the error);
 the API answers it as JSON through the common error handler.
@@ -15,9 +15,9 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 
 from archive_app.errors import NotFound, UnknownDocumentClass, ValidationFailed
+from archive_app.search import queries as search_service
+from archive_app.search.queries import SearchParams
 from archive_app.services import bootstrap
-from archive_app.services import search as search_service
-from archive_app.services.search import SearchParams
 from archive_app.web.context import db_session, services
 
 blueprint = Blueprint("search", __name__)

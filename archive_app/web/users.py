@@ -7,7 +7,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from archive_app.errors import Conflict, ValidationFailed
-from archive_app.permissions import Capability, require
+from archive_app.models.user import Level
+from archive_app.permissions import Capability, may_grant_clearance, may_manage_user, require
 from archive_app.services import users
 from archive_app.web.context import db_session
 from archive_app.web.forms import UserForm, UserUpdateForm
@@ -44,8 +45,15 @@ def list_page():  # type: ignore[no-untyped-def]
             return redirect(url_for("users.list_page"))
     elif form.errors:
         status = 422
+    rows = users.list_users(db_session(), current_user)
+    editable = {
+        user.id
+        for user in rows
+        if user.id != current_user.id and may_manage_user(current_user, user)
+    }
+    grantable = {level.value for level in Level if may_grant_clearance(current_user, level)}
     return render_template(
-        "users/list.html", users=users.list_users(db_session(), current_user), form=form
+        "users/list.html", users=rows, editable=editable, grantable=grantable, form=form
     ), status
 
 

@@ -98,6 +98,10 @@ Node = Word | Phrase | And | Or | Not | MatchAll
 
 _QUOTES = {'"': '"', "“": "”", "「": "」"}
 _SPECIAL = set("()") | set(_QUOTES)
+# What ends a bare word, the text after a colon that names no field, and a field's value.
+_WORD_STOPS = _SPECIAL | set("()（）|")
+_COLON_TEXT_STOPS = _SPECIAL | set("（）|")
+_VALUE_STOPS = set("()（）") | set(_QUOTES)
 
 
 @dataclass(slots=True)
@@ -110,71 +114,101 @@ class _Tok:
 
 
 def _lex(q: str) -> list[_Tok]:
-    toks: list[_Tok] = []
-    i, n = 0, len(q)
-    while i < n:
-        c = q[i]
-        if c.isspace():
-            i += 1
-            continue
-        if c in "()（）":
-            toks.append(_Tok("LPAREN" if c in "(（" else "RPAREN", c, i))
-            i += 1
-            continue
-        if c == "|":
-            toks.append(_Tok("OR", c, i))
-            i += 1
-            continue
-        if (
-            c == "-"
-            and i + 1 < n
+    return _Lexer(q).tokens()
+
+
+class _Lexer:
+    """Turns a query string into tokens; each ``_read_*`` step starts at ``self.i`` and
+    leaves it after what it read."""
+
+    def __init__(self, q: str) -> None:
+        self.q, self.i, self.n = q, 0, len(q)
+        self.toks: list[_Tok] = []
+
+    def tokens(self) -> list[_Tok]:
+        while self.i < self.n:
+            c = self.q[self.i]
+            if c.isspace():
+                self.i += 1
+            elif c in "()（）":
+                self._single("LPAREN" if c in "(（" else "RPAREN")
+            elif c == "|":
+                self._single("OR")
+            elif c == "-" and self._starts_exclusion():
+                self._single("MINUS")
+            elif c in _QUOTES:
+                self._read_phrase(None, self.i)
+            else:
+                self._read_word()
+        return self.toks
+
+    def _single(self, kind: str) -> None:
+        self.toks.append(_Tok(kind, self.q[self.i], self.i))
+        self.i += 1
+
+    def _starts_exclusion(self) -> bool:
+        """A minus before a term (at the start, after a space or a parenthesis)."""
+        q, i = self.q, self.i
+        return (
+            i + 1 < self.n
             and not q[i + 1].isspace()
             and (i == 0 or q[i - 1].isspace() or q[i - 1] in "(（")
-        ):
-            toks.append(_Tok("MINUS", c, i))
-            i += 1
-            continue
-        if c in _QUOTES:
-            toks.append(_read_phrase(q, i, None, i))
-            i = toks[-1].field_pos
-            continue
-        start = i
-        while i < n and not q[i].isspace() and q[i] not in _SPECIAL and q[i] not in "()（）|":
-            if q[i] in ":：" and i > start:
+        )
+
+    def _read_phrase(self, field: str | None, field_pos: int) -> None:
+        tok = _read_phrase(self.q, self.i, field, field_pos)
+        self.i = tok.field_pos
+        tok.field_pos = field_pos if field is not None else tok.field_pos
+        self.toks.append(tok)
+
+    def _at_colon(self) -> bool:
+        return self.i < self.n and self.q[self.i] in ":："
+
+    def _read_word(self) -> None:
+        q, start = self.q, self.i
+        while self.i < self.n and not q[self.i].isspace() and q[self.i] not in _WORD_STOPS:
+            if q[self.i] in ":：" and self.i > start:
                 break
-            i += 1
-        word = q[start:i]
-        canonical = _FIELD_ALIASES.get(word.casefold()) if i < n and q[i] in ":：" else None
-        if canonical is None and i < n and q[i] in ":：" and word:
-            if word.isascii() and word.isalpha():
-                raise UnknownFieldError(start, word, _KNOWN, q)
-            # "12:30", "合同：2024": the colon is part of the text.
-            while i < n and not q[i].isspace() and q[i] not in _SPECIAL and q[i] not in "（）|":
-                i += 1
-            toks.append(_Tok("WORD", q[start:i], start))
-            continue
+            self.i += 1
+        word = q[start : self.i]
+        if not self._at_colon():
+            self._keyword_or_word(word, start)
+            return
+        canonical = _FIELD_ALIASES.get(word.casefold())
         if canonical is not None:
-            i += 1
-            if i < n and q[i] in _QUOTES:
-                tok = _read_phrase(q, i, canonical, start)
-                i = tok.field_pos
-                tok.field_pos = start
-                toks.append(tok)
-                continue
-            vstart = i
-            while i < n and not q[i].isspace() and q[i] not in "()（）" and q[i] not in _QUOTES:
-                i += 1
-            if i == vstart:
-                raise QuerySyntaxError(vstart, f"expected a value after {word}:", q)
-            toks.append(_Tok("WORD", q[vstart:i], vstart, canonical, start))
-            continue
-        if word in ("OR", "AND", "NOT"):
-            toks.append(_Tok(word, word, start))
+            self._read_field_value(word, canonical, start)
         elif word:
-            toks.append(_Tok("WORD", word, start))
+            self._read_colon_text(word, start)
         else:  # a lone colon
-            i += 1
-    return toks
+            self.i += 1
+
+    def _keyword_or_word(self, word: str, start: int) -> None:
+        if word in ("OR", "AND", "NOT"):
+            self.toks.append(_Tok(word, word, start))
+        elif word:
+            self.toks.append(_Tok("WORD", word, start))
+
+    def _read_colon_text(self, word: str, start: int) -> None:
+        if word.isascii() and word.isalpha():
+            raise UnknownFieldError(start, word, _KNOWN, self.q)
+        # "12:30", "合同：2024": the colon is part of the text.
+        q = self.q
+        while self.i < self.n and not q[self.i].isspace() and q[self.i] not in _COLON_TEXT_STOPS:
+            self.i += 1
+        self.toks.append(_Tok("WORD", q[start : self.i], start))
+
+    def _read_field_value(self, word: str, field: str, start: int) -> None:
+        self.i += 1  # the colon
+        q = self.q
+        if self.i < self.n and q[self.i] in _QUOTES:
+            self._read_phrase(field, start)
+            return
+        value_start = self.i
+        while self.i < self.n and not q[self.i].isspace() and q[self.i] not in _VALUE_STOPS:
+            self.i += 1
+        if self.i == value_start:
+            raise QuerySyntaxError(value_start, f"expected a value after {word}:", q)
+        self.toks.append(_Tok("WORD", q[value_start : self.i], value_start, field, start))
 
 
 def _read_phrase(q: str, i: int, field: str | None, field_pos: int) -> _Tok:

@@ -3,7 +3,7 @@ the concurrency tests (module-level so that a spawned process can import it)."""
 
 from __future__ import annotations
 
-from archive_app.db import Database
+from archive_app.infra.db import Database
 from archive_app.services import archives, bootstrap
 from archive_app.services.archives import ArchiveInput
 

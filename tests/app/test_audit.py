@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select, text
 
-from archive_app.db import Database
+from archive_app.infra.db import Database
 from archive_app.models import AuditEntry, User
 from archive_app.services import archives, audit
 from archive_app.services.archives import ArchiveInput

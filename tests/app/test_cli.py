@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from archive_app.config import Settings
-from archive_app.db import Database
+from archive_app.infra.config import Settings
+from archive_app.infra.db import Database
 from tests.app.workers import run_archive
 
 

@@ -7,7 +7,7 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
 from sqlalchemy import func, select
 
-from archive_app.db import Database
+from archive_app.infra.db import Database
 from archive_app.models import AuditEntry, CustomerArchive
 from archive_app.services.audit import verify_chain
 from tests.app.creators import create_archives

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from archive_app.config import Settings
 from archive_app.errors import SettingsError
+from archive_app.infra.config import Settings
 
 
 def test_defaults_put_everything_in_the_instance_folder(tmp_path: Path) -> None:

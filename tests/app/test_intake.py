@@ -17,9 +17,9 @@ import pytest
 from sqlalchemy import func, select
 
 from archive_app.app import create_app
-from archive_app.config import Settings
-from archive_app.container import Container
-from archive_app.db import Database
+from archive_app.infra.config import Settings
+from archive_app.infra.container import Container
+from archive_app.infra.db import Database
 from archive_app.models import AuditEntry, Document, DocumentStatus, User
 from archive_app.services import archives, documents
 from archive_app.services.archives import ArchiveInput

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from archive_app.config import Settings
-from archive_app.container import Container
+from archive_app.infra.config import Settings
+from archive_app.infra.container import Container
 from archive_app.models import User
 from archive_app.services.intake import IntakeItem, take_in
 from tests import documents as docs

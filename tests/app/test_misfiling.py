@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from archive_app.suggestions import names_another_customer, same_party, to_document_suggestions
+from archive_app.domain.suggestions import (
+    names_another_customer,
+    same_party,
+    to_document_suggestions,
+)
 from indexing.extract import suggest_metadata
 
 INVOICE = """增值税专用发票

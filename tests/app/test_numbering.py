@@ -5,15 +5,15 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from archive_app.db import Database
-from archive_app.models import NumberSequence
-from archive_app.numbering import (
+from archive_app.domain.numbering import (
     allocate_document_number,
     current_value,
     format_archive_number,
     format_document_number,
     next_value,
 )
+from archive_app.infra.db import Database
+from archive_app.models import NumberSequence
 
 
 def test_document_number_scheme() -> None:

@@ -16,12 +16,12 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import inspect, text
 
-from archive_app.config import Settings
-from archive_app.container import Container
+from archive_app.infra.config import Settings
+from archive_app.infra.container import Container
 from archive_app.models import User
-from archive_app.pipeline import process_document
 from archive_app.services import documents
 from archive_app.services.intake import IntakeItem, take_in
+from archive_app.services.processing import process_document
 from tests import documents as docs
 from tests import paperwork
 from tests.app.workers import run_archive

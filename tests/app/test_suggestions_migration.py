@@ -1,4 +1,4 @@
-"""Migration 0005: suggestions kept in clear in ``documents.suggestions`` move into the
+"""Migration 0006: suggestions kept in clear in ``documents.suggestions`` move into the
 document's encrypted reading, on SQLite and PostgreSQL, when ``archive init`` upgrades."""
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ import pytest
 from alembic import command
 from sqlalchemy import inspect, text
 
-from archive_app import schema
-from archive_app.config import Settings
-from archive_app.container import Container
-from archive_app.instance import initialise
+from archive_app.domain.reading import load_reading
+from archive_app.infra import schema
+from archive_app.infra.config import Settings
+from archive_app.infra.container import Container
 from archive_app.models import User
-from archive_app.reading import load_reading
+from archive_app.services.initialise import initialise
 from tests.retention_app.conftest import add_document, container, document_row, make_archive
 
 __all__ = ["container"]
@@ -26,8 +26,8 @@ OLD_SUGGESTIONS = {
 }
 
 
-def _as_before_0005(container: Container, number: str) -> tuple[str, str]:
-    """The database at revision 0004 with the suggestions in clear, the reading without
+def _as_before_0006(container: Container, number: str) -> tuple[str, str]:
+    """The database at revision 0005 with the suggestions in clear, the reading without
     them (version 1), as the previous version left them: (storage id, old object id)."""
     row = document_row(container, number)
     with container.database.session() as session:
@@ -43,7 +43,7 @@ def _as_before_0005(container: Container, number: str) -> tuple[str, str]:
     with container.database.engine.begin() as connection:
         config = schema.alembic_config()
         config.attributes["connection"] = connection
-        command.downgrade(config, "0004")
+        command.downgrade(config, "0005")
         connection.execute(
             text("UPDATE documents SET suggestions = :s, text_object_id = :t WHERE id = :id"),
             {
@@ -63,7 +63,7 @@ def test_init_moves_clear_suggestions_into_the_encrypted_reading(
     number = add_document(
         container, admin, archive, "invoice", tmp_path, document_date=date(2026, 1, 5)
     )
-    storage_id, old_object = _as_before_0005(container, number)
+    storage_id, old_object = _as_before_0006(container, number)
     with pytest.raises(RuntimeError, match="archive init"):
         schema.upgrade(container.database.engine)  # without the store it refuses
 

@@ -8,7 +8,7 @@ import re
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from archive_app.db import Database
+from archive_app.infra.db import Database
 from archive_app.models import AuditEntry, CustomerArchive
 from tests.app.helpers import csrf_token, login, post_form
 from tests.conftest import ADMIN_PASSWORD, USER_PASSWORD

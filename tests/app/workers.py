@@ -12,8 +12,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from archive_app.config import Settings
-from archive_app.db import Database
+from archive_app.infra.config import Settings
+from archive_app.infra.db import Database
 from archive_app.models import Document
 
 

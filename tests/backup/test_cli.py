@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from archive_app.config import Settings
-from archive_app.container import Container
+from archive_app.infra.config import Settings
+from archive_app.infra.container import Container
 from archive_app.models import User
 from tests.app.workers import run_archive, worker_env
 from tests.retention_app.conftest import add_document, make_archive

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, inspect, select
 
-from archive_app.config import Settings
-from archive_app.container import Container
-from archive_app.db import Database
 from archive_app.errors import PermissionDenied
+from archive_app.infra.config import Settings
+from archive_app.infra.container import Container
+from archive_app.infra.db import Database
 from archive_app.models import Document, User
 from archive_app.services import backup
 from archive_app.services.audit import verify_chain
@@ -108,7 +108,7 @@ def test_restore_refuses_a_non_empty_target(small: Path, settings: Settings) -> 
 def test_restore_refuses_an_initialised_but_unused_instance(
     small: Path, make_target, target_kind: str
 ) -> None:  # type: ignore[no-untyped-def]
-    from archive_app.instance import initialise
+    from archive_app.services.initialise import initialise
 
     target = make_target(target_kind)
     initialise(target, admin_password="target-admin-password")
@@ -117,7 +117,7 @@ def test_restore_refuses_an_initialised_but_unused_instance(
 
 
 def test_restore_refuses_a_key_store_holding_other_keys(small: Path, make_target) -> None:  # type: ignore[no-untyped-def]
-    from archive_app import vault
+    from archive_app.infra import vault
 
     target = make_target()
     with vault.open_store(target, create=True) as store:

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from archive_app.config import Settings
-from archive_app.container import Container
-from archive_app.db import Database
+from archive_app.infra.config import Settings
+from archive_app.infra.container import Container
+from archive_app.infra.db import Database
 from archive_app.models import AuditEntry, Document
 from archive_app.services import archives, backup, users
 from archive_app.services import documents as document_service
@@ -24,7 +24,7 @@ from archive_app.services.backup.manifest import read_manifest
 from archive_app.services.backup.tables import application_tables
 from archive_app.services.bootstrap import get_admin
 from archive_app.services.inspection import inspect
-from archive_app.services.retention import certificates
+from archive_app.services.retention import certificate_files
 from storage import load_key_file
 from tests.backup.conftest import Source, master_key_text, take_backup
 from tests.retention_app.conftest import index_ids
@@ -99,10 +99,10 @@ def _check_restored(source: Source, target: Settings, before: dict[str, list[Any
     finally:
         container.close()
     assert source.certificate is not None
-    restored = certificates.certificates_dir(target) / source.certificate.name
+    restored = certificate_files.certificates_dir(target) / source.certificate.name
     assert restored.read_bytes() == source.certificate.read_bytes()
-    result = certificates.verify_bytes(
-        restored.read_bytes(), certificates.instance_public_key(target)
+    result = certificate_files.verify_bytes(
+        restored.read_bytes(), certificate_files.instance_public_key(target)
     )
     assert result.ok and result.pinned, result.reason
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from archive_app.container import Container
+from archive_app.infra.container import Container
 from archive_app.models import User
 from archive_app.services import backup
 

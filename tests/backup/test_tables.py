@@ -30,7 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.pool import NullPool
 
-from archive_app.db import Database
+from archive_app.infra.db import Database
 from archive_app.models.base import StrEnumType, UtcDateTime
 from archive_app.services.backup.tables import copy_table
 

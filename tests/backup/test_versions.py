@@ -12,8 +12,8 @@ from alembic import command
 from sqlalchemy import create_engine, inspect, select
 from sqlalchemy.pool import NullPool
 
-from archive_app import schema
-from archive_app.container import Container
+from archive_app.infra import schema
+from archive_app.infra.container import Container
 from archive_app.models import Document, User
 from archive_app.services import backup
 from archive_app.services.audit import verify_chain

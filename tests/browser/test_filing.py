@@ -13,8 +13,8 @@ import pytest
 from flask import Flask
 
 from archive_app.app import create_app
-from archive_app.config import Settings
-from archive_app.container import Container
+from archive_app.infra.config import Settings
+from archive_app.infra.container import Container
 from archive_app.services import archives
 from archive_app.services.archives import ArchiveInput
 from tests import documents as docs

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from archive_app.config import Settings
-from archive_app.container import Container
+from archive_app.infra.config import Settings
+from archive_app.infra.container import Container
 from archive_app.models import Document, DocumentStatus, User
 from archive_app.services import archives
 from archive_app.services.archives import ArchiveInput

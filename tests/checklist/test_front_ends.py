@@ -16,8 +16,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from archive_app.app import create_app
-from archive_app.config import Settings
-from archive_app.container import Container
+from archive_app.infra.config import Settings
+from archive_app.infra.container import Container
 from archive_app.models import AuditEntry, User
 from archive_app.services import checklist, locations
 from tests.app.helpers import csrf_token, login

@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import select
 
 from archive_app.app import create_app
-from archive_app.config import Settings
-from archive_app.container import Container
 from archive_app.errors import Conflict
+from archive_app.infra.config import Settings
+from archive_app.infra.container import Container
 from archive_app.models import AuditEntry, Document, DocumentVersion, User
 from archive_app.services import checklist, documents, versions
 from tests import documents as docs

@@ -6,11 +6,15 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from archive_app.container import Container
 from archive_app.errors import PermissionDenied
+from archive_app.infra.container import Container
 from archive_app.models import AuditEntry, ChecklistLine, Document, DocumentVersion, User
-from archive_app.services import checklist, documents
+from archive_app.search import queries
+from archive_app.search.queries import SearchParams
+from archive_app.services import checklist, documents, locations
 from archive_app.services.checklist import ChecklistIncomplete, SelfReviewRefused, WrongState
+from archive_app.services.processing import process_document
+from tests.checklist.conftest import CONTRACT_FIELDS
 
 
 def _line(container: Container, number: str) -> ChecklistLine:
@@ -209,3 +213,27 @@ def test_a_metadata_change_while_awaiting_review_withdraws_the_line(
     assert _line(container, number).state.value == "draft"
     with container.database.session() as session, pytest.raises(WrongState):
         checklist.confirm(session, reviewer, number)
+
+
+def test_a_confirmed_line_shows_as_declared_in_search(
+    container: Container, filer: User, reviewer: User, ingest
+) -> None:  # type: ignore[no-untyped-def]
+    number = ingest(filer, lines=["采购合同 Purchase agreement", "Late delivery incurs a penalty."])
+    with container.database.session() as session:
+        document_id = session.scalars(select(Document.id).where(Document.number == number)).one()
+    process_document(container, document_id)  # the worker's step, in this process
+    with container.database.session() as session:
+        documents.edit_document(session, filer, number, title="采购合同", values=CONTRACT_FIELDS)
+        locations.set_location(session, filer, number, room="A", shelf="3", box="12")
+        checklist.submit(session, filer, number)
+
+    def declared() -> list[str]:
+        with container.database.session() as session:
+            params = SearchParams.parse({"query": "delivery", "state": "declared"})
+            outcome = queries.search(container, session, reviewer, params)
+            return [hit.document for hit in outcome.hits]
+
+    assert declared() == []
+    with container.database.session() as session:
+        checklist.confirm(session, reviewer, number)
+    assert declared() == [number]

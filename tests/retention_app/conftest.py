@@ -18,16 +18,16 @@ from uuid import uuid4
 import pytest
 from sqlalchemy import select
 
-from archive_app.config import Settings
-from archive_app.container import Container
-from archive_app.db import Database
+from archive_app.infra.config import Settings
+from archive_app.infra.container import Container
+from archive_app.infra.db import Database
 from archive_app.models import Document, User
 from archive_app.models.base import utcnow
-from archive_app.pipeline import process_document
 from archive_app.services import archives
 from archive_app.services.archives import ArchiveInput
 from archive_app.services.intake import IntakeItem, take_in
-from archive_app.services.retention.rules import seed_rules
+from archive_app.services.processing import process_document
+from archive_app.services.retention.schedule import seed_rules
 from tests import documents as docs
 
 

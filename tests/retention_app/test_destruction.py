@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from archive_app.container import Container
+from archive_app.infra.container import Container
+from archive_app.infra.vault import store_root
 from archive_app.models import (
     AuditEntry,
     DestructionCertificate,
@@ -29,7 +30,6 @@ from archive_app.services.retention.errors import (
     LegalHoldActive,
     RecordDestroyed,
 )
-from archive_app.vault import store_root
 from storage import IntegrityError, ObjectNotFound, load_key_file
 from tests.retention_app.conftest import add_document, document_row, index_ids, make_archive
 from tests.storage.conftest import all_keys, blob_path, decrypt_with, keystore_rows
@@ -256,11 +256,11 @@ def test_dry_run_changes_nothing(
 def test_every_version_is_shredded_and_init_creates_the_signing_key_once(
     container: Container, admin: User, people: dict[str, User], tmp_path: Path
 ) -> None:
-    from archive_app.instance import initialise
     from archive_app.models import DocumentVersion
-    from archive_app.pipeline import process_document
     from archive_app.services import versions
-    from archive_app.services.retention.certificates import private_key_path
+    from archive_app.services.initialise import initialise
+    from archive_app.services.processing import process_document
+    from archive_app.services.retention.certificate_files import private_key_path
     from tests import documents as docs
 
     initialise(container.settings)

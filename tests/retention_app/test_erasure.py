@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from archive_app.container import Container
+from archive_app.errors import RecordRestricted
+from archive_app.infra.container import Container
 from archive_app.models import User
 from archive_app.services import documents as document_service
 from archive_app.services.retention import batches, destruction, erasure
-from archive_app.services.retention.errors import RecordRestricted
 from tests.retention_app.conftest import add_document, document_row, index_ids, make_archive
 
 
@@ -41,7 +41,6 @@ def test_erasure_request_flow(
             archive,
             note="客户来函 2026-11-20",
             required_approvals=2,
-            container=container,
         )
         number, batch = request.number, batch_row.number
         assert [i["record_id"] for i in batch_row.state_json["items"]] == [personal]
@@ -56,7 +55,7 @@ def test_erasure_request_flow(
     # compliance may open it.
     assert index_ids(container) == [str(document_row(container, neighbour).id)]
     # ...and they stay out when the index is rebuilt or checked against the database.
-    from archive_app import search_maintenance
+    from archive_app.search import maintenance as search_maintenance
 
     search_maintenance.rebuild(container, people["c1"], restart=True)
     assert search_maintenance.check(container, people["c1"], repair=True).missing == []

@@ -3,65 +3,33 @@ processes, exit codes, JSON) and the web pages (Flask test client with CSRF on).
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import pypdf
-import pytest
 from flask.testing import FlaskClient
 
-from archive_app.cli.main import main
-from archive_app.config import Settings
-from archive_app.container import Container
+from archive_app.infra.container import Container
 from archive_app.models import User
 from tests.app.helpers import login, post_form
-from tests.conftest import USER_PASSWORD
+from tests.conftest import USER_PASSWORD, CliResult
 from tests.retention_app.conftest import add_document, make_archive
 
 OLD = date(1990, 3, 5)
 
 
-@dataclass
-class Result:
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-@pytest.fixture
-def run(settings: Settings, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    """``archive ARGS`` in this process: the real entry point (error mapping and exit codes
-    included) without paying a Python start-up per command on a busy machine."""
-    monkeypatch.setenv("ARCHIVE_HOME", str(settings.home))
-    monkeypatch.setenv("ARCHIVE_DATABASE_URL", settings.database_url)
-
-    def _run(*args: str) -> Result:
-        out, err = io.StringIO(), io.StringIO()
-        code = 0
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            try:
-                main(list(args))
-            except SystemExit as exit_:
-                code = int(exit_.code or 0)
-        return Result(code, out.getvalue(), err.getvalue())
-
-    return _run
-
-
-def _ok(result: Result | subprocess.CompletedProcess[str]) -> str:
+def _ok(result: CliResult | subprocess.CompletedProcess[str]) -> str:
     assert result.returncode == 0, result.stderr
     return result.stdout
 
 
 def test_cli_batch_flow_and_certificate_verification(  # type: ignore[no-untyped-def]
-    run, container: Container, admin: User, people: dict[str, User], tmp_path: Path
+    cli, container: Container, admin: User, people: dict[str, User], tmp_path: Path
 ) -> None:
     archive = make_archive(container, admin)
     old = add_document(container, admin, archive, "voucher", tmp_path / "f", document_date=OLD)
@@ -69,43 +37,43 @@ def test_cli_batch_flow_and_certificate_verification(  # type: ignore[no-untyped
         container, admin, archive, "contract", tmp_path / "f", document_date=date(2001, 5, 1)
     )
 
-    plan = json.loads(_ok(run("retention", "plan", "--json", "--as", "comp1")))
+    plan = json.loads(_ok(cli("retention", "plan", "--json", "--as", "comp1")))
     reasons = {e["document"]: e["reason"] for e in plan["eligible"] + plan["not_eligible"]}
     assert reasons == {old: "ELIGIBLE", contract: "EVENT_MISSING"}  # no contract_end yet
 
-    created = json.loads(_ok(run("retention", "batch", "create", "--json", "--as", "comp1")))
+    created = json.loads(_ok(cli("retention", "batch", "create", "--json", "--as", "comp1")))
     batch = created["batch"]
     assert [i["document"] for i in created["items"]] == [old]
     # Approving before every item is reviewed is refused, on one line.
-    refused = run("retention", "batch", "approve", batch, "--as", "comp1")
+    refused = cli("retention", "batch", "approve", batch, "--as", "comp1")
     assert refused.returncode == 1 and "not reviewed" in refused.stderr
     assert len(refused.stderr.strip().splitlines()) == 1
-    _ok(run("retention", "batch", "review", batch, "--all", "--destroy", "--as", "comp1"))
-    _ok(run("retention", "batch", "approve", batch, "--as", "comp1"))
+    _ok(cli("retention", "batch", "review", batch, "--all", "--destroy", "--as", "comp1"))
+    _ok(cli("retention", "batch", "approve", batch, "--as", "comp1"))
     # The same user approving twice counts once; running needs two distinct approvers.
-    _ok(run("retention", "batch", "approve", batch, "--as", "comp1"))
-    early = run("retention", "batch", "run", batch, "--as", "comp3")
+    _ok(cli("retention", "batch", "approve", batch, "--as", "comp1"))
+    early = cli("retention", "batch", "run", batch, "--as", "comp3")
     assert early.returncode == 1 and "1 distinct approval(s), 2 required" in early.stderr
     # Archivists do not approve destruction.
-    assert run("retention", "batch", "approve", batch, "--as", "arch").returncode == 1
-    _ok(run("retention", "batch", "approve", batch, "--as", "comp2"))
-    supervised = run("retention", "batch", "run", batch, "--as", "comp2")
+    assert cli("retention", "batch", "approve", batch, "--as", "arch").returncode == 1
+    _ok(cli("retention", "batch", "approve", batch, "--as", "comp2"))
+    supervised = cli("retention", "batch", "run", batch, "--as", "comp2")
     assert supervised.returncode == 1 and "cannot execute" in supervised.stderr
 
     dry = json.loads(
-        _ok(run("retention", "batch", "run", batch, "--dry-run", "--json", "--as", "comp3"))
+        _ok(cli("retention", "batch", "run", batch, "--dry-run", "--json", "--as", "comp3"))
     )
     assert dry["would_destroy"] == [old] and dry["certificate"] is None
-    assert json.loads(_ok(run("show", old, "--json")))["retention"]["destroyed"] is None
+    assert json.loads(_ok(cli("show", old, "--json")))["retention"]["destroyed"] is None
 
-    out = _ok(run("retention", "batch", "run", batch, "--as", "comp3"))
+    out = _ok(cli("retention", "batch", "run", batch, "--as", "comp3"))
     path = Path(out.strip().splitlines()[-1])
     assert path.exists() and path.parent == container.settings.home / "certificates"
 
-    shown = json.loads(_ok(run("show", old, "--json")))
+    shown = json.loads(_ok(cli("show", old, "--json")))
     assert shown["retention"]["destroyed"]["certificate"] == f"CERT-{batch}"
     assert shown["sha256"] is None and shown["fields"] == {}
-    assert "DESTROYED" in _ok(run("show", old))
+    assert "DESTROYED" in _ok(cli("show", old))
 
     verified = _ok(
         subprocess.run(
@@ -131,7 +99,7 @@ def test_cli_batch_flow_and_certificate_verification(  # type: ignore[no-untyped
     document["certificate"]["items"][0]["title"] = "something else"
     tampered = tmp_path / "tampered.json"
     tampered.write_text(json.dumps(document, ensure_ascii=False))
-    result = run("certificate", "verify", str(tampered))
+    result = cli("certificate", "verify", str(tampered))
     assert result.returncode == 1 and "signature does not match" in result.stderr
     assert "Traceback" not in result.stderr
     # Re-signed with another key: the signature checks out, the pin does not.
@@ -139,12 +107,12 @@ def test_cli_batch_flow_and_certificate_verification(  # type: ignore[no-untyped
 
     resigned = tmp_path / "resigned.json"
     resigned.write_bytes(sign_certificate(document["certificate"], generate_private_key_pem()))
-    result = run("certificate", "verify", str(resigned))
+    result = cli("certificate", "verify", str(resigned))
     assert result.returncode == 1 and "pinned" in result.stderr
 
 
 def test_pages_and_the_destroyed_stub_in_the_ui(  # type: ignore[no-untyped-def]
-    run,
+    cli,
     app,
     client: FlaskClient,
     container: Container,

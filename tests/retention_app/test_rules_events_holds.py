@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from archive_app.container import Container
 from archive_app.errors import PermissionDenied, ValidationFailed
+from archive_app.infra.container import Container
 from archive_app.models import (
     AuditEntry,
     DocumentClass,
@@ -19,9 +19,9 @@ from archive_app.models import (
 )
 from archive_app.services import documents as document_service
 from archive_app.services import versions
-from archive_app.services.retention import appraisal, events, holds, planning, rules
+from archive_app.services.retention import appraisal, events, holds, planning, schedule
 from archive_app.services.retention.errors import BelowMinimum, LegalHoldActive
-from archive_app.services.retention.rules import seed_rules
+from archive_app.services.retention.schedule import seed_rules
 from tests import documents as docs
 from tests.retention_app.conftest import add_document, make_archive
 
@@ -47,17 +47,17 @@ def test_rules_are_seeded_once_mapped_to_classes_and_versioned(
         assert mapped["invoice"] == "tax.invoice"
         assert mapped["personal"] == "pipl.personal"
         with pytest.raises(BelowMinimum) as caught:
-            rules.change_rule(session, people["c1"], "acc.voucher", "10", "shorter")
+            schedule.change_rule(session, people["c1"], "acc.voucher", "10", "shorter")
         assert (caught.value.rule_code, caught.value.requested, caught.value.minimum) == (
             "acc.voucher",
             "10 years",
             "30 years",
         )
         with pytest.raises(ValidationFailed):
-            rules.change_rule(session, people["c1"], "acc.voucher", "40", " ")
+            schedule.change_rule(session, people["c1"], "acc.voucher", "40", " ")
         with pytest.raises(PermissionDenied):
-            rules.change_rule(session, people["arch"], "acc.voucher", "40", "longer")
-        rule = rules.change_rule(session, people["c1"], "acc.voucher", "40", "group policy")
+            schedule.change_rule(session, people["arch"], "acc.voucher", "40", "longer")
+        rule = schedule.change_rule(session, people["c1"], "acc.voucher", "40", "group policy")
         assert (rule.version, rule.period.years) == (2, 40)
     with container.database.session() as session:
         versions = session.scalars(
@@ -66,7 +66,7 @@ def test_rules_are_seeded_once_mapped_to_classes_and_versioned(
             .order_by(RetentionRuleVersion.version)
         ).all()
         assert versions == ["30", "40"]
-        assert rules.current_rule_set(session).get("acc.voucher").period.years == 40
+        assert schedule.current_rule_set(session).get("acc.voucher").period.years == 40
         entry = session.scalar(
             select(AuditEntry).where(AuditEntry.action == "retention.rule.change")
         )
@@ -137,7 +137,7 @@ def test_holds_on_archives_and_records_block_changes_and_destruction(
         document_service.edit_document(session, admin, old, title="记账凭证 1990-03")
     assert _reasons(container, people["c1"], today)[old] == "ELIGIBLE"
     with container.database.session() as session:
-        listed = holds.list_holds(session, people["c1"])
+        listed = holds.list_holds(session, people["c1"]).holds
         assert {(h.name, h.release_reason) for h in listed} == {
             ("审计-A", "audit closed"),
             ("诉讼-B", "settled"),

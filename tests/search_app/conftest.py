@@ -22,9 +22,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, select, text
 
-from archive_app import vault
-from archive_app.config import Settings
-from archive_app.container import Container
+from archive_app.infra import vault
+from archive_app.infra.config import Settings
+from archive_app.infra.container import Container
 from archive_app.models import Document, User
 from archive_app.services import archives, bootstrap, users
 from archive_app.services.archives import ArchiveInput

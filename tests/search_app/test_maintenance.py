@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from archive_app import search_index, search_maintenance
 from archive_app.errors import PermissionDenied
 from archive_app.models import Document
 from archive_app.models.base import utcnow
+from archive_app.search import maintenance as search_maintenance
+from archive_app.search import updates as search_updates
 from archive_app.services import archives, documents
 from archive_app.services.archives import ArchiveInput
 from indexing.search import index_terms
@@ -43,20 +44,38 @@ def test_metadata_edit_is_reflected(env: Env) -> None:
     assert found(env, "deliver", class_code="invoice") == set()
 
 
-def test_declaration_is_reflected(env: Env) -> None:
-    # The filing checklist declares a record by setting declared_at; nothing else.
+def test_a_recorded_reindex_reaches_the_index_after_commit_and_never_on_rollback(
+    env: Env,
+) -> None:
+    # What the checklist's confirmation does (tests/checklist covers that it does it).
     admin_id = env.admin().id
+    agreement = env.ids["agreement"]
     with env.container.database.session() as session:
-        document = session.get(Document, env.ids["agreement"])
+        document = session.get(Document, agreement)
         document.declared_at = utcnow()
         document.declared_by_id = admin_id
+        search_updates.reindex(session, documents=[agreement])
     assert found(env, "deliver", state="declared") == {"agreement"}
     assert found(env, "deliver", state="ready") == {"delivery_note"}
+    with pytest.raises(RuntimeError), env.container.database.session() as session:
+        session.get(Document, agreement).declared_at = None
+        search_updates.reindex(session, documents=[agreement])
+        raise RuntimeError("the use case fails after recording its change")
+    assert found(env, "deliver", state="declared") == {"agreement"}
     with env.container.database.session() as session:
-        document = session.get(Document, env.ids["agreement"])
+        document = session.get(Document, agreement)
         document.declared_at = None
         document.declared_by_id = None
+        search_updates.reindex(session, documents=[agreement])
     assert found(env, "deliver", state="declared") == set()
+
+
+def test_a_removal_rolled_back_leaves_the_entry_findable(env: Env) -> None:
+    with pytest.raises(RuntimeError), env.container.database.session() as session:
+        search_updates.remove(session, [env.ids["memo"]])
+        session.flush()
+        raise RuntimeError("the destruction fails before it commits")
+    assert found(env, "xylophonist") == {"memo"}
 
 
 def test_archive_name_and_level_changes_are_reflected(env: Env) -> None:
@@ -90,10 +109,10 @@ def test_removed_document_is_unfindable_and_its_terms_are_gone(env: Env) -> None
     if env.kind.endswith("whoosh"):
         assert _index_files_contain(folder, term.encode())  # the test can see the term
     # What the retention engine does: destroy the record and remove it from the index in
-    # one transaction; the purge follows its commit.
+    # one transaction; the entry goes as it commits, the purge follows.
     with env.container.database.session() as session:
         session.get(Document, doc_id).destroyed_at = utcnow()
-        assert search_index.remove_documents(env.container, [doc_id], session=session) == 1
+        search_updates.remove(session, [doc_id])
     assert found(env, "xylophonist") == set()
     assert found(env, "quixotic") == set()
     assert str(doc_id) not in set(env.container.search.doc_ids())

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from archive_app.services import search as search_service
-from archive_app.services.search import InvalidQuery, SearchOutcome, SearchParams
+from archive_app.search import queries as search_service
+from archive_app.search.queries import InvalidQuery, SearchOutcome, SearchParams
 from tests.app.helpers import login
 from tests.conftest import USER_PASSWORD
 

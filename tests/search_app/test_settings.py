@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from archive_app.config import Settings
 from archive_app.errors import SettingsError
+from archive_app.infra.config import Settings
 
 
 def settings(tmp_path: Path, url: str | None) -> Settings:
@@ -53,7 +53,7 @@ def test_refused_with_one_line(tmp_path: Path, url: str, says: str) -> None:
 
 
 def test_tantivy_url_opens_the_index_in_that_folder(tmp_path: Path) -> None:
-    from archive_app.search_index import open_search_backend
+    from archive_app.search.backend import open_search_backend
 
     backend = open_search_backend(settings(tmp_path, f"tantivy://{tmp_path}/tantivy-index"))
     try:

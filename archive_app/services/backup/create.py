@@ -34,8 +34,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from archive_app import vault
-from archive_app.container import Container
+from archive_app.infra import vault
+from archive_app.infra.container import Container
 from archive_app.models import User
 from archive_app.models.base import utcnow
 from archive_app.permissions import Capability, require
@@ -53,7 +53,7 @@ from archive_app.services.backup.manifest import (
     write_manifest,
 )
 from archive_app.services.backup.progress import Progress, no_progress
-from archive_app.services.retention.certificates import private_key_path, public_key_path
+from archive_app.services.retention.certificate_files import private_key_path, public_key_path
 from storage.backup import (
     blob_relative_path,
     copy_file,

@@ -34,8 +34,8 @@ from sqlalchemy import Connection, Engine, create_engine, delete, inspect, selec
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
-from archive_app import schema
-from archive_app.db import Database
+from archive_app.infra import schema
+from archive_app.infra.db import Database
 from archive_app.services.backup.errors import BackupError, BackupUnsupported, TargetNotEmpty
 from archive_app.services.backup.progress import Progress, RowCounter
 from archive_app.services.backup.tables import (
@@ -45,6 +45,7 @@ from archive_app.services.backup.tables import (
     copy_table,
     count_rows,
     reset_sequences,
+    with_retired_columns,
 )
 from storage import BlobStore
 from storage.backup import copy_sqlite_file
@@ -204,7 +205,12 @@ def load_database(
                     continue
                 columns = {column["name"] for column in inspect(source).get_columns(table.name)}
                 copied = copy_table(
-                    source, connection, table, batch=DEFAULT_BATCH, on_rows=advance, only=columns
+                    source,
+                    connection,
+                    with_retired_columns(table, connection, columns),
+                    batch=DEFAULT_BATCH,
+                    on_rows=advance,
+                    only=columns,
                 )
                 if copied != expected.get(table.name, 0):
                     raise BackupError(

@@ -25,7 +25,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from archive_app.errors import NotFound
-from archive_app.instance import write_private_file
+from archive_app.infra.private_files import write_private_file
 from archive_app.services.backup.errors import BackupDamaged, BackupIncomplete, BackupUnsupported
 from archive_app.services.backup.progress import Progress
 

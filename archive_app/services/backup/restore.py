@@ -41,14 +41,16 @@ from typing import Any
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
-from archive_app import search_maintenance, vault
-from archive_app.config import Settings
-from archive_app.container import Container
-from archive_app.db import Database
 from archive_app.errors import AppError, NotFound
-from archive_app.instance import secret_key_path, write_private_file
+from archive_app.infra import vault
+from archive_app.infra.config import Settings
+from archive_app.infra.container import Container
+from archive_app.infra.db import Database
+from archive_app.infra.home import secret_key_path
+from archive_app.infra.private_files import write_private_file
 from archive_app.models import DestructionCertificate, User
 from archive_app.permissions import Capability, require
+from archive_app.search import maintenance as search_maintenance
 from archive_app.services import audit
 from archive_app.services.backup.database import (
     check_revision_known,
@@ -73,7 +75,7 @@ from archive_app.services.backup.manifest import (
 )
 from archive_app.services.backup.progress import Progress, no_progress
 from archive_app.services.backup.target import check_target, signing_files
-from archive_app.services.retention.certificates import (
+from archive_app.services.retention.certificate_files import (
     certificates_dir,
     write_certificate_file,
 )

@@ -15,9 +15,9 @@ from pathlib import Path
 from sqlalchemy import inspect, select
 from sqlalchemy.engine import make_url
 
-from archive_app import vault
-from archive_app.config import Settings
-from archive_app.db import Database
+from archive_app.infra import vault
+from archive_app.infra.config import Settings
+from archive_app.infra.db import Database
 from archive_app.services.backup.database import schema_revision
 from archive_app.services.backup.errors import TargetNotEmpty
 from archive_app.services.backup.manifest import (
@@ -29,7 +29,7 @@ from archive_app.services.backup.manifest import (
     sha256_file,
 )
 from archive_app.services.backup.tables import application_tables
-from archive_app.services.retention.certificates import private_key_path, public_key_path
+from archive_app.services.retention.certificate_files import private_key_path, public_key_path
 from storage.backup import key_store_path, key_store_state
 
 

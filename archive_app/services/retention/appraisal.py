@@ -13,11 +13,11 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from archive_app.container import Container
+from archive_app.infra.container import Container
 from archive_app.models import RetentionNotification, User
 from archive_app.models.base import utcnow
+from archive_app.permissions import Capability, require
 from archive_app.services import audit
-from archive_app.services.retention.access import READ, require_role
 from archive_app.services.retention.planning import compute_plan
 
 KIND = "appraisal"
@@ -59,7 +59,7 @@ def run_appraisal(container: Container, as_of: date | None = None) -> RetentionN
 def list_notifications(
     session: Session, actor: User, *, limit: int = 50
 ) -> list[RetentionNotification]:
-    require_role(actor, READ, "read retention notifications")
+    require(actor, Capability.READ_RETENTION)
     return list(
         session.scalars(
             select(RetentionNotification).order_by(RetentionNotification.id.desc()).limit(limit)
@@ -79,7 +79,7 @@ def unread_count(session: Session) -> int:
 
 
 def mark_read(session: Session, actor: User) -> None:
-    require_role(actor, READ, "read retention notifications")
+    require(actor, Capability.READ_RETENTION)
     now = utcnow()
     for note in session.scalars(
         select(RetentionNotification).where(RetentionNotification.read_at.is_(None))

@@ -8,24 +8,31 @@ and a new review date). Approvals come from distinct compliance users; the numbe
 is ``Settings.retention_approvals`` (default 2), fixed in the batch when it is created.
 Changing a review after an approval makes that approval stale (the engine's digest).
 Execution lives in ``destruction``. Every step is audited.
+
+Clearance: a list is prepared from the records its preparer may see, so it never holds
+one they could not; a reviewer reviews only what they may see; approving, cancelling or
+executing a list needs sight of every item on it (refused with a count, never names).
+Lists are shown with the items the reader may see and a count of the others.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive_app.errors import Conflict, NotFound, ValidationFailed
+from archive_app.domain.numbering import next_value
+from archive_app.errors import ClearanceInsufficient, Conflict, NotFound, ValidationFailed
 from archive_app.models import DispositionBatch, User
 from archive_app.models.base import utcnow
-from archive_app.numbering import next_value
+from archive_app.permissions import Capability, Sight, require
 from archive_app.services import audit
-from archive_app.services.retention.access import APPROVE, MANAGE, READ, require_role
 from archive_app.services.retention.errors import translate
+from archive_app.services.retention.facts import visibility
 from archive_app.services.retention.planning import compute_plan
 from retention import Batch, RetentionError, ReviewAction, batch_from_dict, batch_to_dict
 from retention import create_batch as engine_create_batch
@@ -49,6 +56,17 @@ def load(
     return row, batch_from_dict(row.state_json)
 
 
+def item_visibility(session: Session, actor: User, batch: Batch) -> dict[str, bool]:
+    """Whether ``actor`` may see each item of ``batch``, by record id."""
+    return visibility(session, Sight.of(session, actor), [i.record_id for i in batch.items])
+
+
+def require_sight_of_every_item(session: Session, actor: User, batch: Batch, action: str) -> None:
+    hidden = sum(1 for seen in item_visibility(session, actor, batch).values() if not seen)
+    if hidden:
+        raise ClearanceInsufficient(f"{action} {batch.batch_id}", actor.username, hidden)
+
+
 def save(row: DispositionBatch, batch: Batch) -> None:
     row.state_json = batch_to_dict(batch)
     row.state = batch.state.value
@@ -67,8 +85,8 @@ def create(
     documents: Sequence[str] | None = None,
 ) -> tuple[DispositionBatch, Batch]:
     """A batch of everything eligible on ``as_of`` (optionally one archive or some records)."""
-    require_role(actor, MANAGE, "prepare destruction lists")
-    report = compute_plan(session, as_of, archive_id=archive_id)
+    require(actor, Capability.MANAGE_RETENTION)
+    report = compute_plan(session, as_of, archive_id=archive_id, sight=Sight.of(session, actor))
     if not report.plan.eligible:
         raise Conflict(f"nothing is eligible for destruction on {as_of.isoformat()}")
     number = batch_number(session, utcnow().year)
@@ -120,7 +138,7 @@ def review(
     review_on: date | None = None,
 ) -> Batch:
     """Review the named items (``None``: every item) destroy or extend."""
-    require_role(actor, MANAGE, "review destruction lists")
+    require(actor, Capability.MANAGE_RETENTION)
     try:
         action = ReviewAction(action)
     except ValueError:
@@ -129,7 +147,14 @@ def review(
     now = utcnow()
     if action is ReviewAction.EXTEND and review_on is None:
         review_on = now.date() + DEFAULT_EXTENSION
-    targets = list(documents) if documents else [item.record_id for item in batch.items]
+    seen = item_visibility(session, actor, batch)
+    if documents:
+        targets = [number.strip() for number in documents]
+        for target in targets:
+            if not seen.get(target, True):  # an unknown id is the engine's to refuse
+                raise NotFound("document", target)
+    else:
+        targets = [record_id for record_id, visible in seen.items() if visible]
     try:
         for record_id in targets:
             batch = batch.review(
@@ -156,8 +181,9 @@ def review(
 
 
 def approve(session: Session, actor: User, number: str) -> Batch:
-    require_role(actor, APPROVE, "approve destruction lists (compliance only)")
+    require(actor, Capability.APPROVE_DESTRUCTION)
     row, batch = load(session, number, for_update=True)
+    require_sight_of_every_item(session, actor, batch, "approve destruction list")
     before = batch.approval_count
     try:
         batch = batch.approve(actor.username, utcnow())
@@ -183,8 +209,9 @@ def approve(session: Session, actor: User, number: str) -> Batch:
 
 
 def cancel(session: Session, actor: User, number: str, reason: str) -> Batch:
-    require_role(actor, MANAGE, "cancel destruction lists")
+    require(actor, Capability.MANAGE_RETENTION)
     row, batch = load(session, number, for_update=True)
+    require_sight_of_every_item(session, actor, batch, "cancel destruction list")
     try:
         batch = batch.cancel(actor.username, utcnow(), reason)
     except ValueError as error:
@@ -204,22 +231,64 @@ def cancel(session: Session, actor: User, number: str, reason: str) -> Batch:
     return batch
 
 
-def list_batches(session: Session, actor: User) -> list[DispositionBatch]:
-    require_role(actor, READ, "read destruction lists")
-    return list(session.scalars(select(DispositionBatch).order_by(DispositionBatch.id.desc())))
+@dataclass(frozen=True)
+class BatchListing:
+    rows: list[DispositionBatch]
+    visible_items: dict[str, int]  # batch number -> items the reader may see
+    hidden: int  # lists holding only records the reader may not see
 
 
-def view(session: Session, actor: User, number: str) -> tuple[DispositionBatch, Batch]:
-    require_role(actor, READ, "read destruction lists")
+def list_batches(session: Session, actor: User) -> BatchListing:
+    require(actor, Capability.READ_RETENTION)
+    sight = Sight.of(session, actor)
+    rows, counts, hidden = [], {}, 0
+    for row in session.scalars(select(DispositionBatch).order_by(DispositionBatch.id.desc())):
+        numbers = [item["record_id"] for item in row.state_json.get("items", [])]
+        seen = sum(visibility(session, sight, numbers).values())
+        if numbers and not seen:
+            hidden += 1
+            continue
+        rows.append(row)
+        counts[row.number] = seen
+    return BatchListing(rows, counts, hidden)
+
+
+@dataclass(frozen=True)
+class BatchView:
+    row: DispositionBatch
+    batch: Batch
+    visible: frozenset[str]  # record ids of the items the reader may see
+
+    @property
+    def hidden(self) -> int:
+        return len(self.batch.items) - len(self.visible)
+
+
+def view(session: Session, actor: User, number: str) -> BatchView:
+    """A list as ``actor`` may see it; one made only of records they may not see is not
+    found for them."""
+    require(actor, Capability.READ_RETENTION)
     row, batch = load(session, number)
+    seen = item_visibility(session, actor, batch)
+    visible = frozenset(record_id for record_id, shown in seen.items() if shown)
+    if batch.items and not visible:
+        raise NotFound("disposition batch", number)
     audit.record(session, actor, "retention.batch.view", "disposition_batch", row.number)
-    return row, batch
+    return BatchView(row, batch, visible)
 
 
-def batch_document(row: DispositionBatch, batch: Batch) -> dict[str, Any]:
+def batch_document(
+    row: DispositionBatch, batch: Batch, visible: frozenset[str] | None = None
+) -> dict[str, Any]:
+    """The list as JSON; with ``visible``, only those items, and the others counted."""
+
+    def shown(record_id: str) -> bool:
+        return visible is None or record_id in visible
+
     return {
         "batch": row.number,
         "state": batch.state.value,
+        "hidden_items": 0 if visible is None else len(batch.items) - len(visible),
         "as_of": batch.as_of.isoformat(),
         "created_by": batch.created_by,
         "required_approvals": batch.required_approvals,
@@ -243,16 +312,18 @@ def batch_document(row: DispositionBatch, batch: Batch) -> dict[str, Any]:
                 },
             }
             for item in batch.items
+            if shown(item.record_id)
         ],
         "executed": None
         if batch.execution is None
         else {
             "executor": batch.execution.executor,
             "executed_at": batch.execution.executed_at.isoformat(),
-            "destroyed": list(batch.execution.destroyed_ids),
+            "destroyed": [i for i in batch.execution.destroyed_ids if shown(i)],
             "skipped": [
                 {"document": s.record_id, "reason": s.reason.value, "detail": s.detail}
                 for s in batch.execution.check.skipped
+                if shown(s.record_id)
             ],
         },
     }

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from archive_app.printing import find_cjk_font
+from archive_app.services.printing import find_cjk_font
 
 
 def certificate_pdf(certificate: Mapping[str, Any]) -> bytes:

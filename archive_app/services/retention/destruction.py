@@ -12,12 +12,16 @@ Contract of ``run_batch(container, actor_id, number, dry_run=...)``:
    rendition and every version's objects) with ONE ``store.shred_objects`` call (one archive
    key rotation); when no live record of the archive remains, ``store.shred_archive``
    destroys the archive key too, and the customer archive gets a new storage id with a new
-   key, so that it can take documents again (the old id stays shredded). Then delete the records' search index entries (purged
-   when the transaction commits), turn each row into a stub (number, title, class, dates
-   stay; fields, suggestions, amount, file name, hash and object ids cleared;
-   ``destroyed_at`` set), add a ``destruction_records`` row, audit each record, record the
-   execution in the batch and issue the signed certificate (file in the instance folder
-   and row in the database).
+   key, so that it can take documents again (the old id stays shredded). Then each row
+   becomes a stub (number, title, class, dates stay; fields, suggestions, amount, file
+   name, hash and object ids cleared; ``destroyed_at`` set) with a ``destruction_records``
+   row and an audit entry, the execution is recorded in the batch and the signed
+   certificate issued (file in the instance folder and row in the database). The records'
+   search index entries are deleted as the transaction commits and purged after it
+   (:mod:`archive_app.search.updates`); once it has committed, the audit head is signed
+   into a checkpoint outside the database
+   (:mod:`archive_app.services.audit_checkpoints`), so the destruction's audit entries
+   cannot be cut from the trail unseen.
 
 Everything from the re-check to the stubs runs in one database transaction. The store is
 changed before that transaction commits: if the commit fails, the rows still point at
@@ -37,8 +41,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
-from archive_app.container import Container
-from archive_app.errors import NotFound
+from archive_app.infra.container import Container
 from archive_app.models import (
     Base,
     CustomerArchive,
@@ -49,10 +52,12 @@ from archive_app.models import (
     User,
 )
 from archive_app.models.base import utcnow
+from archive_app.permissions import Capability, require
+from archive_app.search import updates as search_updates
 from archive_app.services import audit
+from archive_app.services.audit_checkpoints import checkpoint_after_commit
 from archive_app.services.retention import batches
-from archive_app.services.retention.access import MANAGE, require_role
-from archive_app.services.retention.certificates import (
+from archive_app.services.retention.certificate_files import (
     sha256_hex,
     signing_key,
     write_certificate_file,
@@ -60,7 +65,7 @@ from archive_app.services.retention.certificates import (
 from archive_app.services.retention.errors import translate
 from archive_app.services.retention.facts import CHUNK, RecordRow, load_facts
 from archive_app.services.retention.locking import hold_retention_lock
-from archive_app.services.retention.rules import current_rule_set, rules_by_class
+from archive_app.services.retention.schedule import current_rule_set, rules_by_class
 from retention import (
     ExecutionCheck,
     RecordMeta,
@@ -104,29 +109,6 @@ class RunReport:
             "certificate": self.certificate_id,
             "certificate_path": str(self.certificate_path) if self.certificate_path else None,
         }
-
-
-def purge_index(
-    container: Container, document_ids: Sequence[int], *, session: Session | None = None
-) -> int:
-    """Delete and purge the records' search index entries (the search layer's function).
-
-    With the destroying transaction's ``session`` the entries are deleted at once and the
-    purge runs when that transaction commits (a PostgreSQL index cannot purge rows the
-    open transaction might still see)."""
-    import importlib
-
-    for module_name in ("archive_app.search_index", "archive_app.services.search"):
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError:
-            continue
-        remove_documents = getattr(module, "remove_documents", None)
-        if remove_documents is not None:
-            if session is not None:
-                return int(remove_documents(container, list(document_ids), session=session))
-            return int(remove_documents(container, list(document_ids)))
-    return 0
 
 
 def _version_objects(session: Session, document_ids: Sequence[int]) -> dict[int, list[str]]:
@@ -220,10 +202,12 @@ def run_batch(
     on_progress: Progress | None = None,
 ) -> RunReport:
     """Execute (or dry-run) an approved batch; see the module docstring."""
-    require_role(actor, MANAGE, "execute destruction lists")
+    require(actor, Capability.MANAGE_RETENTION)
     progress = on_progress or (lambda _stage, _done, _total: None)
     as_of = as_of or utcnow().date()
     row, batch = batches.load(session, number, for_update=True)
+    # The executor (监销) answers for every record destroyed: they must see them all.
+    batches.require_sight_of_every_item(session, actor, batch, "execute destruction list")
     if not dry_run:
         # No hold may be placed between the re-check below and the commit (see locking).
         hold_retention_lock(session)
@@ -330,7 +314,9 @@ def run_batch(
         done += len(group)
         progress("shred", done, len(targets))
     ids = [t.row.id for t in targets.values()]
-    report.index_entries_purged = purge_index(container, ids, session=session)
+    # Deleted as this transaction commits (a failed delete fails the commit), purged after.
+    search_updates.remove(session, ids)
+    report.index_entries_purged = len(ids)
     progress("index", len(ids), len(ids))
 
     # 4. Stubs, destruction records, audit, all in this transaction.
@@ -439,6 +425,7 @@ def run_batch(
     )
     report.certificate_id = certificate_id
     report.certificate_path = path
+    checkpoint_after_commit(session, container.settings, container.database)
     return report
 
 
@@ -459,14 +446,3 @@ def stub_info(session: Session, document: Document) -> dict[str, Any] | None:
         "rule_version": record.rule_version,
         "eligible_on": record.eligible_on.isoformat(),
     }
-
-
-def certificate_row(session: Session, certificate_id: str) -> DestructionCertificate:
-    row = session.scalar(
-        select(DestructionCertificate).where(
-            DestructionCertificate.certificate_id == certificate_id
-        )
-    )
-    if row is None:
-        raise NotFound("destruction certificate", certificate_id)
-    return row

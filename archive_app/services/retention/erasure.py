@@ -12,6 +12,10 @@ approvals by distinct compliance users, execution by someone else, certificate):
 is destroyed without the approvals. ``erasure_report`` is the report for the customer:
 what was destroyed (with certificate), what is pending approval, and what is kept, why and
 until when.
+
+Access: requests are taken by compliance (``HANDLE_ERASURE``: everything a request touches
+becomes restricted to them), only for archives within the actor's clearance; requests and
+reports are shown only to readers who may see the archive.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive_app.container import Container
+from archive_app.domain.numbering import next_value
 from archive_app.errors import Conflict, NotFound
 from archive_app.models import (
     CustomerArchive,
@@ -33,23 +37,28 @@ from archive_app.models import (
     User,
 )
 from archive_app.models.base import utcnow
-from archive_app.numbering import next_value
+from archive_app.permissions import (
+    Capability,
+    may_see_level,
+    require,
+    require_archive_visible,
+    visible_levels,
+)
+from archive_app.search import updates as search_updates
 from archive_app.services import audit
 from archive_app.services.retention import batches
-from archive_app.services.retention.access import MANAGE, READ, require_role
-from archive_app.services.retention.destruction import purge_index
 from archive_app.services.retention.events import record_event
 from archive_app.services.retention.planning import compute_plan
-from archive_app.services.retention.rules import rules_by_class
+from archive_app.services.retention.schedule import rules_by_class
 from retention import EVENT_RELATIONSHIP_END
 
 
-def _archive(session: Session, number: str) -> CustomerArchive:
+def _archive(session: Session, actor: User, number: str) -> CustomerArchive:
     archive = session.scalar(
         select(CustomerArchive).where(CustomerArchive.number == number.strip())
     )
-    if archive is None:
-        raise NotFound("archive", number)
+    require_archive_visible(actor, archive, number)
+    assert archive is not None
     return archive
 
 
@@ -61,10 +70,9 @@ def request_erasure(
     note: str = "",
     required_approvals: int,
     relationship_ended: date | None = None,
-    container: Container | None = None,
 ) -> tuple[ErasureRequest, DispositionBatch | None]:
-    require_role(actor, MANAGE, "take erasure requests")
-    archive = _archive(session, archive_number)
+    require(actor, Capability.HANDLE_ERASURE)
+    archive = _archive(session, actor, archive_number)
     now = utcnow()
     open_request = session.scalar(
         select(ErasureRequest).where(
@@ -109,14 +117,13 @@ def request_erasure(
     else:
         request.completed_at = now
     request.report = erasure_report_data(session, request)
-    if container is not None:
-        # Restricted records leave the search index: nobody finds them any more.
-        live = session.scalars(
-            select(Document.id).where(
-                Document.archive_id == archive.id, Document.destroyed_at.is_(None)
-            )
-        ).all()
-        purge_index(container, list(live))
+    # Restricted records leave the search index: nobody finds them any more.
+    live = session.scalars(
+        select(Document.id).where(
+            Document.archive_id == archive.id, Document.destroyed_at.is_(None)
+        )
+    ).all()
+    search_updates.remove(session, live)
     return request, batch_row
 
 
@@ -208,9 +215,9 @@ def erasure_report_data(session: Session, request: ErasureRequest) -> dict[str, 
 
 
 def erasure_report(session: Session, actor: User, number: str) -> dict[str, Any]:
-    require_role(actor, READ, "read erasure reports")
+    require(actor, Capability.READ_RETENTION)
     request = session.scalar(select(ErasureRequest).where(ErasureRequest.number == number.strip()))
-    if request is None:
+    if request is None or not may_see_level(actor, request.archive.level):
         raise NotFound("erasure request", number)
     data = erasure_report_data(session, request)
     request.report = data
@@ -219,5 +226,13 @@ def erasure_report(session: Session, actor: User, number: str) -> dict[str, Any]
 
 
 def list_requests(session: Session, actor: User) -> list[ErasureRequest]:
-    require_role(actor, READ, "read erasure requests")
-    return list(session.scalars(select(ErasureRequest).order_by(ErasureRequest.id.desc())))
+    """The requests on archives the actor may see, newest first."""
+    require(actor, Capability.READ_RETENTION)
+    return list(
+        session.scalars(
+            select(ErasureRequest)
+            .join(CustomerArchive, ErasureRequest.archive_id == CustomerArchive.id)
+            .where(CustomerArchive.level.in_(visible_levels(actor)))
+            .order_by(ErasureRequest.id.desc())
+        )
+    )

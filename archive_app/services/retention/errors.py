@@ -52,20 +52,6 @@ class RecordDestroyed(Conflict):
         super().__init__(f"document {document} was destroyed; only its stub remains")
 
 
-class RecordRestricted(AppError):
-    """Kept only for storage and security after an erasure request (PIPL art. 47)."""
-
-    http_status = 403
-    code = "record_restricted"
-
-    def __init__(self, document: str) -> None:
-        self.document = document
-        super().__init__(
-            f"document {document} is restricted to storage after an erasure request; "
-            "only compliance may access it"
-        )
-
-
 class DispositionRefused(Conflict):
     """The disposition engine refused an operation; ``reason`` is its error class name."""
 
@@ -80,5 +66,4 @@ def translate(error: RetentionError) -> AppError:
     """One engine error as the app error a front end shows."""
     if isinstance(error, BelowStatutoryMinimum):
         return BelowMinimum(error.rule_code, str(error.requested), str(error.minimum))
-    return DispositionRefused(type(error).__name__, str(error))
     return DispositionRefused(type(error).__name__, str(error))

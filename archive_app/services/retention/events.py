@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from archive_app.errors import NotFound, ValidationFailed
 from archive_app.models import Document, RetentionEvent, User
 from archive_app.models.base import utcnow
+from archive_app.permissions import Capability, require, require_record
 from archive_app.services import audit
-from archive_app.services.retention.access import EVENTS, require_role
 from archive_app.services.retention.errors import RecordDestroyed
 from retention import EVENT_ASSET_SCRAPPED, EVENT_CONTRACT_END, EVENT_RELATIONSHIP_END
 
@@ -28,7 +28,7 @@ def record_event(
 ) -> RetentionEvent:
     """Record (or correct) ``event`` on document ``number``; ``actor`` None is the system."""
     if actor is not None:
-        require_role(actor, EVENTS, "record retention events")
+        require(actor, Capability.RECORD_EVENTS)
     if event not in KNOWN_EVENTS:
         raise ValidationFailed({"event": f"use one of {', '.join(KNOWN_EVENTS)}"})
     if isinstance(day, str):
@@ -37,7 +37,9 @@ def record_event(
         except ValueError:
             raise ValidationFailed({"date": f"{day!r} is not a date (YYYY-MM-DD)"}) from None
     document = session.scalar(select(Document).where(Document.number == number.strip()))
-    if document is None or (actor is not None and not actor.may_see(document.archive.level)):
+    if actor is not None:
+        require_record(session, actor, document, number)
+    if document is None:
         raise NotFound("document", number)
     if document.is_destroyed:
         raise RecordDestroyed(document.number)
@@ -66,12 +68,3 @@ def record_event(
         after={event: day.isoformat()},
     )
     return row
-
-
-def events_of(session: Session, document_id: int) -> dict[str, date]:
-    return {
-        row.event: row.event_date
-        for row in session.scalars(
-            select(RetentionEvent).where(RetentionEvent.document_id == document_id)
-        )
-    }

@@ -23,9 +23,10 @@ from archive_app.models import (
     CustomerArchive,
     Document,
     DocumentClass,
-    ErasureRequest,
     RetentionEvent,
 )
+from archive_app.models.user import Level
+from archive_app.permissions import Sight, restricted_archive_ids
 from archive_app.services.retention.holds import (
     CHUNK,
     active_hold_names,
@@ -45,8 +46,10 @@ class RecordRow:
     archive_number: str
     archive_storage_id: str
     archive_id: int
+    archive_level: Level
     document_date: date | None
     declared_on: date | None
+    destroyed: bool
 
 
 def load_facts(
@@ -64,6 +67,7 @@ def load_facts(
             DocumentClass.code,
             CustomerArchive.number,
             CustomerArchive.storage_id,
+            CustomerArchive.level,
             Document.archive_id,
             Document.document_date,
             Document.declared_at,
@@ -97,7 +101,7 @@ def load_facts(
             events.setdefault(document_id, {})[event] = day
     holds = active_hold_names(session, ids)
     claims = unsettled_document_ids(session)
-    erasure_archives = set(session.scalars(select(ErasureRequest.archive_id)))
+    erasure_archives = restricted_archive_ids(session)
     facts: dict[str, RecordFacts] = {}
     rows: dict[str, RecordRow] = {}
     for (
@@ -108,6 +112,7 @@ def load_facts(
         class_code,
         archive_number,
         storage_id,
+        archive_level,
         doc_archive_id,
         document_date,
         declared_at,
@@ -134,7 +139,42 @@ def load_facts(
             archive_number=archive_number,
             archive_storage_id=storage_id,
             archive_id=doc_archive_id,
+            archive_level=Level(archive_level),
             document_date=document_date,
             declared_on=declared_at.date() if declared_at else None,
+            destroyed=destroyed_at is not None,
         )
     return facts, rows
+
+
+def visibility(session: Session, sight: Sight, numbers: Sequence[str]) -> dict[str, bool]:
+    """Whether ``sight`` may see each of the records ``numbers`` (missing ones: False)."""
+    seen = dict.fromkeys(numbers, False)
+    unique = list(seen)
+    for start in range(0, len(unique), CHUNK):
+        query = (
+            select(
+                Document.number,
+                Document.archive_id,
+                CustomerArchive.level,
+                Document.destroyed_at,
+            )
+            .join(CustomerArchive, Document.archive_id == CustomerArchive.id)
+            .where(Document.number.in_(unique[start : start + CHUNK]))
+        )
+        for number, archive_id, level, destroyed_at in session.execute(query):
+            seen[number] = sight.record(archive_id, level, destroyed=destroyed_at is not None)
+    return seen
+
+
+def sees_row(sight: Sight, row: RecordRow) -> bool:
+    return sight.record(row.archive_id, row.archive_level, destroyed=row.destroyed)
+
+
+def visible_only(
+    sight: Sight, facts: dict[str, RecordFacts], rows: dict[str, RecordRow]
+) -> tuple[dict[str, RecordFacts], dict[str, RecordRow], int]:
+    """The facts and rows of the records ``sight`` may see, and how many were left out."""
+    seen = [number for number, row in rows.items() if sees_row(sight, row)]
+    hidden = len(rows) - len(seen)
+    return {n: facts[n] for n in seen}, {n: rows[n] for n in seen}, hidden

@@ -2,17 +2,23 @@
 
 Contract: a hold has a unique name, a reason and an owner, and covers whole archives or
 single records; a record may be on several. While any hold covering it is active (or it
-backs an unsettled claim) the record cannot be changed (``access.ensure_changeable``) and
-is never eligible for destruction (the engine's HELD / UNSETTLED_CLAIM). Releasing a hold or
-settling a claim needs a reason; rows are kept, audited, never deleted.
+backs an unsettled claim) the record cannot be changed (:func:`ensure_changeable`, which
+the document, checklist and version services call) and is never eligible for destruction
+(the engine's HELD / UNSETTLED_CLAIM). Releasing a hold or settling a claim needs a reason;
+rows are kept, audited, never deleted.
+
+Clearance: a hold is placed only on archives and records the actor may see (others are
+not found); it is listed, and may be released, only by users who may see everything it
+covers; holds beyond a user's sight are counted, never named.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
 
 from archive_app.errors import Conflict, NotFound, ValidationFailed
 from archive_app.models import (
@@ -24,11 +30,19 @@ from archive_app.models import (
     User,
 )
 from archive_app.models.base import utcnow
+from archive_app.permissions import (
+    Capability,
+    Sight,
+    require,
+    require_archive_visible,
+    require_record,
+)
 from archive_app.services import audit
-from archive_app.services.retention.access import MANAGE, READ, require_role
+from archive_app.services.retention.errors import LegalHoldActive, RecordDestroyed
 from archive_app.services.retention.locking import hold_retention_lock
 
 CHUNK = 500
+UNSETTLED_CLAIM_HOLD = "unsettled-claim"
 
 
 def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
@@ -78,11 +92,34 @@ def unsettled_document_ids(session: Session) -> set[int]:
     )
 
 
-def _document(session: Session, number: str) -> Document:
+def ensure_changeable(session: Session, document: Document) -> None:
+    """Refuse any change to a destroyed or held record."""
+    if document.is_destroyed:
+        raise RecordDestroyed(document.number)
+    names = set(active_hold_names(session, [document.id]).get(document.id, ()))
+    if document.id in unsettled_document_ids(session):
+        names.add(UNSETTLED_CLAIM_HOLD)
+    if names:
+        raise LegalHoldActive(document.number, names)
+
+
+def _document(session: Session, actor: User, number: str) -> Document:
     document = session.scalar(select(Document).where(Document.number == number.strip()))
-    if document is None:
-        raise NotFound("document", number)
+    require_record(session, actor, document, number)
+    assert document is not None
     return document
+
+
+def _sees_hold(sight: Sight, hold: LegalHold) -> bool:
+    for target in hold.targets:
+        if target.archive is not None and not sight.archive(target.archive.level):
+            return False
+        document = target.document
+        if document is not None and not sight.record(
+            document.archive_id, document.archive.level, destroyed=document.is_destroyed
+        ):
+            return False
+    return True
 
 
 def create_hold(
@@ -95,7 +132,7 @@ def create_hold(
     documents: Sequence[str] = (),
     owner: User | None = None,
 ) -> LegalHold:
-    require_role(actor, MANAGE, "place legal holds")
+    require(actor, Capability.MANAGE_RETENTION)
     # Wait for a destruction being executed, or make it wait for this hold.
     hold_retention_lock(session)
     problems = {}
@@ -116,11 +153,12 @@ def create_hold(
         archive = session.scalar(
             select(CustomerArchive).where(CustomerArchive.number == number.strip())
         )
-        if archive is None:
-            raise NotFound("archive", number)
+        require_archive_visible(actor, archive, number)
+        assert archive is not None
         session.add(LegalHoldTarget(hold_id=hold.id, archive_id=archive.id))
     for number in documents:
-        session.add(LegalHoldTarget(hold_id=hold.id, document_id=_document(session, number).id))
+        target = _document(session, actor, number)
+        session.add(LegalHoldTarget(hold_id=hold.id, document_id=target.id))
     session.flush()
     audit.record(
         session,
@@ -139,11 +177,11 @@ def create_hold(
 
 
 def release_hold(session: Session, actor: User, name: str, reason: str) -> LegalHold:
-    require_role(actor, MANAGE, "release legal holds")
+    require(actor, Capability.MANAGE_RETENTION)
     if not reason.strip():
         raise ValidationFailed({"reason": "releasing a hold needs a reason"})
     hold = session.scalar(select(LegalHold).where(LegalHold.name == name.strip()))
-    if hold is None:
+    if hold is None or not _sees_hold(Sight.of(session, actor), hold):
         raise NotFound("legal hold", name)
     if hold.released_at is not None:
         raise Conflict(f"legal hold {hold.name!r} was already released")
@@ -163,12 +201,30 @@ def release_hold(session: Session, actor: User, name: str, reason: str) -> Legal
     return hold
 
 
-def list_holds(session: Session, actor: User, *, include_released: bool = True) -> list[LegalHold]:
-    require_role(actor, READ, "read legal holds")
-    query = select(LegalHold).order_by(LegalHold.released_at.is_not(None), LegalHold.created_at)
+@dataclass(frozen=True)
+class HoldListing:
+    holds: list[LegalHold]
+    hidden: int  # holds covering something the actor may not see
+
+
+def list_holds(session: Session, actor: User, *, include_released: bool = True) -> HoldListing:
+    require(actor, Capability.READ_RETENTION)
+    query = (
+        select(LegalHold)
+        .options(selectinload(LegalHold.targets).selectinload(LegalHoldTarget.archive))
+        .options(selectinload(LegalHold.targets).selectinload(LegalHoldTarget.document))
+        .order_by(LegalHold.released_at.is_not(None), LegalHold.created_at)
+    )
     if not include_released:
         query = query.where(LegalHold.released_at.is_(None))
-    return list(session.scalars(query))
+    sight = Sight.of(session, actor)
+    shown, hidden = [], 0
+    for hold in session.scalars(query):
+        if _sees_hold(sight, hold):
+            shown.append(hold)
+        else:
+            hidden += 1
+    return HoldListing(shown, hidden)
 
 
 def hold_target_labels(hold: LegalHold) -> list[str]:
@@ -183,10 +239,10 @@ def hold_target_labels(hold: LegalHold) -> list[str]:
 
 def flag_unsettled_claim(session: Session, actor: User, number: str, reason: str) -> UnsettledClaim:
     """Hold a voucher because it backs an unsettled claim or debt."""
-    require_role(actor, MANAGE, "flag unsettled claims")
+    require(actor, Capability.MANAGE_RETENTION)
     if not reason.strip():
         raise ValidationFailed({"reason": "say which claim or debt the voucher backs"})
-    document = _document(session, number)
+    document = _document(session, actor, number)
     claim = UnsettledClaim(document_id=document.id, reason=reason.strip(), flagged_by_id=actor.id)
     session.add(claim)
     session.flush()
@@ -202,10 +258,10 @@ def flag_unsettled_claim(session: Session, actor: User, number: str, reason: str
 
 
 def settle_unsettled_claim(session: Session, actor: User, number: str, reason: str) -> int:
-    require_role(actor, MANAGE, "settle unsettled claims")
+    require(actor, Capability.MANAGE_RETENTION)
     if not reason.strip():
         raise ValidationFailed({"reason": "settling a claim needs a reason"})
-    document = _document(session, number)
+    document = _document(session, actor, number)
     claims = list(
         session.scalars(
             select(UnsettledClaim).where(
@@ -229,21 +285,3 @@ def settle_unsettled_claim(session: Session, actor: User, number: str, reason: s
         after={"reason": reason},
     )
     return len(claims)
-
-
-def holds_for_archive(session: Session, archive_id: int) -> list[LegalHold]:
-    document_ids = select(Document.id).where(Document.archive_id == archive_id)
-    return list(
-        session.scalars(
-            select(LegalHold)
-            .join(LegalHoldTarget)
-            .where(
-                LegalHold.released_at.is_(None),
-                or_(
-                    LegalHoldTarget.archive_id == archive_id,
-                    LegalHoldTarget.document_id.in_(document_ids),
-                ),
-            )
-            .distinct()
-        )
-    )

@@ -1,9 +1,11 @@
 """The appraisal plan (鉴定) on any day: what is eligible, and why everything else is not.
 
-Contract: ``make_plan`` decides every record (destroyed stubs included, reported as
-ALREADY_DESTROYED) with the current rules through the engine's ``plan``; nothing is
-changed apart from one audit entry (reading the plan is a view). ``plan_document`` is the
-JSON shape the CLI prints and the page renders.
+Contract: ``make_plan`` decides every record the actor may see (destroyed stubs included,
+reported as ALREADY_DESTROYED) with the current rules through the engine's ``plan``;
+records above the actor's clearance, or restricted after an erasure request, are left out
+and only counted (``hidden``). Nothing is changed apart from one audit entry (reading the
+plan is a view). ``PlanReport.as_dict`` is the JSON shape the CLI prints and the page
+renders.
 """
 
 from __future__ import annotations
@@ -15,10 +17,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from archive_app.models import User
+from archive_app.permissions import Capability, Sight, require
 from archive_app.services import audit
-from archive_app.services.retention.access import READ, require_role
-from archive_app.services.retention.facts import RecordRow, load_facts
-from archive_app.services.retention.rules import current_rule_set, rules_by_class
+from archive_app.services.retention.facts import RecordRow, load_facts, visible_only
+from archive_app.services.retention.schedule import current_rule_set, rules_by_class
 from retention import Decision, Plan, plan
 
 
@@ -26,6 +28,7 @@ from retention import Decision, Plan, plan
 class PlanReport:
     plan: Plan
     rows: dict[str, RecordRow]
+    hidden: int = 0  # records the actor may not see, left out of the plan
 
     def decision_dict(self, decision: Decision) -> dict[str, Any]:
         row = self.rows[decision.record_id]
@@ -49,23 +52,30 @@ class PlanReport:
         return {
             "as_of": self.plan.as_of.isoformat(),
             "total": self.plan.total,
+            "hidden": self.hidden,
             "counts": {reason.value: n for reason, n in self.plan.counts.items()},
             "eligible": [self.decision_dict(d) for d in self.plan.eligible],
             "not_eligible": [self.decision_dict(d) for d in self.plan.not_eligible],
         }
 
 
-def compute_plan(session: Session, as_of: date, *, archive_id: int | None = None) -> PlanReport:
-    """The plan without permission check or audit (for the scheduled appraisal)."""
+def compute_plan(
+    session: Session, as_of: date, *, archive_id: int | None = None, sight: Sight | None = None
+) -> PlanReport:
+    """The plan of every record, or of those ``sight`` may see. No permission check and
+    no audit: the scheduled appraisal uses it as the system; use cases pass the actor's
+    sight."""
     facts, rows = load_facts(session, archive_id=archive_id)
-    return PlanReport(
-        plan(facts.values(), rules_by_class(session, current_rule_set(session)), as_of), rows
-    )
+    hidden = 0
+    if sight is not None:
+        facts, rows, hidden = visible_only(sight, facts, rows)
+    rules = rules_by_class(session, current_rule_set(session))
+    return PlanReport(plan(facts.values(), rules, as_of), rows, hidden)
 
 
 def make_plan(session: Session, actor: User, as_of: date) -> PlanReport:
-    require_role(actor, READ, "read the retention plan")
-    report = compute_plan(session, as_of)
+    require(actor, Capability.READ_RETENTION)
+    report = compute_plan(session, as_of, sight=Sight.of(session, actor))
     audit.record(
         session,
         actor,

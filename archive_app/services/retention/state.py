@@ -16,7 +16,7 @@ from archive_app.models import Document
 from archive_app.models.base import utcnow
 from archive_app.services.retention.destruction import stub_info
 from archive_app.services.retention.facts import load_facts
-from archive_app.services.retention.rules import rules_by_class
+from archive_app.services.retention.schedule import rules_by_class
 from retention import decide
 
 

@@ -17,22 +17,27 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from archive_app.container import Container
 from archive_app.errors import AppError, NotFound, UnknownDocumentClass, ValidationFailed
+from archive_app.infra.container import Container
 from archive_app.models import CustomerArchive, Document, DocumentClass, User
-from archive_app.permissions import Capability, require, visible_levels
-from archive_app.search_index import decrypted_text, indexable, translate
+from archive_app.permissions import Capability, may_see_level, require, visible_levels
+from archive_app.search.backend import translate
+from archive_app.search.entries import decrypted_text, indexable
 from archive_app.services import audit
+
+if TYPE_CHECKING:
+    from indexing.search import SearchRequest, SearchResults
 
 SORTS = ("relevance", "-date", "date")
 STATES = ("ready", "declared")
 MAX_PER_PAGE = 100
 MAX_QUERY_CHARS = 500
+MAX_AMOUNT = Decimal("1e15")
 
 
 class InvalidQuery(AppError):
@@ -90,8 +95,9 @@ class SearchParams:
             except InvalidOperation:
                 problems[name] = "must be an amount like 12000.00"
                 return None
-            if not amount.is_finite():
-                problems[name] = "must be an amount like 12000.00"
+            # Amounts are stored below 10^15 (see fieldtypes); beyond that is a typo or a probe.
+            if not amount.is_finite() or abs(amount) >= MAX_AMOUNT:
+                problems[name] = "must be an amount like 12000.00, below 10^15"
                 return None
             return amount
 
@@ -215,30 +221,50 @@ class SearchOutcome:
 def search(
     container: Container, session: Session, actor: User, params: SearchParams
 ) -> SearchOutcome:
-    from indexing.search import (
-        InvalidSearchRequest,
-        QuerySyntaxError,
-        SearchError,
-        SearchRequest,
-        make_snippet,
-    )
-
+    """Run ``params`` as ``actor``: only archives within their clearance are searched, every
+    hit is re-checked against the database, snippets are cut from the decrypted text now,
+    and the search is audited."""
     require(actor, Capability.VIEW_ARCHIVES)
-    levels = {level.value for level in visible_levels(actor)}
+    classes = {c.code: c for c in session.scalars(select(DocumentClass))}
+    request = _request_for(session, actor, params, classes)
+    results = _run(container, request, params)
+    outcome = SearchOutcome(
+        params,
+        results.total,
+        _hits(container, session, actor, results, params.query),
+        _class_facets(results, classes),
+        _archive_facets(session, actor, results),
+        results.ranked_window,
+    )
+    audit.record(
+        session,
+        actor,
+        "search",
+        "search",
+        "*",
+        after={**params.audit_values(), "page": params.page, "results": results.total},
+    )
+    return outcome
+
+
+def _request_for(
+    session: Session, actor: User, params: SearchParams, classes: dict[str, DocumentClass]
+) -> SearchRequest:
+    from indexing.search import SearchRequest
+
     archive_ids = None
     if params.archive is not None:
         archive = session.scalar(
             select(CustomerArchive).where(CustomerArchive.number == params.archive)
         )
-        if archive is None or not actor.may_see(archive.level):
+        if archive is None or not may_see_level(actor, archive.level):
             raise NotFound("archive", params.archive)
         archive_ids = [str(archive.id)]
-    classes = {c.code: c for c in session.scalars(select(DocumentClass))}
     if params.class_code is not None and params.class_code not in classes:
         raise UnknownDocumentClass(params.class_code, ", ".join(sorted(classes)))
-    request = SearchRequest(
+    return SearchRequest(
         query=params.query,
-        allowed_levels=levels,
+        allowed_levels={level.value for level in visible_levels(actor)},
         archive_ids=archive_ids,
         class_codes=[params.class_code] if params.class_code else None,
         statuses=[params.state] if params.state else None,
@@ -250,14 +276,25 @@ def search(
         page=params.page,
         per_page=params.per_page,
     )
+
+
+def _run(container: Container, request: SearchRequest, params: SearchParams) -> SearchResults:
+    from indexing.search import InvalidSearchRequest, QuerySyntaxError, SearchError
+
     try:
-        results = container.search.search(request)
+        return container.search.search(request)
     except QuerySyntaxError as error:
         raise InvalidQuery(params.query, error.position, str(error)) from error
     except InvalidSearchRequest as error:
         raise ValidationFailed({error.field: str(error)}) from error
     except SearchError as error:
         raise translate(error) from error
+
+
+def _hits(
+    container: Container, session: Session, actor: User, results: SearchResults, query: str
+) -> list[SearchHit]:
+    from indexing.search import make_snippet
 
     ids = [int(hit.doc_id) for hit in results.hits if hit.doc_id.isdigit()]
     rows = {
@@ -272,9 +309,12 @@ def search(
     for hit in results.hits:
         document = rows.get(int(hit.doc_id)) if hit.doc_id.isdigit() else None
         # The index may lag behind a change by a moment: the database has the last word.
-        if document is None or not indexable(document) or not actor.may_see(document.archive.level):
+        if (
+            document is None
+            or not indexable(document)
+            or not may_see_level(actor, document.archive.level)
+        ):
             continue
-        text = decrypted_text(container, document)
         hits.append(
             SearchHit(
                 document=document.number,
@@ -287,39 +327,34 @@ def search(
                 document_date=document.document_date,
                 amount=document.amount,
                 state="declared" if document.declared_at else document.status.value,
-                snippet=make_snippet(text, params.query),
+                snippet=make_snippet(decrypted_text(container, document), query),
                 score=hit.score,
             )
         )
+    return hits
 
-    class_facets = [
+
+def _class_facets(results: SearchResults, classes: dict[str, DocumentClass]) -> list[Facet]:
+    return [
         Facet(code, classes[code].name_zh, classes[code].name_en, count)
         if code in classes
         else Facet(code, code, code, count)
         for code, count in sorted(results.facets.get("class", {}).items(), key=lambda kv: -kv[1])
     ]
-    archive_counts = {
+
+
+def _archive_facets(session: Session, actor: User, results: SearchResults) -> list[Facet]:
+    counts = {
         int(key): count for key, count in results.facets.get("archive", {}).items() if key.isdigit()
     }
     archives = {
         a.id: a
         for a in session.scalars(
-            select(CustomerArchive).where(CustomerArchive.id.in_(list(archive_counts)))
+            select(CustomerArchive).where(CustomerArchive.id.in_(list(counts)))
         )
     }
-    archive_facets = [
+    return [
         Facet(archives[i].number, archives[i].name, archives[i].name, count)
-        for i, count in sorted(archive_counts.items(), key=lambda kv: -kv[1])
-        if i in archives and actor.may_see(archives[i].level)
+        for i, count in sorted(counts.items(), key=lambda kv: -kv[1])
+        if i in archives and may_see_level(actor, archives[i].level)
     ]
-    audit.record(
-        session,
-        actor,
-        "search",
-        "search",
-        "*",
-        after={**params.audit_values(), "page": params.page, "results": results.total},
-    )
-    return SearchOutcome(
-        params, results.total, hits, class_facets, archive_facets, results.ranked_window
-    )

@@ -12,9 +12,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from archive_app.config import Settings
 from archive_app.errors import MasterKeyLost, NotInitialised
-from storage import BlobStore, create_key_file, load_key_file, parse_master_key
+from archive_app.infra.config import Settings
+from storage import (
+    BlobStore,
+    MasterKeyMissing,
+    create_key_file,
+    load_key_file,
+    parse_master_key,
+)
 
 
 def store_root(settings: Settings) -> Path:
@@ -24,7 +30,14 @@ def store_root(settings: Settings) -> Path:
 def load_master_key(settings: Settings) -> bytes:
     if settings.master_key:
         return parse_master_key(settings.master_key, source="ARCHIVE_MASTER_KEY")
-    return load_key_file(settings.resolved_master_key_file)
+    try:
+        return load_key_file(settings.resolved_master_key_file)
+    except MasterKeyMissing:
+        # With data in the store, a new key (``archive init``) would read nothing: the
+        # only way on is the old key, restored from wherever it is kept.
+        if store_has_data(settings):
+            raise MasterKeyLost(store_root(settings), settings.resolved_master_key_file) from None
+        raise
 
 
 def open_store(settings: Settings, *, create: bool = False) -> BlobStore:

@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 
 from archive_app.errors import NotFound, ValidationFailed
 from archive_app.models import DocumentClass, RetentionRuleVersion, User
+from archive_app.permissions import Capability, require
 from archive_app.services import audit
-from archive_app.services.retention.access import MANAGE, READ, require_role
 from archive_app.services.retention.errors import translate
 from retention import (
     Citation,
@@ -133,7 +133,7 @@ class RuleView:
 
 
 def list_rules(session: Session, actor: User) -> list[RuleView]:
-    require_role(actor, READ, "read the retention schedule")
+    require(actor, Capability.READ_RETENTION)
     classes: dict[str, list[str]] = {}
     for code, rule_code in session.execute(
         select(DocumentClass.code, DocumentClass.retention_rule)
@@ -151,22 +151,11 @@ def list_rules(session: Session, actor: User) -> list[RuleView]:
     ]
 
 
-def rule_history(session: Session, actor: User, code: str) -> list[RetentionRuleVersion]:
-    require_role(actor, READ, "read the retention schedule")
-    return list(
-        session.scalars(
-            select(RetentionRuleVersion)
-            .where(RetentionRuleVersion.code == code)
-            .order_by(RetentionRuleVersion.version)
-        )
-    )
-
-
 def change_rule(
     session: Session, actor: User, code: str, period: str, reason: str
 ) -> RetentionRule:
     """A new version of rule ``code`` with ``period`` (years or ``permanent``)."""
-    require_role(actor, MANAGE, "change retention rules")
+    require(actor, Capability.MANAGE_RETENTION)
     if not reason.strip():
         raise ValidationFailed({"reason": "a rule change needs a reason"})
     rule_set = current_rule_set(session)

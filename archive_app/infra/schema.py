@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 
 from storage import BlobStore
 
-MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+MIGRATIONS_DIR = Path(__file__).parent.parent / "migrations"
 
 
 def alembic_config(url: str | None = None) -> Config:
@@ -25,7 +25,7 @@ def alembic_config(url: str | None = None) -> Config:
 
 def upgrade(engine: Engine, *, store: BlobStore | None = None) -> None:
     """Migrate to the newest revision. ``store``: the encrypted store, for migrations that
-    move content into it (0005); work they defer until after the commit runs then."""
+    move content into it (0006); work they defer until after the commit runs then."""
     config = alembic_config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection

@@ -11,7 +11,8 @@ On PostgreSQL, row locks (``SELECT ... FOR UPDATE``) do the same job.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -20,6 +21,27 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 60_000
+_AFTER_COMMIT = "archive.after_commit"
+log = logging.getLogger(__name__)
+
+
+def after_commit(session: Session, callback: Callable[[], None]) -> None:
+    """Run ``callback`` once the session's current transaction has committed; never if it
+    rolls back. For work that must only follow durable changes (an audit checkpoint after a
+    destruction). A failing callback is logged: the commit it follows has happened."""
+    session.info.setdefault(_AFTER_COMMIT, []).append(callback)
+
+
+def _run_after_commit(session: Session) -> None:
+    for callback in session.info.pop(_AFTER_COMMIT, []):
+        try:
+            callback()
+        except Exception:
+            log.exception("after-commit work failed")
+
+
+def _discard_after_commit(session: Session) -> None:
+    session.info.pop(_AFTER_COMMIT, None)
 
 
 def normalise_url(url: str) -> str:
@@ -69,6 +91,8 @@ class Database:
         self.url = normalise_url(url)
         self.engine = create_database_engine(self.url, echo=echo)
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
+        event.listen(self.session_factory, "after_commit", _run_after_commit)
+        event.listen(self.session_factory, "after_rollback", _discard_after_commit)
 
     @property
     def is_sqlite(self) -> bool:

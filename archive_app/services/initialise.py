@@ -1,13 +1,13 @@
-"""The instance folder (``ARCHIVE_HOME``) and its one-time set-up.
+"""``archive init``: create or upgrade an instance (folder layout: :mod:`archive_app.infra.home`).
 
-Layout: ``archive.db`` (SQLite, unless ``ARCHIVE_DATABASE_URL`` points elsewhere),
-``secret_key`` (session signing key, 0600), ``keys/`` (master key and key store),
-``blobs/`` (encrypted objects), ``index/`` (search index).
+Safe to run twice: nothing existing is replaced. It creates the session signing key, the
+master key (never over an existing store), the certificate signing key, migrates the
+database, seeds document classes, retention rules and the admin user, gives archives made
+before the store existed their keys, and makes the instance folder private.
 """
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,12 +15,14 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from archive_app import schema, vault
-from archive_app.config import Settings
-from archive_app.db import Database
+from archive_app.infra import schema, vault
+from archive_app.infra.config import Settings
+from archive_app.infra.db import Database
+from archive_app.infra.home import secret_key_path
+from archive_app.infra.private_files import secure_instance, write_private_file
 from archive_app.models import CustomerArchive
 from archive_app.services import bootstrap
-from archive_app.services.retention.certificates import ensure_signing_key
+from archive_app.services.retention.certificate_files import ensure_signing_key
 
 Progress = Callable[[str], None]
 
@@ -30,30 +32,6 @@ class InitReport:
     home: Path
     created_admin_password: str | None = None
     steps: list[str] = field(default_factory=list)
-
-
-def write_private_file(path: Path, content: bytes) -> None:
-    """Create ``path`` with mode 0600, refusing to replace an existing file."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        os.write(fd, content)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def secret_key_path(settings: Settings) -> Path:
-    return settings.home / "secret_key"
-
-
-def load_secret_key(settings: Settings) -> str | None:
-    if settings.secret_key:
-        return settings.secret_key
-    path = secret_key_path(settings)
-    if path.exists():
-        return path.read_text().strip()
-    return None
 
 
 def initialise(
@@ -70,7 +48,9 @@ def initialise(
         if on_step is not None:
             on_step(message)
 
-    settings.home.mkdir(parents=True, exist_ok=True)
+    settings.home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if changed := secure_instance(settings.home):
+        step(f"made {changed} file(s) and folder(s) of the instance private to this account")
     if not settings.secret_key and not secret_key_path(settings).exists():
         write_private_file(secret_key_path(settings), secrets.token_urlsafe(48).encode())
         step("created the session signing key")

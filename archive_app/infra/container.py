@@ -11,15 +11,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from archive_app import scratch
-from archive_app.config import Settings
-from archive_app.db import Database
+from archive_app.infra import scratch
+from archive_app.infra.config import Settings
+from archive_app.infra.db import Database
 from archive_app.models import CustomerArchive
 
 if TYPE_CHECKING:
     from celery import Celery
 
-    from archive_app.search_index import IndexUpdater
+    from archive_app.search.updates import IndexCommitter
     from indexing.extract import Engines
     from indexing.search import SearchBackend
     from storage import BlobStore
@@ -32,25 +32,25 @@ class Container:
     _store: BlobStore | None = field(default=None, repr=False)
     _celery: Celery | None = field(default=None, repr=False)
     _search: SearchBackend | None = field(default=None, repr=False)
-    _index_updater: IndexUpdater | None = field(default=None, repr=False)
+    _index_committer: IndexCommitter | None = field(default=None, repr=False)
     _engines: Engines | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Container:
         container = cls(settings=settings, database=Database(settings.database_url))
-        # Metadata changes reach the search index after their transaction commits.
-        from archive_app.search_index import IndexUpdater
+        # What use cases record for the search index is applied around their commits.
+        from archive_app.search.updates import IndexCommitter
 
-        container._index_updater = IndexUpdater(container)
-        container._index_updater.install()
+        container._index_committer = IndexCommitter(container)
+        container._index_committer.install(container.database.session_factory)
         return container
 
     @property
     def store(self) -> BlobStore:
         with self._lock:
             if self._store is None:
-                from archive_app.vault import open_store
+                from archive_app.infra.vault import open_store
 
                 self._store = open_store(self.settings)
             return self._store
@@ -59,7 +59,7 @@ class Container:
     def search(self) -> SearchBackend:
         with self._lock:
             if self._search is None:
-                from archive_app.search_index import open_search_backend
+                from archive_app.search.backend import open_search_backend
 
                 self._search = open_search_backend(self.settings)
             return self._search
@@ -90,8 +90,8 @@ class Container:
 
     def drain_index_updates(self) -> None:
         """Wait for background index updates (tests, and before closing)."""
-        if self._index_updater is not None:
-            self._index_updater.drain()
+        if self._index_committer is not None:
+            self._index_committer.drain()
 
     @property
     def celery(self) -> Celery:
@@ -117,8 +117,8 @@ class Container:
         self.celery.send_task(PROCESS_DOCUMENT, args=[document_id])
 
     def close(self) -> None:
-        if self._index_updater is not None:
-            self._index_updater.close()
+        if self._index_committer is not None:
+            self._index_committer.close()
         if self._search is not None:
             self._search.close()
             self._search = None

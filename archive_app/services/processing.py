@@ -24,14 +24,14 @@ from pathlib import Path
 
 from sqlalchemy.exc import OperationalError
 
-from archive_app.container import Container
+from archive_app.domain.reading import reading_document
+from archive_app.domain.suggestions import names_another_customer, to_document_suggestions
+from archive_app.infra.container import Container
 from archive_app.models import Document, DocumentStatus
 from archive_app.models.base import utcnow
-from archive_app.reading import reading_document
-from archive_app.search_index import index_after_processing
+from archive_app.search import updates as search_updates
 from archive_app.services import audit
 from archive_app.services.intake import limits_for
-from archive_app.suggestions import names_another_customer, to_document_suggestions
 from indexing.extract import (
     ExtractError,
     ExtractOptions,
@@ -127,8 +127,6 @@ def process_document(
         if not committed:
             for object_id in stored:
                 store.delete(storage_id, object_id)
-        else:
-            index_after_processing(container, document_id)
     except PreflightRejected as rejection:
         _fail(
             container,
@@ -236,6 +234,9 @@ def _commit(
         document.status = DocumentStatus.READY
         document.failure_reason = None
         document.processed_at = document.updated_at = utcnow()
+        # Indexed once this commits; a failure there leaves the document ready (its text
+        # is stored) and `archive index check --repair` indexes it later.
+        search_updates.reindex(session, documents=[document_id])
         audit.record(
             session,
             None,

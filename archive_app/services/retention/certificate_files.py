@@ -18,11 +18,13 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive_app.config import Settings
 from archive_app.errors import NotFound
-from archive_app.models import DestructionCertificate, User
+from archive_app.infra.config import Settings
+from archive_app.infra.private_files import write_private_file
+from archive_app.models import DestructionCertificate, DispositionBatch, User
+from archive_app.permissions import Capability, require
 from archive_app.services import audit
-from archive_app.services.retention.access import READ, require_role
+from archive_app.services.retention.batches import load, require_sight_of_every_item
 from retention import (
     CertificateInvalid,
     VerifiedCertificate,
@@ -47,24 +49,13 @@ def certificates_dir(settings: Settings) -> Path:
     return settings.home / "certificates"
 
 
-def _write_private_file(path: Path, content: bytes) -> None:
-    """Create ``path`` with mode 0600, refusing to replace an existing file."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        os.write(fd, content)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def ensure_signing_key(settings: Settings) -> bool:
     """Create the signing key pair if it does not exist; True when created now."""
     private = private_key_path(settings)
     created = False
     if not private.exists():
         try:
-            _write_private_file(private, generate_private_key_pem())
+            write_private_file(private, generate_private_key_pem())
             created = True
         except FileExistsError:  # another process created it first
             pass
@@ -141,9 +132,9 @@ def instance_public_key(settings: Settings | None) -> bytes | None:
 def certificate_for_batch(
     session: Session, actor: User, batch_number: str
 ) -> DestructionCertificate:
-    require_role(actor, READ, "read destruction certificates")
-    from archive_app.models import DispositionBatch
-
+    """The signed certificate of an executed list. It names every record of the list, so
+    only a reader who may see all of them gets it (a count of the others otherwise)."""
+    require(actor, Capability.READ_RETENTION)
     row = session.scalar(
         select(DestructionCertificate)
         .join(DispositionBatch)
@@ -151,6 +142,8 @@ def certificate_for_batch(
     )
     if row is None:
         raise NotFound("destruction certificate of batch", batch_number)
+    _batch_row, batch = load(session, batch_number)
+    require_sight_of_every_item(session, actor, batch, "read the certificate of")
     audit.record(session, actor, "retention.certificate.view", "certificate", row.certificate_id)
     return row
 

@@ -1,12 +1,12 @@
 """suggestions move into the encrypted text object; reading flags on documents
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-03 09:50:00
 
 Suggestions (values, the OCR lines they came from, confidences) are document text: they move
 from the clear ``documents.suggestions`` column into each document's encrypted text object
-(``archive_app.reading``, version 2), where crypto-shredding reaches them. The move needs the
+(``archive_app.domain.reading``, version 2), where crypto-shredding reaches them. The move needs the
 encrypted store: ``archive init`` passes it (``config.attributes["store"]``); a database with
 suggestions to move and no store refuses to upgrade. The text objects replaced are deleted
 only after the migration's transaction commits (``config.attributes["after_commit"]``), so a
@@ -20,8 +20,8 @@ import json
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

@@ -1,4 +1,4 @@
-"""Parsing and checking class metadata values by field type (see :mod:`archive_app.classes`).
+"""Parsing and checking class metadata values by field type (see :mod:`archive_app.domain.classes`).
 
 ``normalise(type, raw)`` returns the canonical string for a valid value or raises
 ``ValueError`` with a message that says what a valid value looks like.

@@ -1,6 +1,6 @@
 """Whole-index maintenance: a resumable rebuild and a check against the database.
 
-:func:`rebuild` reindexes every indexable document (see :mod:`archive_app.search_index`)
+:func:`rebuild` reindexes every indexable document (see :mod:`archive_app.search.entries`)
 in a stable order, in batches of ``batch_size`` read in short transactions, so memory holds
 one batch and SQLite's write lock is never held for long. After each batch the library
 records a checkpoint in the instance folder; an interrupted rebuild goes on after it unless
@@ -23,16 +23,15 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 
 from archive_app.models import Document, DocumentStatus, User
-from archive_app.models.user import Role
-from archive_app.search_index import entry_for, indexable, load_documents, not_restricted, translate
-from archive_app.services.retention.access import require_role
+from archive_app.permissions import Capability, require
+from archive_app.search.backend import translate
+from archive_app.search.entries import entry_for, indexable, load_documents, not_restricted
 
 if TYPE_CHECKING:
-    from archive_app.container import Container
+    from archive_app.infra.container import Container
     from indexing.search import IndexDocument
 
 BATCH = 200
-MAINTAINERS = frozenset({Role.COMPLIANCE, Role.ADMIN})
 CHECKPOINT_NAME = "search-reindex.checkpoint"
 
 
@@ -102,7 +101,7 @@ def rebuild(
     ``restart``; then remove (and purge) entries that have no indexable document."""
     from indexing.search import ReindexProgress, SearchError, diff, reindex
 
-    require_role(actor, MAINTAINERS, "rebuild the search index")
+    require(actor, Capability.MAINTAIN_INDEX)
 
     path = checkpoint_path(container)
     if restart:
@@ -187,7 +186,7 @@ def check(container: Container, actor: User, *, repair: bool = False) -> CheckRe
     from indexing.search import Drift, SearchError, diff
     from indexing.search import repair as repair_drift
 
-    require_role(actor, MAINTAINERS, "check the search index")
+    require(actor, Capability.MAINTAIN_INDEX)
 
     try:
         drift = diff(container.search, _expected_ids(container))
