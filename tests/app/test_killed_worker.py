@@ -67,14 +67,20 @@ def test_sigkill_during_ocr_leaves_no_plaintext_and_no_orphan(
     scratch = settings.home / "tmp"
 
     worker = WorkerProcess(settings, tmp_path / "worker.log", ARCHIVE_OCR_ENGINE="tesseract")
-    readers: list[int] = []
+    # The worker is reading the document: its original is decrypted in the worker's own
+    # private folder, and a Tesseract child reads a page (not the start-up language check).
     deadline = time.monotonic() + 120
-    while not readers and time.monotonic() < deadline:
-        readers = children(worker.process.pid, "tesseract")
+    own: Path | None = None
+    readers: list[int] = []
+    while time.monotonic() < deadline:
+        folders = list(scratch.glob(f"*-{worker.process.pid}")) if scratch.exists() else []
+        own = folders[0] if folders else None
+        if own is not None and any(p.name == "original" for p in files_under(own)):
+            readers = children(worker.process.pid, "tesseract")
+            if readers:
+                break
         time.sleep(0.05)
-    assert readers, f"no tesseract started:\n{worker.output()}"
-    [own] = [f for f in scratch.iterdir() if f.name.endswith(f"-{worker.process.pid}")]
-    assert any(p.name == "original" for p in files_under(own))  # decrypted, in the instance only
+    assert own is not None and readers, f"no OCR seen:\n{worker.output()}"
 
     os.kill(worker.process.pid, signal.SIGKILL)
     worker.process.wait(timeout=30)
