@@ -178,7 +178,7 @@ _DATE_LABEL = (
 _DATE_PATTERNS: list[tuple[re.Pattern[str], str, float]] = [
     (re.compile(_DATE_LABEL + r"(?P<y>\d{4})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*[日号]", re.I), "ymd", 0.9),
     (re.compile(_DATE_LABEL + r"(?<!\d)(?P<y>\d{4})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})(?!\d)", re.I), "ymd", 0.85),
-    (re.compile(_DATE_LABEL + _MONTH_RE + r"\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<y>\d{4})(?!\d)", re.I), "ymd", 0.85),
+    (re.compile(_DATE_LABEL + _MONTH_RE + r"\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?(?:,\s*|\s+)(?P<y>\d{4})(?!\d)", re.I), "ymd", 0.85),
     (re.compile(_DATE_LABEL + r"(?<!\d)(?P<d>\d{1,2})(?:st|nd|rd|th)?\s+" + _MONTH_RE + r",?\s+(?P<y>\d{4})(?!\d)", re.I), "ymd", 0.85),
     (re.compile(_DATE_LABEL + r"(?<![\d/.-])(?P<a>\d{1,2})[/.-](?P<b>\d{1,2})[/.-](?P<y>\d{4})(?!\d)", re.I), "ab", 0.7),
 ]  # fmt: skip
