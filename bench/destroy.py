@@ -91,7 +91,6 @@ def build(container: Container, records: int, n_archives: int, objects: int) -> 
                     "text_object_id": ids[1] if objects > 1 else None,
                     "rendition_object_id": ids[2] if objects > 2 else None,
                     "fields": {"voucher_number": str(i + 1), "fiscal_period": "1990-03"},
-                    "suggestions": {},
                     "document_date": date(1990, 3, 5),
                     "declared_at": declared,
                     "declared_by_id": admin.id,

@@ -156,18 +156,105 @@ def rotate_page(image: Image.Image, degrees: int) -> Image.Image:
 
 
 def faded_receipt(
-    lines: Sequence[str] = RECEIPT_LINES, *, ink: int = 212, paper: int = 232, noise: float = 5.0
+    lines: Sequence[str] = RECEIPT_LINES,
+    *,
+    ink: int = 212,
+    paper: int = 232,
+    noise: float = 5.0,
+    edges: int = 0,
 ) -> Image.Image:
     """Thermal-print receipt that has faded: light grey text on off-white paper, with grain and
     one dark punched hole. The hole matters: a global threshold (Tesseract's Otsu) then splits
-    "hole" from "everything else" and the faint print vanishes, as on real faded scans."""
-    page = render_page(lines, font_size=44, margin=60, ink=ink, paper=paper)
+    "hole" from "everything else" and the faint print vanishes, as on real faded scans.
+    ``edges``: width in pixels of the dark bands a scanner leaves beside a narrow receipt
+    (left and right), which alone put several per cent of the pixels below mid-grey."""
+    page = render_page(lines, font_size=44, margin=60 + edges, ink=ink, paper=paper)
     grain = Image.effect_noise(page.size, noise)  # gaussian noise centred on 128
     faded = ImageChops.add(page, grain, 1.0, -128)  # page + (grain - 128), clipped to 0..255
     faded = faded.filter(ImageFilter.GaussianBlur(0.6))
-    ImageDraw.Draw(faded).ellipse((faded.width - 60, 20, faded.width - 20, 60), fill=20)
+    draw = ImageDraw.Draw(faded)
+    draw.ellipse((faded.width - 60 - edges, 20, faded.width - 20 - edges, 60), fill=20)
+    if edges:
+        draw.rectangle((0, 0, edges, faded.height), fill=25)
+        draw.rectangle((faded.width - edges, 0, faded.width, faded.height), fill=25)
     faded.info["dpi"] = (DPI, DPI)
     return faded
+
+
+TWO_COLUMN_LEFT = [
+    "第一条 合同标的与数量",
+    "甲方向乙方采购办公设备",
+    "共计二十台套并负责安装",
+    "第二条 交货时间与地点",
+    "乙方应于三月底前交货至",
+    "甲方位于上海的仓库内。",
+]
+TWO_COLUMN_RIGHT = [
+    "第三条 付款方式与期限",
+    "甲方收到设备验收合格后",
+    "三十日内一次付清全部款",
+    "第四条 违约责任的约定",
+    "逾期交货须支付违约金额",
+    "每日按合同总价千分之一",
+]
+
+
+def two_column_page() -> Image.Image:
+    """A title across the page, then two columns of running Chinese text whose lines sit at
+    the same heights (as typeset columns do), so only the gutter tells the columns apart."""
+    font = _font(48)
+    line_height = 80
+    column = round(max(font.getlength(line) for line in TWO_COLUMN_LEFT + TWO_COLUMN_RIGHT))
+    gutter, margin = 140, 100
+    size = (2 * margin + 2 * column + gutter, 2 * margin + (len(TWO_COLUMN_LEFT) + 2) * line_height)
+    image = Image.new("L", size, 255)
+    draw = ImageDraw.Draw(image)
+    draw.text((margin, margin), "办公设备采购合同条款摘要", fill=0, font=font)
+    for i, (left, right) in enumerate(zip(TWO_COLUMN_LEFT, TWO_COLUMN_RIGHT, strict=True)):
+        y = margin + (i + 2) * line_height
+        draw.text((margin, y), left, fill=0, font=font)
+        draw.text((margin + column + gutter, y), right, fill=0, font=font)
+    image.info["dpi"] = (DPI, DPI)
+    return image
+
+
+TABLE_ROWS = [
+    ("品名", "数量", "单价", "金额"),
+    ("打印机", "2", "1,500.00", "3,000.00"),
+    ("碎纸机", "1", "800.00", "800.00"),
+    ("档案柜", "4", "1,200.00", "4,800.00"),
+]
+
+
+def table_page() -> Image.Image:
+    """A ruled table: its columns are separated by gutters too, but it reads row by row."""
+    font = _font(48)
+    widths, height, margin = (300, 200, 300, 300), 90, 100
+    size = (2 * margin + sum(widths), 2 * margin + len(TABLE_ROWS) * height)
+    image = Image.new("L", size, 255)
+    draw = ImageDraw.Draw(image)
+    for r, row in enumerate(TABLE_ROWS):
+        x = margin
+        y = margin + r * height
+        for width, cell in zip(widths, row, strict=True):
+            draw.rectangle((x, y, x + width, y + height), outline=0, width=3)
+            draw.text((x + 30, y + 18), cell, fill=0, font=font)
+            x += width
+    image.info["dpi"] = (DPI, DPI)
+    return image
+
+
+def bilevel(image: Image.Image) -> Image.Image:
+    """The page as a fax or a black-and-white scanner delivers it: 1 bit per pixel."""
+    page = image.convert("L").point(lambda v: 255 if v > 128 else 0).convert("1")
+    page.info["dpi"] = image.info.get("dpi", (DPI, DPI))
+    return page
+
+
+def write_g4_tiff(image: Image.Image, path: str | os.PathLike[str]) -> Path:
+    """A bilevel TIFF compressed with CCITT Group 4, as fax machines and scanners write it."""
+    bilevel(image).save(path, "TIFF", compression="group4", **_save_kwargs(image))
+    return Path(path)
 
 
 def _save_kwargs(image: Image.Image) -> dict[str, object]:

@@ -25,6 +25,7 @@ from archive_app.cli.runtime import (
 from archive_app.models import ChecklistState
 from archive_app.services import checklist, locations, printing, versions
 from archive_app.services.locations import format_location
+from archive_app.services.reading_checks import reading_warnings
 
 
 def register(cli: click.Group) -> None:
@@ -70,7 +71,15 @@ def list_lines(
         archive, views = checklist.list_lines(
             session, actor, archive_number, location=location, unlocated=unlocated, state=state
         )
-        rows = [checklist.line_as_dict(view) for view in views]
+        rows = [
+            {
+                **checklist.line_as_dict(view),
+                "warnings": [
+                    w.as_dict() for w in reading_warnings(runtime.container, view.document)
+                ],
+            }
+            for view in views
+        ]
         result = {"archive": archive.number, "name": archive.name, "lines": rows}
     if as_json:
         print_json(result)
@@ -87,6 +96,8 @@ def list_lines(
             click.echo(f"{'':<28} rejected: {row['rejection_reason']}")
         for problem in row["missing"]:
             click.echo(f"{'':<28} missing: {problem['field']}: {problem['message']}")
+        for warning in row["warnings"]:
+            click.echo(f"{'':<28} warning: {warning['message']}")
 
 
 @checklist_group.command("submit")

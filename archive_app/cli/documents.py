@@ -25,9 +25,12 @@ from archive_app.infra.container import Container
 from archive_app.models import Document
 from archive_app.services import documents as document_service
 from archive_app.services.intake import IntakeItem, IntakeResult, take_in
+from archive_app.services.reading_checks import reading_warnings
 from archive_app.services.retention.state import retention_state
 
-WAIT_POLL_SECONDS = 1.0
+# --wait looks at the documents' states this often: a coarse interval left the command idle
+# for up to a second after the last document was ready.
+WAIT_POLL_SECONDS = 0.2
 
 
 def register(cli: click.Group) -> None:
@@ -70,7 +73,7 @@ def document_document(document: Document) -> dict[str, Any]:
         "document_date": document.document_date.isoformat() if document.document_date else None,
         "amount": str(document.amount) if document.amount is not None else None,
         "fields": document.fields,
-        "suggestions": document.suggestions,
+        "unreadable_pages": document.unreadable_pages,
         "created_at": document.created_at.isoformat(),
         "declared_at": document.declared_at.isoformat() if document.declared_at else None,
         "version": document.version,
@@ -221,9 +224,16 @@ def show(
         document = document_service.view_document(session, actor, number)
         result = document_document(document)
         result["retention"] = retention_state(session, document)
+        reading = document_service.read_reading(runtime.container, session, actor, number)
+        result["suggestions"] = reading.suggestions
+        result["pdfa"] = reading.pdfa
+        result["page_readings"] = [
+            {key: page.get(key) for key in ("number", "method", "engine", "confidence", "rotation")}
+            for page in reading.pages
+        ]
+        result["warnings"] = [w.as_dict() for w in reading_warnings(runtime.container, document)]
         if with_text:
-            pages = document_service.read_text(runtime.container, session, actor, number)
-            result["text"] = "\n\f".join(page["text"] for page in pages)
+            result["text"] = "\n\f".join(page["text"] for page in reading.pages)
     if as_json:
         print_json(result)
         return
@@ -259,6 +269,13 @@ def show(
     for name, entry in (result["suggestions"].get("fields") or {}).items():
         if name not in result["fields"]:
             click.echo(f"{'suggested':<14} {name} = {entry['value']}")
+    for page in result["page_readings"]:
+        if page["method"] == "ocr":
+            click.echo(
+                f"{'page ' + str(page['number']):<14} {page['engine']} {page['confidence']}%"
+            )
+    for warning in result["warnings"]:
+        click.echo(f"{'warning':<14} {warning['message']}")
     if with_text:
         click.echo("")
         click.echo(result["text"])
@@ -295,6 +312,7 @@ def edit(
             title=title,
             values=values,
             accept_suggestions=accept_suggestions,
+            container=runtime.container,
         )
         result = document_document(document)
     if as_json:
@@ -376,6 +394,7 @@ def worker(
     from archive_app.tasks.worker import run_worker
 
     runtime.container.open_store()
+    runtime.container.open_engines()  # a missing OCR engine stops the worker here, in one line
     run_worker(
         runtime.container, concurrency=concurrency, loglevel=loglevel, beat=beat, parent=parent
     )

@@ -68,6 +68,8 @@ def serve(runtime: Runtime, host: str, port: int, threads: int, worker: bool) ->
     from archive_app.app import create_app
 
     app = create_app(runtime.settings)
+    if worker:
+        runtime.container.open_engines()  # a missing OCR engine stops us here, in one line
     supervisor = _embedded_worker(runtime) if worker else None
     # SIGTERM (a service manager stopping us) ends the server like Ctrl+C does, so the
     # worker is stopped below instead of being left running.

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from archive_app.errors import SettingsError
+from indexing.extract.engines import ENGINE_CHOICES as OCR_ENGINES
 
 CONFIDENTIALITY_LEVELS = ("public", "internal", "confidential", "secret")
 SUPPORTED_LANGUAGES = ("zh_CN", "en")
@@ -40,7 +41,11 @@ class Settings:
     default_language: str = "zh_CN"
     session_hours: int = 12
     ocr_languages: str = "chi_sim+eng"
+    ocr_engine: str = "auto"
     ocr_workers: int = 2
+    # Names of the company that runs the archive (its own invoices and contracts name it): the
+    # other party of a document is its counterparty.
+    own_company_names: tuple[str, ...] = ()
     max_upload_bytes: int = 200 * 1024 * 1024
     max_pages: int = 2000
     retention_approvals: int = 2
@@ -71,6 +76,8 @@ class Settings:
             default_language=env.get("ARCHIVE_LANGUAGE") or cls.default_language,
             session_hours=_parse_int(env, "ARCHIVE_SESSION_HOURS", cls.session_hours),
             ocr_languages=env.get("ARCHIVE_OCR_LANGUAGES") or cls.ocr_languages,
+            ocr_engine=(env.get("ARCHIVE_OCR_ENGINE") or cls.ocr_engine).strip().lower(),
+            own_company_names=_parse_names(env.get("ARCHIVE_OWN_COMPANY_NAMES")),
             ocr_workers=_parse_int(env, "ARCHIVE_OCR_WORKERS", cls.ocr_workers),
             max_upload_bytes=_parse_int(env, "ARCHIVE_MAX_UPLOAD_BYTES", cls.max_upload_bytes),
             max_pages=_parse_int(env, "ARCHIVE_MAX_PAGES", cls.max_pages),
@@ -107,6 +114,11 @@ class Settings:
         if not re.fullmatch(r"[a-z_]+(\+[a-z_]+)*", self.ocr_languages):
             raise SettingsError(
                 "ARCHIVE_OCR_LANGUAGES", "use Tesseract codes joined by '+', e.g. chi_sim+eng"
+            )
+        if self.ocr_engine not in OCR_ENGINES:
+            raise SettingsError(
+                "ARCHIVE_OCR_ENGINE",
+                f"{self.ocr_engine!r} is not one of {', '.join(OCR_ENGINES)}",
             )
         if not re.fullmatch(r"[A-Za-z0-9_.-]{1,100}", self.queue_name):
             raise SettingsError("ARCHIVE_QUEUE", "use letters, digits, '.', '_' or '-'")
@@ -217,6 +229,11 @@ def _url_query(url: str) -> list[tuple[str, str]]:
     from urllib.parse import parse_qsl, urlsplit
 
     return parse_qsl(urlsplit(url).query, keep_blank_values=True)
+
+
+def _parse_names(raw: str | None) -> tuple[str, ...]:
+    """``ARCHIVE_OWN_COMPANY_NAMES``: names separated by ``;`` (names may hold commas)."""
+    return tuple(name.strip() for name in (raw or "").split(";") if name.strip())
 
 
 def _parse_bool(env: Mapping[str, str], name: str, default: bool) -> bool:

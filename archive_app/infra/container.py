@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from archive_app.infra import scratch
 from archive_app.infra.config import Settings
 from archive_app.infra.db import Database
 from archive_app.models import CustomerArchive
@@ -18,6 +20,7 @@ if TYPE_CHECKING:
     from celery import Celery
 
     from archive_app.search.updates import IndexCommitter
+    from indexing.extract import Engines
     from indexing.search import SearchBackend
     from storage import BlobStore
 
@@ -30,6 +33,7 @@ class Container:
     _celery: Celery | None = field(default=None, repr=False)
     _search: SearchBackend | None = field(default=None, repr=False)
     _index_committer: IndexCommitter | None = field(default=None, repr=False)
+    _engines: Engines | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
@@ -59,6 +63,30 @@ class Container:
 
                 self._search = open_search_backend(self.settings)
             return self._search
+
+    @property
+    def temp_folder(self) -> Path:
+        """This process's private temporary folder inside the instance (``scratch``)."""
+        return scratch.process_folder(self.settings.home)
+
+    @property
+    def engines(self) -> Engines:
+        """The OCR engines of ``ARCHIVE_OCR_ENGINE``, opened and checked once per process."""
+        with self._lock:
+            if self._engines is None:
+                from indexing.extract import open_engines
+
+                self._engines = open_engines(
+                    self.settings.ocr_engine,
+                    self.settings.ocr_languages,
+                    temp_dir=self.temp_folder,
+                )
+            return self._engines
+
+    def open_engines(self) -> None:
+        """Open the OCR engines now, so a missing or broken one stops start-up with its
+        one-line message instead of failing every document."""
+        _ = self.engines
 
     def drain_index_updates(self) -> None:
         """Wait for background index updates (tests, and before closing)."""

@@ -10,6 +10,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
+from storage import BlobStore
+
 MIGRATIONS_DIR = Path(__file__).parent.parent / "migrations"
 
 
@@ -21,11 +23,16 @@ def alembic_config(url: str | None = None) -> Config:
     return config
 
 
-def upgrade(engine: Engine) -> None:
+def upgrade(engine: Engine, *, store: BlobStore | None = None) -> None:
+    """Migrate to the newest revision. ``store``: the encrypted store, for migrations that
+    move content into it (0008); work they defer until after the commit runs then."""
     config = alembic_config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
+        config.attributes["store"] = store
         command.upgrade(config, "heads")
+    for action in config.attributes.get("after_commit", []):
+        action()
 
 
 def current_revisions(engine: Engine) -> set[str]:

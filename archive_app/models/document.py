@@ -17,7 +17,19 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, Date, Float, ForeignKey, Index, Integer, Numeric, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from archive_app.models.archive import CustomerArchive
@@ -76,7 +88,13 @@ class Document(Base):
     ocr_confidence: Mapped[float | None] = mapped_column(Float)
 
     fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    suggestions: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # What the reading found that a person must look at (no document text: the suggestions
+    # themselves are in the encrypted text object, see ``archive_app.domain.reading``).
+    # Server defaults, not Python ones: a backup of an older schema is loaded column by
+    # column (``services.backup.tables.copy_table``), and these columns are not there yet.
+    unreadable_pages: Mapped[list[int]] = mapped_column(JSON, server_default="[]")  # 1-based
+    # The document names a party that is neither the archive's customer nor our own company.
+    misfiling_suspected: Mapped[bool] = mapped_column(Boolean, server_default=false())
     document_date: Mapped[date | None] = mapped_column(Date)
     amount: Mapped[Decimal | None] = mapped_column(Numeric(18, 2))
 

@@ -186,6 +186,9 @@ def line_for(session: Session, actor: User, number: str) -> ChecklistLine:
 class LineView:
     line: ChecklistLine
     problems: list[Problem] = field(default_factory=list)
+    # What the reading asks a person to look at (``reading_checks``); filled by front ends
+    # that can decrypt, since a misfiling warning names a company from the document.
+    warnings: list[Any] = field(default_factory=list)
 
     @property
     def document(self) -> Document:

@@ -6,7 +6,6 @@ encrypted store; exports write the decrypted bytes to the caller's stream.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -17,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from archive_app.domain.fieldtypes import normalise
+from archive_app.domain.reading import Reading, load_reading
 from archive_app.errors import Conflict, ValidationFailed
 from archive_app.infra.container import Container
 from archive_app.models import CustomerArchive, Document, DocumentStatus, User
@@ -89,17 +89,29 @@ def document_counts(session: Session, archive_ids: list[int]) -> dict[int, int]:
     return {archive_id: count for archive_id, count in rows}
 
 
+def read_reading(container: Container, session: Session, actor: User, number: str) -> Reading:
+    """The document's reading (decrypted): text, engine and confidence per page, and the
+    suggested metadata; audited as a view of the content."""
+    document = get_visible(session, actor, number)
+    ensure_not_being_destroyed(session, document)
+    if document.text_object_id is None:
+        return Reading(pages=[])
+    audit.record(session, actor, "document.read_text", "document", document.number)
+    return _stored_reading(container, document)
+
+
 def read_text(
     container: Container, session: Session, actor: User, number: str
 ) -> list[dict[str, Any]]:
     """The extracted text per page (decrypted), audited as a view of the content."""
-    document = get_visible(session, actor, number)
-    ensure_not_being_destroyed(session, document)
+    return read_reading(container, session, actor, number).pages
+
+
+def _stored_reading(container: Container, document: Document) -> Reading:
     if document.text_object_id is None:
-        return []
+        return Reading(pages=[])
     raw = container.store.read_bytes(document.archive.storage_id, document.text_object_id)
-    audit.record(session, actor, "document.read_text", "document", document.number)
-    return list(json.loads(raw)["pages"])
+    return load_reading(raw)
 
 
 @dataclass(frozen=True)
@@ -159,16 +171,22 @@ def edit_document(
     title: str | None = None,
     values: dict[str, str] | None = None,
     accept_suggestions: bool = False,
+    container: Container | None = None,
 ) -> Document:
     """Change class, title and class fields. Values are checked by field type; errors
-    name the field. ``accept_suggestions`` takes every suggested value not given."""
+    name the field. ``accept_suggestions`` takes every suggested value not given (they are
+    read from the encrypted reading, so it needs the ``container``)."""
     document = get_visible(session, actor, number)
     require_edit_metadata(actor, document)
     ensure_changeable(session, document)
     before = _editable_snapshot(document)
     problems: dict[str, str] = {}
     new_class = document.document_class
-    suggested = document.suggestions or {}
+    suggested: dict[str, Any] = {}
+    if accept_suggestions:
+        if container is None:
+            raise ValueError("accepting suggestions needs the container (the encrypted store)")
+        suggested = _stored_reading(container, document).suggestions
     if accept_suggestions and class_code is None and suggested.get("class"):
         class_code = suggested["class"]["value"]
     if class_code is not None and class_code != new_class.code:

@@ -67,7 +67,7 @@ def initialise(
     database = Database(settings.database_url)
     try:
         before = schema.current_revision(database.engine)
-        schema.upgrade(database.engine)
+        schema.upgrade(database.engine, store=store)
         after = schema.current_revision(database.engine)
         step(
             f"database schema at revision {after}" + ("" if before == after else f" (was {before})")

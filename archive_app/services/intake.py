@@ -187,7 +187,6 @@ def _file(
         sha256=digest,
         original_object_id=object_id,
         fields={},
-        suggestions={},
         created_by_id=actor.id,
         created_at=now,
         updated_at=now,

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
 import tempfile
 import time
@@ -35,7 +34,8 @@ from pathlib import Path
 
 from sqlalchemy.exc import OperationalError
 
-from archive_app.domain.suggestions import to_document_suggestions
+from archive_app.domain.reading import reading_document
+from archive_app.domain.suggestions import names_another_customer, to_document_suggestions
 from archive_app.infra import pending, workers
 from archive_app.infra.container import Container
 from archive_app.models import Document, DocumentStatus, WorkerKind
@@ -141,8 +141,8 @@ def _process(
         claim.number,
     )
     store = container.store
-    workdir = Path(tempfile.mkdtemp(prefix="archive-extract-"))
-    os.chmod(workdir, 0o700)
+    # Decrypted content touches the disk only in the instance's private temporary folder.
+    workdir = Path(tempfile.mkdtemp(prefix="extract-", dir=container.temp_folder))
     # Tracked since the claim: whatever happens, these are deleted unless committed.
     stored = claim.result_ids
     try:
@@ -150,37 +150,36 @@ def _process(
         with store.open_object(storage_id, original_id) as reader, source.open("wb") as out:
             shutil.copyfileobj(reader, out, 1024 * 1024)
         info = preflight(source, filename, limits=limits_for(container))
+        settings = container.settings
         options = ExtractOptions(
-            languages=container.settings.ocr_languages, workers=container.settings.ocr_workers
+            languages=settings.ocr_languages,
+            engine=settings.ocr_engine,
+            workers=settings.ocr_workers,
+            temp_dir=str(workdir),
         )
         progress = _ProgressWriter(container, document_id, attempt, on_progress)
-        extraction = extract(source, info, options=options, on_page=progress)
+        extraction = extract(
+            source, info, options=options, engines=container.engines, on_page=progress
+        )
         rendition = build_rendition(source, extraction, info, options=options)
-        found = suggest_metadata(extraction.text)
-        text_document = {
-            "version": 1,
-            "engine": extraction.engine,
-            "languages": extraction.languages,
-            "pages": [
-                {
-                    "number": page.number,
-                    "text": page.text,
-                    "method": page.method,
-                    "confidence": page.confidence,
-                    "rotation": page.rotation,
-                }
-                for page in extraction.pages
-            ],
-        }
+        found = suggest_metadata(extraction.text, own_names=settings.own_company_names)
+        suggestions = to_document_suggestions(found)
+        text_document = reading_document(extraction, rendition, suggestions)
         # One group for both objects: they share the folder fsync and the key-store commit
         # (two separate puts cost six flushes in sequence, the group about three).
         store.put_many(
             storage_id,
-            [[json.dumps(text_document, ensure_ascii=False).encode()], [rendition or b""]],
+            [[json.dumps(text_document, ensure_ascii=False).encode()], [rendition.data]],
             object_ids=stored,
         )
         committed = _commit(
-            container, document_id, attempt, extraction, found, claim.text_id, claim.rendition_id
+            container,
+            document_id,
+            attempt,
+            extraction,
+            suggestions,
+            claim.text_id,
+            claim.rendition_id,
         )
         if not committed:
             pending.delete_tracked(container.database, store, storage_id, stored)
@@ -257,8 +256,9 @@ class _ProgressWriter:
                 document.updated_at = utcnow()
 
 
-def _commit(container, document_id, attempt, extraction, found, text_id, rendition_id) -> bool:  # type: ignore[no-untyped-def]
-    suggestions = to_document_suggestions(found)
+def _commit(
+    container, document_id, attempt, extraction, suggestions, text_id, rendition_id
+) -> bool:  # type: ignore[no-untyped-def]
     with container.database.session() as session:
         document = session.get(Document, document_id)
         if document is None or document.attempts != attempt:
@@ -290,7 +290,10 @@ def _commit(container, document_id, attempt, extraction, found, text_id, renditi
             else "mixed"
         )
         document.ocr_confidence = extraction.confidence
-        document.suggestions = suggestions
+        document.unreadable_pages = list(extraction.unreadable_pages)
+        document.misfiling_suspected = (
+            names_another_customer(suggestions, document.archive) is not None
+        )
         if not document.title and suggestions.get("title"):
             document.title = suggestions["title"]["value"][:500]
         field_values = suggestions["fields"]
@@ -313,6 +316,8 @@ def _commit(container, document_id, attempt, extraction, found, text_id, renditi
             after={
                 "pages": document.page_count,
                 "method": document.extraction_method,
+                "engines": list(extraction.engines),
+                "unreadable_pages": document.unreadable_pages,
                 "confidence": round(extraction.confidence, 1)
                 if extraction.confidence is not None
                 else None,

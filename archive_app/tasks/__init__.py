@@ -37,11 +37,14 @@ AUDIT_CHECKPOINT_INTERVAL_SECONDS = 60 * 60
 
 
 def broker_url(settings: Settings) -> str:
-    return settings.broker_url or f"sqla+sqlite:///{settings.home / 'broker.sqlite'}"
+    return settings.broker_url or f"sqlite:///{settings.home / 'broker.sqlite'}"
 
 
 def make_celery(settings: Settings) -> Celery:
     app = Celery("archive", broker=broker_url(settings), set_as_current=False)
+    if not settings.broker_url:
+        # Kombu's SQLAlchemy transport, polled every 0.1 s instead of every second.
+        app.conf.broker_transport = "archive_app.tasks.embedded_broker:Transport"
     app.conf.update(
         task_acks_late=True,
         task_reject_on_worker_lost=True,

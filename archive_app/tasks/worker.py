@@ -18,7 +18,7 @@ from datetime import timedelta
 
 from celery import Celery
 
-from archive_app.infra import workers
+from archive_app.infra import scratch, workers
 from archive_app.infra.container import Container
 from archive_app.models import WorkerKind
 from archive_app.services import recovery
@@ -66,6 +66,8 @@ def run_worker(
     beat: bool = False,
     parent: int | None = None,
 ) -> None:
+    # A worker killed earlier (SIGKILL, power loss) left its decrypted scratch files behind.
+    scratch.sweep(container.settings.home)
     app = container.celery
     kind = WorkerKind.EMBEDDED if parent is not None else WorkerKind.WORKER
     # Until Celery installs its own handler (warm shutdown), SIGTERM would end the process

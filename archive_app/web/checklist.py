@@ -23,6 +23,7 @@ from archive_app.permissions import Capability, allowed
 from archive_app.services import checklist, locations, printing, versions
 from archive_app.services import documents as document_service
 from archive_app.services.checklist import ChecklistIncomplete, Problem
+from archive_app.services.reading_checks import reading_warnings
 from archive_app.services.retention.state import retention_state
 from archive_app.web.context import db_session, end_unit_of_work, services
 
@@ -106,6 +107,8 @@ def section(number: str):  # type: ignore[no-untyped-def]
         "state": request.args.get("state") or None,
     }
     archive, lines = checklist.list_lines(db_session(), current_user, number, **filters)  # type: ignore[arg-type]
+    for view in lines:
+        view.warnings = reading_warnings(services(), view.document)
     template = (
         "checklist/_section.html" if request.headers.get("HX-Request") else "checklist/page.html"
     )

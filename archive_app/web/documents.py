@@ -16,10 +16,19 @@ from archive_app.permissions import Capability, may_edit_metadata, require
 from archive_app.services import archives, bootstrap
 from archive_app.services import documents as document_service
 from archive_app.services.intake import IntakeItem, take_in
+from archive_app.services.reading_checks import reading_warnings
 from archive_app.web.checklist import document_panels
 from archive_app.web.context import db_session, end_unit_of_work, services
 
 blueprint = Blueprint("documents", __name__)
+
+# How the page names the engine that read a page of text.
+ENGINE_NAMES = {"paddle": "PP-OCR", "tesseract": "Tesseract"}
+
+
+@blueprint.app_context_processor
+def _document_helpers() -> dict[str, object]:
+    return {"engine_names": ENGINE_NAMES}
 
 
 @blueprint.route("/archives/<number>/upload")
@@ -94,11 +103,13 @@ def status():  # type: ignore[no-untyped-def]
 def detail(number: str):  # type: ignore[no-untyped-def]
     session = db_session()
     document = document_service.view_document(session, current_user, number)
-    pages = document_service.read_text(services(), session, current_user, number)
+    reading = document_service.read_reading(services(), session, current_user, number)
     return render_template(
         "documents/detail.html",
         document=document,
-        pages=pages,
+        pages=reading.pages,
+        suggested=reading.suggestions,
+        warnings=reading_warnings(services(), document),
         classes=bootstrap.list_classes(session),
         can_edit=may_edit_metadata(current_user, document),
         problems={},
@@ -123,15 +134,18 @@ def edit(number: str):  # type: ignore[no-untyped-def]
             title=form.get("title"),
             values=values,
             accept_suggestions=form.get("accept_suggestions") == "1",
+            container=services(),
         )
     except ValidationFailed as error:
         session.rollback()
         document = document_service.get_visible(session, current_user, number)
-        pages = document_service.read_text(services(), session, current_user, number)
+        reading = document_service.read_reading(services(), session, current_user, number)
         return render_template(
             "documents/detail.html",
             document=document,
-            pages=pages,
+            pages=reading.pages,
+            suggested=reading.suggestions,
+            warnings=reading_warnings(services(), document),
             classes=bootstrap.list_classes(session),
             can_edit=True,
             problems=error.problems,

@@ -3,13 +3,16 @@ PDF rendition → metadata suggestions. A plain library: no Flask, no app, no da
 
 Typical use from a background task::
 
+    engines = open_engines("auto", "chi_sim+eng", temp_dir=private)    # OcrEngineUnavailable
     info = preflight(path, original_name, limits=Limits(max_bytes=...))   # PreflightRejected
-    result = extract(path, info, options=ExtractOptions(workers=2), on_page=report)
-    pdf_bytes = build_rendition(path, result, info)
-    hints = suggest_metadata(result.text)
+    options = ExtractOptions(workers=2, temp_dir=private)
+    result = extract(path, info, options=options, engines=engines, on_page=report)
+    rendition = build_rendition(path, result, info, options=options)      # PDF/A-2b bytes
+    hints = suggest_metadata(result.text, own_names=(...))
 """
 
 from .engine import OcrEngine, OrientationGuess, PageOcr, Word
+from .engines import ENGINE_CHOICES, Engines, open_engines
 from .errors import (
     ExtractError,
     ExtractionFailed,
@@ -18,9 +21,10 @@ from .errors import (
     RejectCode,
 )
 from .orientation import OrientationPolicy
+from .paddle import PaddleEngine
 from .pipeline import Extraction, ExtractOptions, PageText, extract
 from .preflight import Limits, Preflight, check_filename, preflight, sniff_kind
-from .rendition import build_rendition, is_original_searchable
+from .rendition import Rendition, build_rendition, is_original_searchable
 from .suggest import (
     Suggestion,
     Suggestions,
@@ -31,6 +35,8 @@ from .suggest import (
 from .tesseract import TesseractEngine
 
 __all__ = [
+    "ENGINE_CHOICES",
+    "Engines",
     "ExtractError",
     "ExtractOptions",
     "Extraction",
@@ -40,11 +46,13 @@ __all__ = [
     "OcrEngineUnavailable",
     "OrientationGuess",
     "OrientationPolicy",
+    "PaddleEngine",
     "PageOcr",
     "PageText",
     "Preflight",
     "PreflightRejected",
     "RejectCode",
+    "Rendition",
     "Suggestion",
     "Suggestions",
     "TesseractEngine",
@@ -53,6 +61,7 @@ __all__ = [
     "check_filename",
     "extract",
     "is_original_searchable",
+    "open_engines",
     "parse_chinese_amount",
     "parse_date",
     "preflight",

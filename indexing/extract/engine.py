@@ -2,14 +2,18 @@
 
 Contract: an engine is stateless and thread-safe (the pipeline calls it from several threads
 at once, one page each); it receives a page image (mode ``1``, ``L`` or ``RGB``), upright or
-not, and returns the recognised words of that page. Orientation *decisions* and contrast normalisation belong to
-the pipeline, not to the engine, so a second engine gets them for free. Tesseract is the one
-implementation (``indexing.extract.tesseract``).
+not, and returns the recognised words of that page with their boxes. Orientation *decisions*,
+contrast enhancement, reading order (``layout``) and the searchable PDF's text layer
+(``overlay``) belong to the pipeline, not to the engine, so every engine gets them alike.
+
+Two implementations: PP-OCR through onnxruntime (``indexing.extract.paddle``, Chinese and
+English) and Tesseract (``indexing.extract.tesseract``, any installed language, and the
+orientation detector). ``indexing.extract.engines`` chooses between them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from PIL import Image
@@ -32,13 +36,11 @@ class PageOcr:
     text: str
     confidence: float | None  # mean word confidence 0..100; None when no word was found
     words: tuple[Word, ...] = ()
+    engine: str = ""  # the name of the engine that read the page
     # Clockwise rotation that would turn the image so its text is upright, when the engine
     # read the text in another orientation by itself (from the direction words advance in
     # each line); 0 for text read upright.
     orientation: int = 0
-    # A one-page PDF with the recognised text, invisible, positioned over a page the size of
-    # the image: the rendition lays it over the page image. None unless requested.
-    pdf: bytes | None = field(default=None, repr=False)
 
     @staticmethod
     def orientation_of(words: tuple[Word, ...]) -> int:
@@ -82,19 +84,12 @@ class OcrEngine(Protocol):
     def check(self, languages: str) -> None:
         """Raise ``OcrEngineUnavailable`` if the engine or one of ``languages`` is missing."""
 
-    def recognize(
-        self,
-        image: Image.Image,
-        languages: str,
-        *,
-        dpi: int | None,
-        want_pdf: bool = False,
-    ) -> PageOcr:
+    def reads(self, languages: str) -> bool:
+        """Whether the engine reads every one of ``languages`` (Tesseract codes)."""
+
+    def recognize(self, image: Image.Image, languages: str, *, dpi: int | None) -> PageOcr:
         """Read one page as it stands. ``languages`` uses Tesseract syntax (``chi_sim+eng``).
         Text the engine read in another orientation by itself shows in ``PageOcr.orientation``."""
 
     def detect_orientation(self, image: Image.Image, *, dpi: int | None) -> OrientationGuess | None:
         """Guess the page orientation; None when the engine cannot tell (too little text)."""
-
-    def render_pdf_page(self, image: Image.Image, languages: str, *, dpi: int | None) -> bytes:
-        """A one-page PDF with the page's text invisible, sized like the image."""

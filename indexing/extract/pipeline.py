@@ -1,22 +1,27 @@
 """Extraction: the text of every page of an accepted document, by text layer or OCR.
 
-Contract: ``extract(path, info, options=..., engine=..., on_page=...)`` returns an
+Contract: ``extract(path, info, options=..., engines=..., on_page=...)`` returns an
 ``Extraction`` with one ``PageText`` per page, in order. For each PDF page the text layer is
 used when ``textlayer`` judges it usable (no OCR at all for that page); every other page is
 rasterised at ``options.dpi`` (PDF, grayscale) or taken as stored (images, each TIFF frame),
-turned upright when its text lines show it is turned (``orientation``), read, read again
-contrast-stretched if it is faded and the reading is doubtful (``raster.is_low_contrast``),
-and its text normalised (``indexing.text``).
+turned upright when its text lines show it is turned (``orientation``), read by the engine
+``engines`` chooses (``engines.open_engines``), read again locally enhanced if it is faded and
+the reading is doubtful (``raster.is_low_contrast``), read by the fallback engine if still
+doubtful, and its text, in reading order (``layout``), normalised (``indexing.text``). Each
+OCR page records the engine whose reading was kept, its confidence and its word boxes (the
+rendition places its invisible text from them); a page that reads (nearly) empty is marked
+``readable=False`` so the application can ask a person to look at it.
 
-Parallelism: OCR pages run in a pool of ``options.workers`` threads, each driving one
-``tesseract`` subprocess with ``OMP_THREAD_LIMIT=1``; the work happens in those processes, so
-threads are enough, and page images need not be pickled between processes. The calling
-thread renders pages ahead of the pool (``workers + 1`` pages at most), so rendering overlaps
-the Tesseract runs instead of adding to them; memory holds about that many page images.
+Parallelism: OCR pages run in a pool of ``options.workers`` threads, one core each: Tesseract
+runs as a subprocess with ``OMP_THREAD_LIMIT=1``, PP-OCR in onnxruntime with one thread per
+call, both outside the GIL. The calling thread renders pages ahead of the pool
+(``workers + 1`` pages at most), so rendering overlaps the readings instead of adding to them;
+memory holds about that many page images, and they stay in memory (only Tesseract gets a file,
+in ``options.temp_dir``).
 
 ``on_page(done, total)`` is called from the calling thread after each page (text-layer pages
 included), so the app can show "OCR page n/m". Errors: ``OcrEngineUnavailable`` before any
-work if Tesseract or a language is missing; ``ExtractionFailed(reason, page)`` if a page fails.
+work if an engine or a language is missing; ``ExtractionFailed(reason, page)`` if a page fails.
 """
 
 from __future__ import annotations
@@ -31,11 +36,12 @@ from PIL import Image
 
 from indexing.text import normalize_text
 
-from .engine import OcrEngine, PageOcr
+from .engine import PageOcr, Word
+from .engines import Engines, open_engines
 from .errors import ExtractError, ExtractionFailed
 from .orientation import OrientationPolicy, is_confident, recognize_upright
 from .preflight import Kind, Preflight, preflight
-from .raster import PageSource, for_ocr, is_low_contrast, normalize_contrast, to_gray
+from .raster import PageSource, enhance_local, for_ocr, is_low_contrast, to_gray
 from .textlayer import read_text_layer
 
 __all__ = ["ExtractOptions", "Extraction", "PageText", "extract"]
@@ -44,18 +50,22 @@ Method = Literal["text-layer", "ocr"]
 ProgressCallback = Callable[[int, int], None]
 
 
+# A page with fewer real characters (letters, digits, CJK) than this reads as near-empty.
+MIN_READABLE_CHARS = 5
+
+
 @dataclass(frozen=True)
 class ExtractOptions:
     languages: str = "chi_sim+eng"
+    engine: str = "auto"  # see ``engines``: auto, paddle or tesseract
     dpi: int = 300  # PDF rasterisation resolution
     max_pixels: int = 60_000_000  # larger PDF pages are rendered at a lower resolution
-    workers: int = 1  # OCR pages in parallel (one tesseract process each)
-    normalize_contrast: bool = True  # allow the contrast-stretched second reading
-    # Keep each OCR page's invisible-text PDF for the searchable rendition (made in the same
-    # Tesseract pass, so it costs almost nothing); switch off when no rendition is wanted.
-    keep_overlays: bool = True
+    workers: int = 1  # OCR pages in parallel (one core each)
+    enhance_faded: bool = True  # allow the locally enhanced second reading of faded pages
     use_text_layer: bool = True
     orientation: OrientationPolicy = field(default_factory=OrientationPolicy)
+    # Where Tesseract's page images and outputs live (decrypted content: a private folder).
+    temp_dir: str | None = None
 
 
 @dataclass(frozen=True)
@@ -65,19 +75,38 @@ class PageText:
     method: Method
     confidence: float | None  # mean OCR word confidence 0..100; None for text-layer pages
     rotation: int = 0  # clockwise degrees that turn the page as stored upright
-    # Clockwise degrees the pixels were turned before the reading that was kept; the overlay
-    # PDF fits the page turned by this much (the engine may have coped with the rest).
+    # Clockwise degrees the pixels were turned before the reading that was kept; the word
+    # boxes fit the page turned by this much (the engine may have coped with the rest).
     ocr_rotation: int = 0
     reason: str = ""  # why OCR was used instead of the text layer, if it was
-    overlay_pdf: bytes | None = field(default=None, repr=False)
+    engine: str = ""  # the OCR engine whose reading was kept; "" for text-layer pages
+    words: tuple[Word, ...] = field(default=(), repr=False)  # boxes in the turned image
+    image_size: tuple[int, int] = (0, 0)  # width, height of the image the boxes refer to
+    enhanced: bool = False  # the reading kept is of the locally enhanced page
+
+    @property
+    def readable(self) -> bool:
+        """False for an OCR page that read (nearly) empty: a person should look at it."""
+        if self.method != "ocr":
+            return True
+        return sum(1 for c in self.text if c.isalnum()) >= MIN_READABLE_CHARS
 
 
 @dataclass(frozen=True)
 class Extraction:
     kind: Kind
     languages: str
-    engine: str
     pages: tuple[PageText, ...]
+
+    @property
+    def engines(self) -> tuple[str, ...]:
+        """The engines whose readings were kept, in order of first use."""
+        return tuple(dict.fromkeys(p.engine for p in self.pages if p.engine))
+
+    @property
+    def unreadable_pages(self) -> tuple[int, ...]:
+        """1-based numbers of the OCR pages that read (nearly) empty."""
+        return tuple(p.number for p in self.pages if not p.readable)
 
     @property
     def text(self) -> str:
@@ -95,30 +124,24 @@ class Extraction:
         return sum(1 for p in self.pages if p.method == "ocr")
 
 
-def _default_engine() -> OcrEngine:
-    from .tesseract import TesseractEngine
-
-    return TesseractEngine()
-
-
 def extract(
     path: str | os.PathLike[str],
     info: Preflight | None = None,
     *,
     options: ExtractOptions | None = None,
-    engine: OcrEngine | None = None,
+    engines: Engines | None = None,
     on_page: ProgressCallback | None = None,
     executor: Executor | None = None,
 ) -> Extraction:
     """Extract every page of the file at ``path`` (preflighted now if ``info`` is None).
 
     ``executor``: a thread pool shared across documents (e.g. one per app worker process), so
-    that its size bounds the Tesseract processes of all documents together; by default each
-    call makes its own pool of ``options.workers`` threads.
+    that its size bounds the OCR work of all documents together; by default each call makes
+    its own pool of ``options.workers`` threads. ``engines``: opened once per process by the
+    caller (``open_engines``); by default opened from ``options``.
     """
     options = options or ExtractOptions()
     info = info or preflight(path)
-    engine = engine or _default_engine()
     total = info.pages
     results: dict[int, PageText] = {}
     done = 0
@@ -140,7 +163,9 @@ def extract(
         to_ocr = dict.fromkeys(range(total), "no text layer" if info.kind == "pdf" else "image")
 
     if to_ocr:
-        engine.check(options.languages)
+        engines = engines or open_engines(
+            options.engine, options.languages, temp_dir=options.temp_dir
+        )
         own_pool = executor is None
         pool = executor or ThreadPoolExecutor(max_workers=max(1, options.workers))
         # One page more than there are OCR slots is rendered ahead, so a slot that finishes
@@ -170,7 +195,7 @@ def extract(
                         finished, pending = wait(pending, return_when=FIRST_COMPLETED)
                         collect(finished)
                     image, dpi = _load_page(source, index)
-                    future = pool.submit(_ocr_page, engine, image, dpi, index, reason, options)
+                    future = pool.submit(_ocr_page, engines, image, dpi, index, reason, options)
                     futures[future] = index
                     pending.add(future)
                     finished = {f for f in pending if f.done()}
@@ -190,7 +215,6 @@ def extract(
     return Extraction(
         kind=info.kind,
         languages=options.languages,
-        engine=engine.name,
         pages=tuple(results[i] for i in range(total)),
     )
 
@@ -205,35 +229,49 @@ def _load_page(source: PageSource, index: int) -> tuple[Image.Image, int | None]
         raise ExtractionFailed(f"{type(e).__name__}: {e}", index + 1) from e
 
 
+def _is_doubtful(page: PageOcr, options: ExtractOptions) -> bool:
+    readable = sum(1 for c in page.text if c.isalnum()) >= MIN_READABLE_CHARS
+    return not readable or not is_confident(page, options.orientation)
+
+
 def _ocr_page(
-    engine: OcrEngine,
+    engines: Engines,
     image: Image.Image,
     dpi: int | None,
     index: int,
     reason: str,
     options: ExtractOptions,
 ) -> PageText:
+    enhanced: list[PageOcr] = []  # readings of the locally enhanced page (kept alive)
+
     def read(pixels: Image.Image) -> PageOcr:
-        # The reading sees the page's own pixels (turned at most), as plain Tesseract would: a
-        # confident reading is then exactly Tesseract's; only doubtful ones get the extra try.
-        first = engine.recognize(pixels, options.languages, dpi=dpi, want_pdf=options.keep_overlays)
-        if not options.normalize_contrast or is_confident(first, options.orientation):
-            return first
-        gray = to_gray(pixels)
-        if not is_low_contrast(gray):
-            return first
-        # Faded print: read the stretched page too and keep the better reading.
-        second = engine.recognize(
-            normalize_contrast(gray), options.languages, dpi=dpi, want_pdf=options.keep_overlays
-        )
-        return second if second.score > first.score else first
+        # The first reading sees the page's own pixels (turned at most): a confident reading
+        # stands; only doubtful ones get the extra tries, and the best reading is kept.
+        best = engines.reader.recognize(pixels, options.languages, dpi=dpi)
+        if not _is_doubtful(best, options):
+            return best
+        source = pixels
+        if options.enhance_faded and is_low_contrast(to_gray(pixels)):
+            clearer_pixels = enhance_local(pixels)
+            clearer = engines.reader.recognize(clearer_pixels, options.languages, dpi=dpi)
+            if clearer.score > best.score:
+                best, source = clearer, clearer_pixels
+                enhanced.append(clearer)
+        if engines.fallback is not None and _is_doubtful(best, options):
+            other = engines.fallback.recognize(source, options.languages, dpi=dpi)
+            if other.score > best.score:
+                if source is not pixels:
+                    enhanced.append(other)
+                best = other
+        return best
 
     try:
         reading, rotation = recognize_upright(
-            engine, image, read, dpi=dpi, policy=options.orientation
+            engines.orientation, image, read, dpi=dpi, policy=options.orientation
         )
     except ExtractionFailed as e:
         raise ExtractionFailed(e.reason, index + 1) from e
+    turned = image.size if rotation % 180 == 0 else image.size[::-1]
     return PageText(
         number=index + 1,
         text=normalize_text(reading.text),
@@ -242,5 +280,8 @@ def _ocr_page(
         rotation=(rotation + reading.orientation) % 360,
         ocr_rotation=rotation,
         reason=reason,
-        overlay_pdf=reading.pdf,
+        engine=reading.engine,
+        words=reading.words,
+        image_size=turned,
+        enhanced=any(reading is r for r in enhanced),
     )

@@ -12,10 +12,10 @@ Supported forms:
   reads both ways gets a low confidence and the other reading in ``alternatives``).
 * amounts: ``¥``/``￥``/``RMB``/``CNY``/``人民币``/``元``, ``$``/``USD``/``US$``, ``€``/``EUR``,
   thousands separators, and Chinese uppercase amounts (``壹万贰仟元整``, ``叁佰肆拾伍元陆角``).
-* Chinese VAT invoices: 发票代码 (10–12 digits) and 发票号码 (8 or 20 digits); English
-  "Invoice No.".
-* contract numbers: 合同编号 / 合同号 / 协议编号, "Contract No.", "Agreement No.".
-* parties: 甲方/乙方, Party A/B, 购买方/销售方 名称, Buyer/Seller.
+* named fields of Chinese VAT invoices, English invoices, contracts and vouchers, checked
+  (``fields``: numbers, dates, parties with tax IDs, amounts; ``Suggestions.fields``).
+* parties: the buyer and seller or party A and B found there; the counterparty is the one
+  that is not our own company (``own_names``).
 """
 
 from __future__ import annotations
@@ -26,6 +26,9 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from indexing.text import normalize_text
+
+from .fields import document_fields
+from .suggest_base import CN_AMOUNT_RE, Suggestion, make, parse_chinese_amount, snippet_of
 
 __all__ = [
     "Suggestion",
@@ -39,19 +42,6 @@ DOCUMENT_CLASSES = ("contract", "invoice", "voucher", "personal", "other")
 
 
 @dataclass(frozen=True)
-class Suggestion:
-    field: str  # e.g. "class", "title", "date", "amount", "invoice_number", "party_a"
-    value: str  # normalised: ISO date, decimal amount, class code, plain text
-    confidence: float  # 0..1
-    snippet: str  # the source line
-    start: int = 0  # offsets of the match in the normalised text
-    end: int = 0
-    label: str = ""  # the label that introduced the value ("签订日期", "Total"), if any
-    currency: str | None = None  # amounts only: ISO 4217 code
-    alternatives: tuple[str, ...] = ()  # other plausible readings (ambiguous dates)
-
-
-@dataclass(frozen=True)
 class Suggestions:
     document_class: Suggestion
     title: Suggestion | None = None
@@ -62,6 +52,8 @@ class Suggestions:
     contract_number: Suggestion | None = None
     parties: tuple[Suggestion, ...] = ()
     counterparty: Suggestion | None = None
+    # Named fields of invoices, contracts and vouchers, checked (``fields``).
+    fields: dict[str, Suggestion] = field(default_factory=dict)
     text: str = field(default="", repr=False)  # the normalised text offsets refer to
 
     def all(self) -> list[Suggestion]:
@@ -78,27 +70,6 @@ class Suggestions:
 
 
 # --- helpers ---------------------------------------------------------------------------------
-
-
-def _snippet(text: str, start: int, end: int) -> str:
-    line_start = text.rfind("\n", 0, start) + 1
-    line_end = text.find("\n", end)
-    line = text[line_start : line_end if line_end != -1 else len(text)].strip()
-    return line if len(line) <= 120 else text[max(0, start - 40) : end + 40].strip()
-
-
-def _suggest(
-    text: str, name: str, value: str, confidence: float, m: re.Match[str], group: int = 0, **kw
-) -> Suggestion:
-    return Suggestion(
-        field=name,
-        value=value,
-        confidence=round(min(1.0, max(0.0, confidence)), 2),
-        snippet=_snippet(text, m.start(group), m.end(group)),
-        start=m.start(group),
-        end=m.end(group),
-        **kw,
-    )
 
 
 # --- class and title -------------------------------------------------------------------------
@@ -140,7 +111,7 @@ def _classify(text: str) -> Suggestion:
     confidence = scores[best] / total * min(1.0, scores[best] / 8)
     word = max(_CLASS_KEYWORDS[best], key=lambda kw: (kw[0] in lower, kw[1]))[0]
     pos = lower.find(word)
-    snippet = _snippet(text, pos, pos + len(word)) if pos >= 0 else ""
+    snippet = snippet_of(text, pos, pos + len(word)) if pos >= 0 else ""
     return Suggestion("class", best, round(confidence, 2), snippet, max(pos, 0), max(pos, 0))
 
 
@@ -194,7 +165,7 @@ _MONTHS = {
     m: i + 1
     for i, names in enumerate(
         ("jan january", "feb february", "mar march", "apr april", "may", "jun june",
-         "jul july", "aug august", "sep sept september", "oct october", "nov november",
+         "jul july", "aug august", "sep sept september", "oct october 0ct 0ctober", "nov november n0v n0vember",
          "dec december")
     )
     for m in names.split()
@@ -207,7 +178,7 @@ _DATE_LABEL = (
 _DATE_PATTERNS: list[tuple[re.Pattern[str], str, float]] = [
     (re.compile(_DATE_LABEL + r"(?P<y>\d{4})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*[日号]", re.I), "ymd", 0.9),
     (re.compile(_DATE_LABEL + r"(?<!\d)(?P<y>\d{4})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})(?!\d)", re.I), "ymd", 0.85),
-    (re.compile(_DATE_LABEL + _MONTH_RE + r"\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<y>\d{4})(?!\d)", re.I), "ymd", 0.85),
+    (re.compile(_DATE_LABEL + _MONTH_RE + r"\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?(?:,\s*|\s+)(?P<y>\d{4})(?!\d)", re.I), "ymd", 0.85),
     (re.compile(_DATE_LABEL + r"(?<!\d)(?P<d>\d{1,2})(?:st|nd|rd|th)?\s+" + _MONTH_RE + r",?\s+(?P<y>\d{4})(?!\d)", re.I), "ymd", 0.85),
     (re.compile(_DATE_LABEL + r"(?<![\d/.-])(?P<a>\d{1,2})[/.-](?P<b>\d{1,2})[/.-](?P<y>\d{4})(?!\d)", re.I), "ab", 0.7),
 ]  # fmt: skip
@@ -255,7 +226,7 @@ def _dates(text: str) -> list[Suggestion]:
             if label:
                 conf += 0.05
             iso = value.isoformat()
-            s = _suggest(text, "date", iso, conf, m, label=label, alternatives=alternatives)
+            s = make(text, "date", iso, conf, m, label=label, alternatives=alternatives)
             if iso not in best or best[iso].confidence < s.confidence:
                 best[iso] = s
     return sorted(best.values(), key=lambda s: (-s.confidence, s.start))
@@ -281,54 +252,6 @@ _CURRENCIES = {
     "yuan": "CNY", "$": "USD", "us$": "USD", "usd": "USD", "€": "EUR", "eur": "EUR",
 }  # fmt: skip
 
-_CN_DIGITS = {
-    "零": 0, "〇": 0, "壹": 1, "一": 1, "贰": 2, "貳": 2, "两": 2, "二": 2, "叁": 3, "三": 3,
-    "肆": 4, "四": 4, "伍": 5, "五": 5, "陆": 6, "六": 6, "柒": 7, "七": 7, "捌": 8, "八": 8,
-    "玖": 9, "九": 9,
-}  # fmt: skip
-_CN_UNITS = {"拾": 10, "十": 10, "佰": 100, "百": 100, "仟": 1000, "千": 1000}
-_CN_BIG = {"万": 10_000, "萬": 10_000, "亿": 100_000_000, "億": 100_000_000}
-_CN_AMOUNT_RE = re.compile(
-    r"(?P<amt>[零〇壹贰叁肆伍陆柒捌玖拾佰仟万萬亿億]+[元圆](?:[零〇壹贰叁肆伍陆柒捌玖]角)?"
-    r"(?:[零〇壹贰叁肆伍陆柒捌玖]分)?[整正]?)"
-)
-
-
-def _cn_integer(s: str) -> int | None:
-    total = section = digit = 0
-    for ch in s:
-        if ch in _CN_DIGITS:
-            digit = _CN_DIGITS[ch]
-        elif ch in _CN_UNITS:
-            section += (digit or 1) * _CN_UNITS[ch]
-            digit = 0
-        elif ch in ("万", "萬"):  # closes the section below 亿: 贰亿叁仟万 = 2亿 + 3000万
-            total += (section + digit) * 10_000
-            section = digit = 0
-        elif ch in _CN_BIG:  # 亿 multiplies everything before it
-            total = (total + section + digit) * _CN_BIG[ch]
-            section = digit = 0
-        else:
-            return None
-    return total + section + digit
-
-
-def parse_chinese_amount(s: str) -> Decimal | None:
-    """``壹万贰仟元整`` → ``Decimal("12000.00")``; None if ``s`` is not an uppercase amount."""
-    m = re.fullmatch(
-        r"(?P<int>[^元圆]*)[元圆](?:(?P<jiao>[零〇壹贰叁肆伍陆柒捌玖])角)?"
-        r"(?:(?P<fen>[零〇壹贰叁肆伍陆柒捌玖])分)?[整正]?",
-        s.strip(),
-    )
-    if not m:
-        return None
-    integer = _cn_integer(m["int"]) if m["int"] else 0
-    if integer is None:
-        return None
-    jiao = _CN_DIGITS.get(m["jiao"] or "零", 0)
-    fen = _CN_DIGITS.get(m["fen"] or "零", 0)
-    return Decimal(integer) + Decimal(jiao) / 10 + Decimal(fen) / 100
-
 
 def _amounts(text: str) -> list[Suggestion]:
     found: list[Suggestion] = []
@@ -342,18 +265,18 @@ def _amounts(text: str) -> list[Suggestion]:
         label = (m["label"] or "").strip()
         conf = 0.6 + (0.25 if label else 0) + (0.05 if "," in m["num"] else 0)
         found.append(
-            _suggest(
+            make(
                 text, "amount", f"{value:.2f}", conf, m, label=label,
                 currency=_CURRENCIES.get(cur),
             )
         )  # fmt: skip
-    for m in _CN_AMOUNT_RE.finditer(text):
+    for m in CN_AMOUNT_RE.finditer(text):
         value = parse_chinese_amount(m["amt"])
         if value is None or value == 0:
             continue
         # Uppercase amounts are written precisely to be unambiguous: trust them.
         found.append(
-            _suggest(text, "amount", f"{value:.2f}", 0.85, m, "amt", label="大写", currency="CNY")
+            make(text, "amount", f"{value:.2f}", 0.85, m, "amt", label="大写", currency="CNY")
         )
     # Agreement between an uppercase and a figure amount is strong evidence for both.
     values = [s.value for s in found]
@@ -371,86 +294,45 @@ def _amounts(text: str) -> list[Suggestion]:
     return sorted(best.values(), key=lambda s: (-s.confidence, -float(s.value)))
 
 
-# --- numbers and parties ---------------------------------------------------------------------
-
-_INVOICE_CODE = re.compile(r"发票代码\s*[:]?\s*(\d{10,12})(?!\d)")
-_INVOICE_NUMBER_CN = re.compile(r"发票号码\s*[:]?\s*(\d{20}|\d{8})(?!\d)")
-_INVOICE_NUMBER_EN = re.compile(
-    r"invoice\s*(?:no\.?|number|num\.?|#)\s*[:#]?\s*"
-    r"((?=[A-Z\-/]*\d)[A-Z0-9][A-Z0-9\-/]{2,29})(?![A-Za-z])",  # an identifier has a digit
-    re.I,
-)
-_CONTRACT_NUMBER = re.compile(
-    r"(?:合同编号|合同号|协议编号|(?:contract|agreement)\s*(?:no\.?|number|#))\s*[:#]?\s*"
-    r"([A-Za-z0-9][A-Za-z0-9\-_/()\[\]]{2,39})",
-    re.I,
-)
-_PARTIES: list[tuple[str, re.Pattern[str], float]] = [
-    ("party_a", re.compile(r"甲方(?:\([^)\n]{0,10}\))?\s*[:]\s*(?P<name>[^\n]{2,60})"), 0.85),
-    ("party_b", re.compile(r"乙方(?:\([^)\n]{0,10}\))?\s*[:]\s*(?P<name>[^\n]{2,60})"), 0.85),
-    ("buyer", re.compile(r"(?:购买方|购方|买方)\s*(?:名称)?\s*[:]\s*(?P<name>[^\n]{2,60})"), 0.85),
-    ("seller", re.compile(r"(?:销售方|销方|卖方)\s*(?:名称)?\s*[:]\s*(?P<name>[^\n]{2,60})"), 0.85),
-    ("party_a", re.compile(r"party\s*a\s*(?:\([^)\n]{0,20}\))?\s*[:]\s*(?P<name>[^\n]{2,60})", re.I), 0.8),
-    ("party_b", re.compile(r"party\s*b\s*(?:\([^)\n]{0,20}\))?\s*[:]\s*(?P<name>[^\n]{2,60})", re.I), 0.8),
-    ("buyer", re.compile(r"(?:buyer|purchaser|bill\s*to|customer)\s*[:]\s*(?P<name>[^\n]{2,60})", re.I), 0.7),
-    ("seller", re.compile(r"(?:seller|vendor|supplier)\s*[:]\s*(?P<name>[^\n]{2,60})", re.I), 0.7),
-]  # fmt: skip
-# A party name ends before the next label on the same line (OCR often merges columns).
-_NAME_END = re.compile(
-    r"\s{2,}|\s(?:乙方|甲方|地址|电话|纳税人|税号|address|tel|phone)\b|[(]盖章", re.I
-)
+# --- parties ---------------------------------------------------------------------------------
 
 
-def _single(text: str, pattern: re.Pattern[str], name: str, conf: float) -> Suggestion | None:
-    m = pattern.search(text)
-    return _suggest(text, name, m.group(1), conf, m, 1) if m else None
-
-
-def _parties(text: str) -> list[Suggestion]:
-    found: dict[str, Suggestion] = {}
-    for name, pattern, conf in _PARTIES:
-        for m in pattern.finditer(text):
-            raw = m["name"]
-            cut = _NAME_END.search(raw)
-            value = (raw[: cut.start()] if cut else raw).strip(" :;,.")
-            if len(value) < 2:
-                continue
-            if name not in found or found[name].confidence < conf:
-                found[name] = _suggest(text, name, value, conf, m, "name")
-            break
-    return list(found.values())
+def _is_own(party: Suggestion, own_names: tuple[str, ...]) -> bool:
+    return any(own and (own in party.value or party.value in own) for own in own_names)
 
 
 def _counterparty(parties: list[Suggestion], own_names: tuple[str, ...]) -> Suggestion | None:
-    """The party that is not the archive's own organisation, when that can be told."""
-    if not parties or not own_names:
+    """The party that is not our own company, when exactly one is not."""
+    if len(parties) < 2 or not own_names:
         return None
-    own = [n for n in own_names if n]
-    others = [p for p in parties if not any(o in p.value or p.value in o for o in own)]
-    if len(others) == 1 and len(parties) > 1:
-        p = others[0]
-        return Suggestion(**{**p.__dict__, "field": "counterparty"})
+    others = [p for p in parties if not _is_own(p, own_names)]
+    if len(others) == 1:
+        return others[0].replace(field="counterparty")
     return None
 
 
-def suggest_metadata(text: str, *, own_names: tuple[str, ...] = ()) -> Suggestions:
-    """Suggestions for a document's text. ``own_names``: names of the archive's own
-    organisation, so the *other* party can be suggested as the counterparty."""
+_PARTY_ROLES = ("seller", "buyer", "party_a", "party_b")
+
+
+def suggest_metadata(
+    text: str, *, own_names: tuple[str, ...] = (), today: date | None = None
+) -> Suggestions:
+    """Suggestions for a document's text. ``own_names``: names of the company that runs the
+    archive, so the *other* party can be suggested as the counterparty."""
     text = normalize_text(text)
     document_class = _classify(text)
-    parties = _parties(text)
-    invoice_number = _single(text, _INVOICE_NUMBER_CN, "invoice_number", 0.95) or _single(
-        text, _INVOICE_NUMBER_EN, "invoice_number", 0.8
-    )
+    fields = document_fields(text, today=today)
+    parties = [fields[role] for role in _PARTY_ROLES if role in fields]
     return Suggestions(
         document_class=document_class,
         title=_title(text, document_class.value),
         dates=tuple(_dates(text)),
         amounts=tuple(_amounts(text)),
-        invoice_code=_single(text, _INVOICE_CODE, "invoice_code", 0.95),
-        invoice_number=invoice_number,
-        contract_number=_single(text, _CONTRACT_NUMBER, "contract_number", 0.9),
+        invoice_code=fields.get("invoice_code"),
+        invoice_number=fields.get("invoice_number"),
+        contract_number=fields.get("contract_number"),
         parties=tuple(parties),
         counterparty=_counterparty(parties, own_names),
+        fields=fields,
         text=text,
     )

@@ -4,16 +4,14 @@ Contract: thread-safe and stateless; every subprocess runs with ``OMP_THREAD_LIM
 the pipeline parallelises across pages (one core per page), and Tesseract's own OpenMP threads
 would only fight over the same cores.
 
-Why the binary is run directly instead of through ``pytesseract.image_to_data``: one
-recognition pass must yield both the words with confidences (TSV) and the invisible-text PDF
-page for the rendition; ``tesseract IN OUT tsv pdf`` writes both, whereas separate pytesseract
-calls would recognise the page twice. pytesseract still locates the binary
+Why the binary is run directly instead of through ``pytesseract.image_to_data``: the child
+must die with the worker (``children.run_child``), and its input and output files must stay in
+the folder the caller names (``temp_dir``: the instance's private temporary folder, since a
+page image is decrypted content). pytesseract still locates the binary
 (``pytesseract.pytesseract.tesseract_cmd``, which the app may configure) and reports versions
 and installed languages. Images go to Tesseract as uncompressed PNM, pixels unchanged
 (encoding a PNG costs ~0.1 s per A4 page, PNM ~5 ms), with ``--dpi`` when the resolution is
-known, in a private temporary directory that is removed after each call. The invisible-text
-PDF is written with ``textonly_pdf=1`` (no page image embedded or encoded); asking for it as
-well as TSV costs no measurable time (0.4 % more instructions on a test page).
+known, in a temporary directory inside ``temp_dir`` that is removed after each call.
 """
 
 from __future__ import annotations
@@ -30,8 +28,10 @@ from pathlib import Path
 import pytesseract
 from PIL import Image
 
+from .children import run_child
 from .engine import OrientationGuess, PageOcr, Word
 from .errors import ExtractionFailed, OcrEngineUnavailable
+from .layout import layout_text
 
 __all__ = ["TesseractEngine"]
 
@@ -63,9 +63,13 @@ class TesseractEngine:
 
     name = "tesseract"
 
-    def __init__(self, psm: int = 3, timeout: float = 600.0) -> None:
+    def __init__(
+        self, psm: int = 3, timeout: float = 600.0, temp_dir: str | os.PathLike[str] | None = None
+    ) -> None:
         self.psm = psm
         self.timeout = timeout
+        # Where page images and Tesseract's outputs live for one call (None: the system's).
+        self.temp_dir = os.fspath(temp_dir) if temp_dir is not None else None
 
     @property
     def cmd(self) -> str:
@@ -80,6 +84,13 @@ class TesseractEngine:
                 f"(installed: {', '.join(sorted(installed)) or 'none'})"
             )
 
+    def reads(self, languages: str) -> bool:
+        try:
+            self.check(languages)
+        except OcrEngineUnavailable:
+            return False
+        return True
+
     def version(self) -> str:
         return str(pytesseract.get_tesseract_version())
 
@@ -87,13 +98,7 @@ class TesseractEngine:
 
     def _run(self, args: list[str]) -> subprocess.CompletedProcess[bytes]:
         try:
-            return subprocess.run(
-                [self.cmd, *args],
-                capture_output=True,
-                env=_env(),
-                timeout=self.timeout,
-                check=False,
-            )
+            return run_child([self.cmd, *args], env=_env(), timeout=self.timeout)
         except FileNotFoundError as e:
             raise OcrEngineUnavailable(f"the tesseract program was not found ({self.cmd})") from e
         except subprocess.TimeoutExpired as e:
@@ -111,39 +116,22 @@ class TesseractEngine:
         image.save(path, "PPM")
         return path
 
-    def recognize(
-        self,
-        image: Image.Image,
-        languages: str,
-        *,
-        dpi: int | None,
-        want_pdf: bool = False,
-    ) -> PageOcr:
-        with tempfile.TemporaryDirectory(prefix="ocr-") as folder:
+    def recognize(self, image: Image.Image, languages: str, *, dpi: int | None) -> PageOcr:
+        with tempfile.TemporaryDirectory(prefix="ocr-", dir=self.temp_dir) as folder:
             src = self._write_input(image, folder)
             out = os.path.join(folder, "out")
             args = [src, out, "-l", languages, "--psm", str(self.psm)]
             if dpi:
                 args += ["--dpi", str(dpi)]
-            if want_pdf:
-                args += ["-c", "textonly_pdf=1", "tsv", "pdf"]
-            else:
-                args += ["tsv"]
-            result = self._run(args)
+            result = self._run([*args, "tsv"])
             if result.returncode != 0:
                 self._fail(result)
             tsv = Path(out + ".tsv").read_text(encoding="utf-8", errors="replace")
-            pdf = Path(out + ".pdf").read_bytes() if want_pdf else None
         # Even --psm 3 reads sideways lines by itself at times: the word boxes tell either way.
-        return _parse_tsv(tsv, pdf)
-
-    def render_pdf_page(self, image: Image.Image, languages: str, *, dpi: int | None) -> bytes:
-        page = self.recognize(image, languages, dpi=dpi, want_pdf=True)
-        assert page.pdf is not None
-        return page.pdf
+        return _parse_tsv(tsv)
 
     def detect_orientation(self, image: Image.Image, *, dpi: int | None) -> OrientationGuess | None:
-        with tempfile.TemporaryDirectory(prefix="osd-") as folder:
+        with tempfile.TemporaryDirectory(prefix="osd-", dir=self.temp_dir) as folder:
             src = self._write_input(image, folder)
             args = [src, "-", "--psm", "0", "-l", "osd"]
             if dpi:
@@ -175,13 +163,11 @@ def _parse_osd(out: str) -> OrientationGuess | None:
     return OrientationGuess(rotate=int(rotate.group(1)) % 360, confidence=float(conf.group(1)))
 
 
-def _parse_tsv(tsv: str, pdf: bytes | None) -> PageOcr:
-    """Rebuild the page text from TSV word rows: words joined by spaces, one line per text
-    line, a blank line between paragraphs (the layout of Tesseract's plain-text output)."""
+def _parse_tsv(tsv: str) -> PageOcr:
+    """Words with boxes and confidences from TSV word rows, numbered by Tesseract's text line;
+    the text is rebuilt from the boxes (``layout``), like every engine's."""
     words: list[Word] = []
-    out: list[str] = []
     last_line: tuple[str, ...] | None = None
-    last_par: tuple[str, ...] | None = None
     line_no = -1
     for row in csv.DictReader(io.StringIO(tsv), delimiter="\t", quoting=csv.QUOTE_NONE):
         if row.get("level") != "5":
@@ -189,16 +175,10 @@ def _parse_tsv(tsv: str, pdf: bytes | None) -> PageOcr:
         text = (row.get("text") or "").strip()
         if not text:
             continue
-        par = (row["page_num"], row["block_num"], row["par_num"])
-        line = (*par, row["line_num"])
+        line = (row["page_num"], row["block_num"], row["par_num"], row["line_num"])
         if line != last_line:
-            if last_line is not None:
-                out.append("\n\n" if par != last_par else "\n")
             line_no += 1
-            last_line, last_par = line, par
-        else:
-            out.append(" ")
-        out.append(text)
+            last_line = line
         try:
             conf = max(0.0, float(row.get("conf") or 0))
             box = tuple(int(row[k]) for k in ("left", "top", "width", "height"))
@@ -208,9 +188,9 @@ def _parse_tsv(tsv: str, pdf: bytes | None) -> PageOcr:
     mean = sum(w.confidence for w in words) / len(words) if words else None
     found = tuple(words)
     return PageOcr(
-        text="".join(out),
+        text=layout_text(found),
         confidence=mean,
         words=found,
         orientation=PageOcr.orientation_of(found),
-        pdf=pdf,
+        engine=TesseractEngine.name,
     )

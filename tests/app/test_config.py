@@ -37,6 +37,20 @@ def test_postgres_url_and_options_are_read(tmp_path: Path) -> None:
     assert settings.default_language == "en"
 
 
+def test_ocr_engine_and_own_company_names_are_read(tmp_path: Path) -> None:
+    default = Settings.from_env({"ARCHIVE_HOME": str(tmp_path)})
+    assert default.ocr_engine == "auto" and default.own_company_names == ()
+    settings = Settings.from_env(
+        {
+            "ARCHIVE_HOME": str(tmp_path),
+            "ARCHIVE_OCR_ENGINE": "Tesseract",
+            "ARCHIVE_OWN_COMPANY_NAMES": "上海明远贸易有限公司; Mingyuan Trading Co., Ltd ;",
+        }
+    )
+    assert settings.ocr_engine == "tesseract"
+    assert settings.own_company_names == ("上海明远贸易有限公司", "Mingyuan Trading Co., Ltd")
+
+
 @pytest.mark.parametrize(
     ("variable", "value", "fragment"),
     [
@@ -51,6 +65,7 @@ def test_postgres_url_and_options_are_read(tmp_path: Path) -> None:
         ("ARCHIVE_LANGUAGE", "fr", "not one of"),
         ("ARCHIVE_SECRET_KEY", "short", "at least 16"),
         ("ARCHIVE_BROKER_URL", "http://x", "redis://"),
+        ("ARCHIVE_OCR_ENGINE", "easyocr", "not one of auto, paddle, tesseract"),
     ],
 )
 def test_invalid_settings_name_the_variable(

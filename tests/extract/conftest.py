@@ -1,8 +1,10 @@
-"""Fixtures for the extraction tests: generated documents and a real Tesseract.
+"""Fixtures for the extraction tests: generated documents and both real OCR engines.
 
 Documents are generated once per session into a temporary folder (see ``tests.documents``).
 Tests that need Tesseract use the ``tesseract`` fixture, which skips with a reason when the
-program or its chi_sim/eng data is missing.
+program or its chi_sim/eng data is missing; ``engines`` is the product's default choice
+(PP-OCR reading, Tesseract for orientation and as fallback), opened once per session, and
+``tesseract_only`` the same with Tesseract reading.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from indexing.extract import OcrEngineUnavailable, TesseractEngine
+from indexing.extract import Engines, OcrEngineUnavailable, TesseractEngine, open_engines
 from tests import documents as docs
 
 
@@ -27,6 +29,16 @@ def tesseract() -> TesseractEngine:
     except OcrEngineUnavailable as e:
         pytest.skip(f"tesseract language data missing: {e}")
     return engine
+
+
+@pytest.fixture(scope="session")
+def engines(tesseract: TesseractEngine) -> Engines:
+    return open_engines("auto", "chi_sim+eng")
+
+
+@pytest.fixture(scope="session")
+def tesseract_only(tesseract: TesseractEngine) -> Engines:
+    return open_engines("tesseract", "chi_sim+eng")
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""Extraction with the real Tesseract: text layers, OCR, orientation, faded scans, workers."""
+"""Extraction with the real engines: text layers, OCR, orientation, faded scans, workers."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from indexing.extract import (
+    Engines,
     ExtractionFailed,
     ExtractOptions,
     OcrEngineUnavailable,
@@ -18,7 +19,7 @@ from indexing.extract import (
 from indexing.extract.engine import PageOcr
 from tests import documents as docs
 
-ONE = ExtractOptions(workers=1, keep_overlays=False)
+ONE = ExtractOptions(workers=1)
 
 
 class CountingEngine(TesseractEngine):
@@ -48,21 +49,23 @@ def squash(text: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def contract_png(folder, contract_page, tesseract):
+def contract_png(folder, contract_page, engines):
     path = docs.write_png(contract_page, folder / "contract.png")
-    return extract(path, preflight(path, "contract.png"), options=ONE)
+    return extract(path, preflight(path, "contract.png"), options=ONE, engines=engines)
 
 
 @pytest.fixture(scope="module")
-def scanned(scanned_pdf, tesseract):
+def scanned(scanned_pdf, engines):
     progress: list[tuple[int, int]] = []
-    result = extract(scanned_pdf, options=ONE, on_page=lambda d, t: progress.append((d, t)))
+    result = extract(
+        scanned_pdf, options=ONE, engines=engines, on_page=lambda d, t: progress.append((d, t))
+    )
     return result, progress
 
 
 def test_chinese_scan_is_read(contract_png):
     page = contract_png.pages[0]
-    assert page.method == "ocr" and page.rotation == 0
+    assert page.method == "ocr" and page.rotation == 0 and page.engine == "paddle"
     text = squash(page.text)
     for word in ("违约金", "合同", "HT-2026-0315", "128,000.00", "2026年3月5日"):
         assert word in text
@@ -87,13 +90,13 @@ def test_scanned_pdf_pages_are_read_in_order_with_progress(scanned):
 
 
 @pytest.fixture(scope="module")
-def rotated(folder, english_page, contract_page, tesseract):
+def rotated(folder, english_page, contract_page, engines):
     results = {}
     for degrees in (90, 180, 270):
         path = docs.write_png(docs.rotate_page(english_page, degrees), folder / f"r{degrees}.png")
-        results["en", degrees] = extract(path, options=ONE).pages[0]
+        results["en", degrees] = extract(path, options=ONE, engines=engines).pages[0]
     path = docs.write_png(docs.rotate_page(contract_page, 180), folder / "zh180.png")
-    results["zh", 180] = extract(path, options=ONE).pages[0]
+    results["zh", 180] = extract(path, options=ONE, engines=engines).pages[0]
     return results
 
 
@@ -117,7 +120,7 @@ def test_turned_latin_page_is_read_once(folder, english_page, tesseract, degrees
     then one reading of the page the right way up (not a wrong reading and a second one)."""
     path = docs.write_png(docs.rotate_page(english_page, degrees), folder / f"once{degrees}.png")
     engine = CountingEngine()
-    page = extract(path, options=ONE, engine=engine).pages[0]
+    page = extract(path, options=ONE, engines=Engines(engine, engine)).pages[0]
     assert page.rotation == degrees and "INV-20417" in page.text
     assert (engine.calls, engine.orientation_calls) == (1, 1)
 
@@ -127,24 +130,45 @@ def test_upright_page_costs_one_reading_and_no_orientation_detection(
 ):
     path = docs.write_png(english_page, folder / "upright.png")
     engine = CountingEngine()
-    page = extract(path, options=ONE, engine=engine).pages[0]
+    page = extract(path, options=ONE, engines=Engines(engine, engine)).pages[0]
     assert page.rotation == 0 and "INV-20417" in page.text
     assert (engine.calls, engine.orientation_calls) == (1, 0)
 
 
-def test_faded_receipt_needs_contrast_normalisation(folder, tesseract):
-    path = docs.write_png(docs.faded_receipt(), folder / "faded.png")
-    plain = extract(path, options=ExtractOptions(normalize_contrast=False, keep_overlays=False))
-    normalised = extract(path, options=ONE)
-    # Without normalisation the faint print is lost in Tesseract's global threshold.
+@pytest.fixture(scope="module")
+def faded_with_edges(folder):
+    return docs.write_png(docs.faded_receipt(edges=90), folder / "faded.png")
+
+
+def test_faded_receipt_with_dark_edges_needs_local_enhancement(faded_with_edges, tesseract_only):
+    plain = extract(
+        faded_with_edges, options=ExtractOptions(enhance_faded=False), engines=tesseract_only
+    )
+    enhanced = extract(faded_with_edges, options=ONE, engines=tesseract_only)
+    # Without enhancement the faint print is lost in Tesseract's global threshold.
     assert "TOTAL" not in plain.text and "9.70" not in plain.text
-    assert "TOTAL" in normalised.text and "9.70" in normalised.text
-    assert "WELLMART" in normalised.text
+    assert "TOTAL" in enhanced.text and "9.70" in enhanced.text
+    assert "WELLMART" in enhanced.text and enhanced.pages[0].enhanced
+
+
+def test_faded_receipt_is_read_by_the_default_engines(faded_with_edges, engines):
+    page = extract(faded_with_edges, options=ONE, engines=engines).pages[0]
+    assert "TOTAL" in page.text and "9.70" in page.text and page.readable
+
+
+def test_blank_page_is_marked_unreadable(folder, engines):
+    from PIL import Image
+
+    blank = Image.new("L", (1200, 1600), 250)
+    blank.info["dpi"] = (300, 300)
+    path = docs.write_png(blank, folder / "blank.png")
+    result = extract(path, options=ONE, engines=engines)
+    assert not result.pages[0].readable and result.unreadable_pages == (1,)
 
 
 def test_born_digital_pdf_uses_its_text_layer_without_ocr(text_pdf, tesseract):
     engine = CountingEngine()
-    result = extract(text_pdf, engine=engine)
+    result = extract(text_pdf, engines=Engines(engine, engine))
     assert engine.calls == 0
     assert [p.method for p in result.pages] == ["text-layer", "text-layer"]
     assert all(p.confidence is None for p in result.pages)
@@ -152,9 +176,9 @@ def test_born_digital_pdf_uses_its_text_layer_without_ocr(text_pdf, tesseract):
     assert "违约金" in result.pages[1].text and "甲方:上海明远贸易有限公司" in result.pages[1].text
 
 
-def test_garbage_text_layer_is_detected_and_ocr_runs(folder, contract_page, tesseract):
+def test_garbage_text_layer_is_detected_and_ocr_runs(folder, contract_page, engines):
     path = docs.write_garbage_layer_pdf(contract_page, folder / "garbage.pdf")
-    page = extract(path, options=ONE).pages[0]
+    page = extract(path, options=ONE, engines=engines).pages[0]
     assert page.method == "ocr" and "garbage" in page.reason
     assert "违约金" in page.text
     assert not any(0xE000 <= ord(c) <= 0xF8FF for c in page.text)
@@ -166,8 +190,8 @@ def test_multipage_tiff_with_two_workers(folder, contract_page, english_page, te
     done: list[int] = []
     result = extract(
         path,
-        options=ExtractOptions(workers=2, keep_overlays=False),
-        engine=engine,
+        options=ExtractOptions(workers=2),
+        engines=Engines(engine, engine),
         on_page=lambda d, t: done.append(d),
     )
     assert [p.number for p in result.pages] == [1, 2, 3]
@@ -188,6 +212,37 @@ def test_missing_language_is_reported_as_engine_unavailable(folder, contract_pag
     with pytest.raises(OcrEngineUnavailable) as info:
         extract(path, options=ExtractOptions(languages="chi_sim+zzz_missing"))
     assert "zzz_missing" in str(info.value)
+
+
+def test_paddle_alone_refuses_a_language_it_does_not_read(tesseract):
+    from indexing.extract import open_engines
+
+    with pytest.raises(OcrEngineUnavailable) as info:
+        open_engines("paddle", "deu+eng")
+    assert "deu" in str(info.value) and info.value.engine == "paddle"
+
+
+def test_auto_reads_german_with_tesseract(tesseract):
+    from indexing.extract import open_engines
+
+    if "deu" not in tesseract_languages():
+        pytest.skip("tesseract-ocr-deu is not installed")
+    assert open_engines("auto", "deu+eng").reader.name == "tesseract"
+    assert open_engines("auto", "chi_sim+eng").reader.name == "paddle"
+
+
+def tesseract_languages() -> set[str]:
+    import pytesseract
+
+    return set(pytesseract.get_languages(config=""))
+
+
+def test_unknown_engine_choice_is_refused():
+    from indexing.extract import open_engines
+
+    with pytest.raises(OcrEngineUnavailable) as info:
+        open_engines("easyocr", "eng")
+    assert "easyocr" in str(info.value)
 
 
 def test_missing_tesseract_program_is_reported(folder, contract_page, monkeypatch):
@@ -211,19 +266,20 @@ def test_page_failure_names_the_page(folder, contract_page, tesseract):
             raise ExtractionFailed("simulated engine crash")
 
     path = docs.write_png(contract_page, folder / "broken.png")
+    broken = Broken()
     with pytest.raises(ExtractionFailed) as info:
-        extract(path, engine=Broken())
+        extract(path, engines=Engines(broken, broken))
     assert info.value.page == 1 and "simulated" in info.value.reason
 
 
-def test_unknown_resolution_image_is_read(folder, english_page, tesseract):
+def test_unknown_resolution_image_is_read(folder, english_page, engines):
     """A JPEG that states no resolution (as phone and many scanner JPEGs do)."""
     image = english_page.copy()
     image.info.pop("dpi", None)
     path = Path(folder / "nodpi.jpg")
     image.save(path, "JPEG", quality=90)
     assert preflight(path, "nodpi.jpg").dpi is None
-    assert "INV-20417" in extract(path, options=ONE).text
+    assert "INV-20417" in extract(path, options=ONE, engines=engines).text
 
 
 def test_progress_is_reported_as_each_page_finishes(folder, contract_page, english_page, tesseract):
@@ -244,7 +300,10 @@ def test_progress_is_reported_as_each_page_finishes(folder, contract_page, engli
     engine = Finishing()
     seen: list[tuple[int, int]] = []
     extract(
-        path, options=ONE, engine=engine, on_page=lambda d, t: seen.append((d, engine.finished))
+        path,
+        options=ONE,
+        engines=Engines(engine, engine),
+        on_page=lambda d, t: seen.append((d, engine.finished)),
     )
     assert seen[0] == (1, 1)  # page 2 (a full A4 page, about a second) was not finished yet
     assert seen[-1][0] == 2

@@ -6,9 +6,9 @@ from PIL import Image
 
 from indexing.extract.raster import (
     PageSource,
+    enhance_local,
     for_ocr,
     is_low_contrast,
-    normalize_contrast,
     rotate_upright,
     to_gray,
 )
@@ -33,8 +33,16 @@ def test_faded_receipt_is_low_contrast_and_a_normal_page_is_not(cjk_font):
     faded = docs.faded_receipt()
     assert is_low_contrast(faded)
     assert not is_low_contrast(docs.render_page(docs.RECEIPT_LINES))
-    stretched = normalize_contrast(faded)
-    assert not is_low_contrast(stretched)  # the print is dark after the stretch
+    enhanced = enhance_local(faded)
+    assert not is_low_contrast(enhanced)  # the print is dark after the enhancement
+
+
+def test_dark_scan_edges_do_not_hide_a_faded_page(cjk_font):
+    faded = docs.faded_receipt(edges=90)
+    dark = sum(faded.histogram()[:128]) / (faded.width * faded.height)
+    assert dark > 0.05  # a global count sees plenty of "ink": the edges
+    assert is_low_contrast(faded)
+    assert not is_low_contrast(docs.bilevel(docs.render_page(docs.RECEIPT_LINES)).convert("L"))
 
 
 def test_rotations_are_exact_and_inverse_to_the_test_generator():

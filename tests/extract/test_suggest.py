@@ -139,9 +139,9 @@ def test_every_suggestion_points_at_its_source():
 
 
 @pytest.fixture(scope="module")
-def ocr_texts(folder, contract_page, invoice_page, tesseract):
+def ocr_texts(folder, contract_page, invoice_page, engines):
     path = docs.write_scanned_pdf([contract_page, invoice_page], folder / "suggest.pdf")
-    result = extract(path, options=ExtractOptions(keep_overlays=False))
+    result = extract(path, options=ExtractOptions(), engines=engines)
     return [p.text for p in result.pages]
 
 

@@ -113,7 +113,7 @@ def test_destroying_defeats_a_backup_copy_and_leaves_stubs(
     # The stub: number, title, class, dates; no content, no hash, no object ids.
     stub = document_row(container, old)
     assert stub.destroyed_at is not None
-    assert stub.fields == {} and stub.suggestions == {}
+    assert stub.fields == {} and stub.unreadable_pages == [] and not stub.misfiling_suspected
     assert stub.sha256 is None and stub.original_object_id is None
     assert stub.text_object_id is None and stub.rendition_object_id is None
     assert stub.document_date == OLD

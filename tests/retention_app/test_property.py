@@ -63,7 +63,6 @@ def test_only_declared_unheld_expired_records_are_destroyed(
                     sha256=hashlib.sha256(content).hexdigest(),
                     original_object_id=stored.object_id,
                     fields={},
-                    suggestions={},
                     document_date=date(spec["year"], 6, 30),
                     declared_at=datetime(spec["year"], 7, 1, tzinfo=UTC)
                     if spec["declared"]

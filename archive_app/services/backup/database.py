@@ -45,7 +45,9 @@ from archive_app.services.backup.tables import (
     copy_table,
     count_rows,
     reset_sequences,
+    with_retired_columns,
 )
+from storage import BlobStore
 from storage.backup import copy_sqlite_file
 
 
@@ -62,12 +64,17 @@ def schema_revision(connection: Connection) -> str:
     return ",".join(sorted(heads))
 
 
-def _migrate(connection: Connection, revision: str) -> None:
-    """Run the migrations on ``connection`` (inside its transaction) up to ``revision``."""
+def _migrate(
+    connection: Connection, revision: str, store: BlobStore | None = None
+) -> list[Callable[[], None]]:
+    """Run the migrations on ``connection`` (inside its transaction) up to ``revision``;
+    return the work they leave for after the commit (see ``schema.upgrade``)."""
     config = schema.alembic_config()
     config.attributes["connection"] = connection
+    config.attributes["store"] = store
     for head in revision.split(","):
         command.upgrade(config, head)
+    return list(config.attributes.get("after_commit", []))
 
 
 def open_copy(path: Path) -> Engine:
@@ -164,9 +171,11 @@ def load_database(
     expected: dict[str, int],
     progress: Progress,
     finish: Callable[[Connection], None],
+    store: BlobStore | None = None,
 ) -> None:
     """Load the SQLite copy into ``target`` in one transaction (see the module doc);
-    ``finish(connection)`` runs last inside it (the restore's audit entry)."""
+    ``finish(connection)`` runs last inside it (the restore's audit entry). ``store``: the
+    restored encrypted store, for migrations of an older backup that move content into it."""
     tables = application_tables()
     source_engine = open_copy(backup_file)
     try:
@@ -196,7 +205,12 @@ def load_database(
                     continue
                 columns = {column["name"] for column in inspect(source).get_columns(table.name)}
                 copied = copy_table(
-                    source, connection, table, batch=DEFAULT_BATCH, on_rows=advance, only=columns
+                    source,
+                    connection,
+                    with_retired_columns(table, connection, columns),
+                    batch=DEFAULT_BATCH,
+                    on_rows=advance,
+                    only=columns,
                 )
                 if copied != expected.get(table.name, 0):
                     raise BackupError(
@@ -204,7 +218,9 @@ def load_database(
                         f"{expected.get(table.name, 0)}; nothing was restored"
                     )
             reset_sequences(connection, tables)
-            _migrate(connection, "heads")
+            after_commit = _migrate(connection, "heads", store)
             finish(connection)
+        for action in after_commit:
+            action()
     finally:
         source_engine.dispose()

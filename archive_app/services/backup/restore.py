@@ -194,6 +194,7 @@ def restore_backup(
             )
 
     database = Database(settings.database_url)
+    store = BlobStore.open(root, master)  # migrations of an older backup may write into it
     try:
         load_database(
             database,
@@ -202,10 +203,12 @@ def restore_backup(
             manifest.tables,
             report,
             record,
+            store,
         )
         _write_certificate_files(settings, database)
         _write_ledger_files(settings, database)
     finally:
+        store.close()
         database.dispose()
     _complete_replayed(settings, report)
     indexed = _rebuild_index(settings, actor_id, report)

@@ -45,6 +45,7 @@ from sqlalchemy import (
     type_coerce,
 )
 from sqlalchemy import column as sql_column
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import table as sql_table
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -141,6 +142,21 @@ def _exact_values(
         )
     )
     return {(key, column): Decimal(value) for key, column, value in rows}
+
+
+def with_retired_columns(table: Table, target: Connection, names: set[str]) -> Table:
+    """``table`` plus the columns ``names`` that the models no longer have but ``target``
+    still has (a database at an older revision, loaded before it is migrated): their values
+    are copied as they are, for the migration that retires them (e.g. 0008 moves clear
+    suggestions into the encrypted store)."""
+    retired = {c["name"]: c["type"] for c in sa_inspect(target).get_columns(table.name)}
+    wanted = [name for name in sorted(names) if name in retired and name not in table.c]
+    if not wanted:
+        return table
+    copy = table.to_metadata(MetaData())
+    for name in wanted:
+        copy.append_column(Column(name, retired[name]))
+    return copy
 
 
 def copy_table(

@@ -281,7 +281,8 @@ def _make_stubs(session: Session, ids: list[int], now: Any) -> None:
             .where(Document.id.in_(chunk))
             .values(
                 fields={},
-                suggestions={},
+                unreadable_pages=[],
+                misfiling_suspected=False,
                 sha256=None,
                 original_object_id=None,
                 text_object_id=None,

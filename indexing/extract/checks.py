@@ -1,0 +1,57 @@
+"""Checks that catch misreadings in suggested fields (pure functions).
+
+* ``uscc_problem(code)``: the GB 32100-2015 check digit of a 统一社会信用代码 (18 characters
+  from ``0-9`` and ``ABCDEFGHJKLMNPQRTUWXY``, weights 3^i mod 31, check = 31 - sum mod 31);
+  15-, 17- and 20-character tax numbers (old 纳税人识别号) carry no check digit.
+* ``sum_problem(net, tax, total)``: 金额 + 税额 = 价税合计, to the fen.
+* ``words_problem(words, figure)``: the uppercase amount (大写) equals the figure (小写).
+* ``date_problem(value, today)``: a document date between 1990 and 31 days from today (an
+  end date, ``future=True``: up to 2100).
+Each returns None when the check passes, otherwise a short English reason.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+__all__ = ["date_problem", "sum_problem", "uscc_problem", "words_problem"]
+
+_USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def uscc_problem(code: str) -> str | None:
+    code = code.strip().upper()
+    if len(code) in (15, 17, 20) and code.isalnum():
+        return None  # an older taxpayer number: no check digit to verify
+    if len(code) != 18 or any(c not in _USCC_CHARS for c in code):
+        return f"{code} is not an 18-character unified social credit code"
+    total = sum(_USCC_CHARS.index(c) * w for c, w in zip(code[:17], _USCC_WEIGHTS, strict=True))
+    expected = _USCC_CHARS[(31 - total % 31) % 31]
+    if code[17] != expected:
+        return f"check digit of {code} should be {expected}"
+    return None
+
+
+def sum_problem(net: Decimal, tax: Decimal, total: Decimal) -> str | None:
+    if net + tax != total:
+        return f"amount {net} + tax {tax} = {net + tax}, not the total {total}"
+    return None
+
+
+def words_problem(words: Decimal, figure: Decimal) -> str | None:
+    if words != figure:
+        return f"the amount in words ({words}) differs from the figure ({figure})"
+    return None
+
+
+def date_problem(value: date, today: date, *, future: bool = False) -> str | None:
+    """``future``: the date may lie ahead (a contract's end), only not past 2100."""
+    if value.year < 1990:
+        return f"{value.isoformat()} is before 1990"
+    if future:
+        return f"{value.isoformat()} is after 2100" if value.year > 2100 else None
+    if value > today + timedelta(days=31):
+        return f"{value.isoformat()} is in the future"
+    return None
