@@ -33,7 +33,7 @@ from archive_app.web import (
     users,
     worker_status,
 )
-from archive_app.web.context import db_session, install
+from archive_app.web.context import PrivateUploadRequest, db_session, install
 from archive_app.web.i18n import LANGUAGE_NAMES, select_locale
 from archive_app.web.view_helpers import register_template_helpers
 
@@ -82,6 +82,7 @@ def create_app(settings: Settings | None = None, *, testing: bool = False) -> Fl
 
     # Whole numbers in addresses beyond a database integer name nothing: 404, not a 500.
     app.url_map.converters["int"] = RowIdConverter
+    app.request_class = PrivateUploadRequest
     install(app, container)
     CSRFProtect(app)
     Babel(app, locale_selector=select_locale)

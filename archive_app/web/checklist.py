@@ -232,7 +232,7 @@ def add_version(number: str):  # type: ignore[no-untyped-def]
     actor_id = current_user.id
     reason = request.form.get("reason", "")
     end_unit_of_work()
-    workdir = Path(tempfile.mkdtemp(prefix="archive-version-"))
+    workdir = Path(tempfile.mkdtemp(prefix="version-", dir=services().temp_folder))
     try:
         path = workdir / "upload"
         upload.save(path)

@@ -6,12 +6,16 @@ after an error response or exception, always closed.
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, g
+import tempfile
+from typing import IO
+
+from flask import Flask, Request, Response, current_app, g
 from sqlalchemy.orm import Session
 
 from archive_app.infra.container import Container
 
 EXTENSION_KEY = "archive"
+SPOOL_IN_MEMORY_BYTES = 500 * 1024  # as Werkzeug's default
 
 
 def services() -> Container:
@@ -54,3 +58,20 @@ def end_unit_of_work() -> None:
     session: Session | None = g.get("db_session")
     if session is not None:
         session.commit()
+
+
+class PrivateUploadRequest(Request):
+    """Uploads larger than memory allows are spooled, like Werkzeug does, but into the
+    instance's private temporary folder rather than the system's /tmp: a scan in transit
+    is customer content too."""
+
+    def _get_file_stream(
+        self,
+        total_content_length: int | None,
+        content_type: str | None,
+        filename: str | None = None,
+        content_length: int | None = None,
+    ) -> IO[bytes]:
+        return tempfile.SpooledTemporaryFile(
+            max_size=SPOOL_IN_MEMORY_BYTES, mode="rb+", dir=services().temp_folder
+        )

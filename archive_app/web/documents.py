@@ -53,7 +53,8 @@ def upload(number: str):  # type: ignore[no-untyped-def]
     class_code = request.form.get("class") or None
     actor_id = current_user.id
     end_unit_of_work()
-    workdir = Path(tempfile.mkdtemp(prefix="archive-upload-"))
+    # Uploaded scans are customer content: only in the instance's private temporary folder.
+    workdir = Path(tempfile.mkdtemp(prefix="upload-", dir=services().temp_folder))
     try:
         items = []
         for index, upload in enumerate(files):
