@@ -41,7 +41,7 @@ PACKAGE_DIR = Path(__file__).parent
 
 
 class RowIdConverter(IntegerConverter):
-    def __init__(self, map, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, map, *args, **kwargs) -> None:
         kwargs.setdefault("max", 2**63 - 1)
         super().__init__(map, *args, **kwargs)
 
@@ -111,7 +111,7 @@ def create_app(settings: Settings | None = None, *, testing: bool = False) -> Fl
     worker_status.install(app)
 
     @app.after_request
-    def _security_headers(response):  # type: ignore[no-untyped-def]
+    def _security_headers(response):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")

@@ -309,7 +309,7 @@ def batch_group() -> None:
     """Disposition batches (销毁清册)."""
 
 
-def _print_batch(result: dict, as_json: bool) -> None:  # type: ignore[type-arg]
+def _print_batch(result: dict, as_json: bool) -> None:
     if as_json:
         print_json(result)
         return

@@ -52,7 +52,7 @@ class Assignment(click.ParamType):
         self, value: object, param: click.Parameter | None, ctx: click.Context | None
     ) -> tuple[str, str]:
         if isinstance(value, tuple):
-            return value  # type: ignore[return-value]
+            return value
         name, separator, text = str(value).partition("=")
         if not separator or not name.strip():
             self.fail(f"{value!r} is not FIELD=VALUE", param, ctx)

@@ -61,7 +61,7 @@ class ArchiveInput:
             for name in cls.__dataclass_fields__
             if values.get(name) is not None
         }
-        return cls(**known)  # type: ignore[arg-type]
+        return cls(**known)
 
     def cleaned(self) -> dict[str, str]:
         values = {name: str(getattr(self, name)).strip() for name in self.__dataclass_fields__}

@@ -213,7 +213,7 @@ def _file(
     )
 
 
-def _actor(session, actor_id: int) -> User:  # type: ignore[no-untyped-def]
+def _actor(session, actor_id: int) -> User:
     actor = session.get(User, actor_id)
     if actor is None or not actor.active:
         raise NotFound("user", str(actor_id))
@@ -221,13 +221,13 @@ def _actor(session, actor_id: int) -> User:  # type: ignore[no-untyped-def]
     return actor
 
 
-def _duplicate_of(session, archive_id: int, digest: str) -> str | None:  # type: ignore[no-untyped-def]
+def _duplicate_of(session, archive_id: int, digest: str) -> str | None:
     return session.scalar(
         select(Document.number).where(Document.archive_id == archive_id, Document.sha256 == digest)
     )
 
 
-def _refuse_duplicate(session, actor: User, existing: str, name: str) -> IntakeResult:  # type: ignore[no-untyped-def]
+def _refuse_duplicate(session, actor: User, existing: str, name: str) -> IntakeResult:
     audit.record(
         session, actor, "document.duplicate_refused", "document", existing, after={"file": name}
     )

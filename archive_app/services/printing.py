@@ -146,7 +146,7 @@ def find_cjk_font() -> FontChoice:
     raise NoCjkFont()
 
 
-def _pdf(orientation: str):  # type: ignore[no-untyped-def]
+def _pdf(orientation: str):
     from fpdf import FPDF
 
     font = find_cjk_font()

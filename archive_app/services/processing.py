@@ -258,7 +258,7 @@ class _ProgressWriter:
 
 def _commit(
     container, document_id, attempt, extraction, suggestions, text_id, rendition_id
-) -> bool:  # type: ignore[no-untyped-def]
+) -> bool:
     with container.database.session() as session:
         document = session.get(Document, document_id)
         if document is None or document.attempts != attempt:

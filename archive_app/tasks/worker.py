@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 def register_tasks(app: Celery, container: Container, worker: workers.Registration) -> None:
     @app.task(name=PROCESS_DOCUMENT, bind=True, max_retries=len(RETRY_DELAYS))
-    def _process_document(task, document_id: int) -> None:  # type: ignore[no-untyped-def]
+    def _process_document(task, document_id: int) -> None:
         try:
             process_document(
                 container,
@@ -98,7 +98,7 @@ def _exit_now(_signum: int, _frame: object) -> None:
     raise SystemExit(0)
 
 
-def _periodic(container: Container, parent: int | None):  # type: ignore[no-untyped-def]
+def _periodic(container: Container, parent: int | None):
     last_recovery = time.monotonic()
     stopping = False
 

@@ -19,7 +19,7 @@ blueprint = Blueprint("archives", __name__)
 
 @blueprint.route("/")
 @login_required
-def index():  # type: ignore[no-untyped-def]
+def index():
     return redirect(url_for("archives.list_page"))
 
 
@@ -36,9 +36,9 @@ def _list_arguments() -> dict[str, object]:
 
 @blueprint.route("/archives")
 @login_required
-def list_page():  # type: ignore[no-untyped-def]
+def list_page():
     arguments = _list_arguments()
-    result = archives.list_archives(db_session(), current_user, **arguments)  # type: ignore[arg-type]
+    result = archives.list_archives(db_session(), current_user, **arguments)
     template = "archives/_rows.html" if request.headers.get("HX-Request") else "archives/list.html"
     return render_template(
         template,
@@ -52,7 +52,7 @@ def list_page():  # type: ignore[no-untyped-def]
 
 @blueprint.route("/archives/quick-find")
 @login_required
-def quick_find():  # type: ignore[no-untyped-def]
+def quick_find():
     text = request.args.get("q", "").strip()
     result = (
         archives.list_archives(
@@ -66,7 +66,7 @@ def quick_find():  # type: ignore[no-untyped-def]
 
 @blueprint.route("/archives/new", methods=["GET", "POST"])
 @login_required
-def create():  # type: ignore[no-untyped-def]
+def create():
     require(current_user, Capability.MANAGE_ARCHIVES)
     form = ArchiveForm()
     if form.validate_on_submit():
@@ -89,7 +89,7 @@ def create():  # type: ignore[no-untyped-def]
 
 @blueprint.route("/archives/<number>")
 @login_required
-def detail(number: str):  # type: ignore[no-untyped-def]
+def detail(number: str):
     archive = archives.view_archive(db_session(), current_user, number)
     return render_template(
         "archives/detail.html",
@@ -102,7 +102,7 @@ def detail(number: str):  # type: ignore[no-untyped-def]
 
 @blueprint.route("/archives/<number>/edit", methods=["GET", "POST"])
 @login_required
-def edit(number: str):  # type: ignore[no-untyped-def]
+def edit(number: str):
     require(current_user, Capability.MANAGE_ARCHIVES)
     archive = archives.view_archive(db_session(), current_user, number)
     form = ArchiveForm(obj=archive)

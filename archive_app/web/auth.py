@@ -32,7 +32,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @blueprint.route("/login", methods=["GET", "POST"])
-def login():  # type: ignore[no-untyped-def]
+def login():
     if current_user.is_authenticated:
         return redirect(url_for("archives.index"))
     form = LoginForm()
@@ -58,7 +58,7 @@ def login():  # type: ignore[no-untyped-def]
 
 @blueprint.route("/logout", methods=["POST"])
 @login_required
-def logout():  # type: ignore[no-untyped-def]
+def logout():
     audit.record(db_session(), current_user, "user.logout", "user", current_user.username)
     login_sessions.end(db_session(), session.get(SESSION_TOKEN), "logout")
     logout_user()
@@ -68,7 +68,7 @@ def logout():  # type: ignore[no-untyped-def]
 
 
 @blueprint.route("/language/<code>", methods=["POST"])
-def set_language(code: str):  # type: ignore[no-untyped-def]
+def set_language(code: str):
     if code in SUPPORTED_LANGUAGES:
         session["language"] = code
         if current_user.is_authenticated:

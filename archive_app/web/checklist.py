@@ -100,7 +100,7 @@ def _flash_incomplete(error: ChecklistIncomplete) -> None:
 
 @blueprint.route("/archives/<number>/checklist")
 @login_required
-def section(number: str):  # type: ignore[no-untyped-def]
+def section(number: str):
     filters = {
         "location": request.args.get("location", ""),
         "unlocated": request.args.get("unlocated") == "1",
@@ -125,7 +125,7 @@ def section(number: str):  # type: ignore[no-untyped-def]
 
 @blueprint.route("/documents/<number>/checklist/submit", methods=["POST"])
 @login_required
-def submit(number: str):  # type: ignore[no-untyped-def]
+def submit(number: str):
     try:
         checklist.submit(db_session(), current_user, number)
     except ChecklistIncomplete as error:
@@ -138,7 +138,7 @@ def submit(number: str):  # type: ignore[no-untyped-def]
 
 @blueprint.route("/documents/<number>/checklist/confirm", methods=["POST"])
 @login_required
-def confirm(number: str):  # type: ignore[no-untyped-def]
+def confirm(number: str):
     try:
         checklist.confirm(db_session(), current_user, number)
     except ChecklistIncomplete as error:
@@ -151,7 +151,7 @@ def confirm(number: str):  # type: ignore[no-untyped-def]
 
 @blueprint.route("/documents/<number>/checklist/reject", methods=["POST"])
 @login_required
-def reject(number: str):  # type: ignore[no-untyped-def]
+def reject(number: str):
     try:
         checklist.reject(db_session(), current_user, number, request.form.get("reason", ""))
     except ValidationFailed:
@@ -167,7 +167,7 @@ def reject(number: str):  # type: ignore[no-untyped-def]
 
 @blueprint.route("/review")
 @login_required
-def queue():  # type: ignore[no-untyped-def]
+def queue():
     lines = checklist.review_queue(db_session(), current_user)
     return render_template(
         "checklist/queue.html",
@@ -178,7 +178,7 @@ def queue():  # type: ignore[no-untyped-def]
 
 @blueprint.route("/review/confirm", methods=["POST"])
 @login_required
-def confirm_selected():  # type: ignore[no-untyped-def]
+def confirm_selected():
     numbers = request.form.getlist("documents")
     if not numbers:
         flash(_("Tick the lines you want to confirm."), "warning")
@@ -199,7 +199,7 @@ def confirm_selected():  # type: ignore[no-untyped-def]
 
 @blueprint.route("/documents/<number>/location", methods=["POST"])
 @login_required
-def set_location(number: str):  # type: ignore[no-untyped-def]
+def set_location(number: str):
     form = request.form
     try:
         move = locations.set_location(
@@ -225,7 +225,7 @@ def set_location(number: str):  # type: ignore[no-untyped-def]
 
 @blueprint.route("/documents/<number>/versions", methods=["POST"])
 @login_required
-def add_version(number: str):  # type: ignore[no-untyped-def]
+def add_version(number: str):
     upload: FileStorage | None = request.files.get("file")
     if upload is None or not upload.filename:
         raise ValidationFailed({"file": "choose the corrected scan"})
@@ -255,7 +255,7 @@ def add_version(number: str):  # type: ignore[no-untyped-def]
 
 @blueprint.route("/documents/<number>/versions/<int:version>/<kind>")
 @login_required
-def download_version(number: str, version: int, kind: str):  # type: ignore[no-untyped-def]
+def download_version(number: str, version: int, kind: str):
     handle = versions.prepare_version_export(db_session(), current_user, number, version, kind)
     end_unit_of_work()
     response = Response(
@@ -300,7 +300,7 @@ def document_panels(document: Document, user: User) -> dict[str, Any]:
 
 @blueprint.route("/archives/<number>/checklist/print")
 @login_required
-def print_checklist(number: str):  # type: ignore[no-untyped-def]
+def print_checklist(number: str):
     archive, lines = checklist.for_print(db_session(), current_user, number, "checklist")
     return render_template(
         "checklist/print.html",
@@ -314,7 +314,7 @@ def print_checklist(number: str):  # type: ignore[no-untyped-def]
 
 @blueprint.route("/archives/<number>/checklist.pdf")
 @login_required
-def checklist_pdf(number: str):  # type: ignore[no-untyped-def]
+def checklist_pdf(number: str):
     archive, lines = checklist.for_print(db_session(), current_user, number, "checklist")
     data = printing.checklist_pdf(archive, lines, printed_by=current_user.username)
     return _pdf_response(data, f"{archive.number}-checklist.pdf")
@@ -322,7 +322,7 @@ def checklist_pdf(number: str):  # type: ignore[no-untyped-def]
 
 @blueprint.route("/archives/<number>/cover")
 @login_required
-def print_cover(number: str):  # type: ignore[no-untyped-def]
+def print_cover(number: str):
     archive, lines = checklist.for_print(db_session(), current_user, number, "cover")
     return render_template(
         "checklist/cover.html",
@@ -335,7 +335,7 @@ def print_cover(number: str):  # type: ignore[no-untyped-def]
 
 @blueprint.route("/archives/<number>/cover.pdf")
 @login_required
-def cover_pdf(number: str):  # type: ignore[no-untyped-def]
+def cover_pdf(number: str):
     archive, lines = checklist.for_print(db_session(), current_user, number, "cover")
     data = printing.cover_pdf(
         archive,

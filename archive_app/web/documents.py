@@ -33,7 +33,7 @@ def _document_helpers() -> dict[str, object]:
 
 @blueprint.route("/archives/<number>/upload")
 @login_required
-def upload_page(number: str):  # type: ignore[no-untyped-def]
+def upload_page(number: str):
     require(current_user, Capability.FILE_DOCUMENTS)
     archive = archives.view_archive(db_session(), current_user, number)
     return render_template(
@@ -43,7 +43,7 @@ def upload_page(number: str):  # type: ignore[no-untyped-def]
 
 @blueprint.route("/archives/<number>/documents", methods=["POST"])
 @login_required
-def upload(number: str):  # type: ignore[no-untyped-def]
+def upload(number: str):
     """Multipart upload of one or more files (field ``files``; class in ``class``).
     Answers with one result per file."""
     require(current_user, Capability.FILE_DOCUMENTS)
@@ -81,7 +81,7 @@ def upload(number: str):  # type: ignore[no-untyped-def]
 
 @blueprint.route("/documents/status")
 @login_required
-def status():  # type: ignore[no-untyped-def]
+def status():
     ids = [int(part) for part in request.args.get("ids", "").split(",") if part.strip().isdigit()]
     rows = document_service.status_of(db_session(), current_user, ids)
     return jsonify(
@@ -101,7 +101,7 @@ def status():  # type: ignore[no-untyped-def]
 
 @blueprint.route("/documents/<number>")
 @login_required
-def detail(number: str):  # type: ignore[no-untyped-def]
+def detail(number: str):
     session = db_session()
     document = document_service.view_document(session, current_user, number)
     reading = document_service.read_reading(services(), session, current_user, number)
@@ -120,7 +120,7 @@ def detail(number: str):  # type: ignore[no-untyped-def]
 
 @blueprint.route("/documents/<number>", methods=["POST"])
 @login_required
-def edit(number: str):  # type: ignore[no-untyped-def]
+def edit(number: str):
     session = db_session()
     form = request.form
     values = {
@@ -159,7 +159,7 @@ def edit(number: str):  # type: ignore[no-untyped-def]
 
 @blueprint.route("/documents/<number>/retry", methods=["POST"])
 @login_required
-def retry(number: str):  # type: ignore[no-untyped-def]
+def retry(number: str):
     document = document_service.retry_document(services(), db_session(), current_user, number)
     document_id = document.id
     end_unit_of_work()
@@ -170,7 +170,7 @@ def retry(number: str):  # type: ignore[no-untyped-def]
 
 @blueprint.route("/documents/<number>/<kind>")
 @login_required
-def download(number: str, kind: str):  # type: ignore[no-untyped-def]
+def download(number: str, kind: str):
     handle = document_service.prepare_export(db_session(), current_user, number, kind)
     end_unit_of_work()  # the download is audited before the first byte leaves
     response = Response(

@@ -46,7 +46,7 @@ class ArchiveForm(FlaskForm):
     tax_id = StringField(_l("Tax ID"), validators=[Optional(), Length(max=64)])
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=10_000)])
 
-    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.level.choices = level_choices()
 
@@ -58,7 +58,7 @@ class UserForm(FlaskForm):
     clearance = SelectField(_l("Clearance"))
     password = PasswordField(_l("Initial password"), validators=[DataRequired(), Length(max=200)])
 
-    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.role.choices = role_choices()
         self.clearance.choices = [("", _l("Default for the role")), *level_choices()]
@@ -69,7 +69,7 @@ class UserUpdateForm(FlaskForm):
     clearance = SelectField(_l("Clearance"))
     active = BooleanField(_l("Active"))
 
-    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.role.choices = role_choices()
         self.clearance.choices = level_choices()

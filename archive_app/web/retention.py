@@ -53,7 +53,7 @@ def _day(value: str | None) -> date:
         raise ValidationFailed({"as_of": f"{value!r} is not a date (YYYY-MM-DD)"}) from None
 
 
-def _refused(error: AppError, endpoint: str, **values: str):  # type: ignore[no-untyped-def]
+def _refused(error: AppError, endpoint: str, **values: str):
     db_session().rollback()
     flash(str(error), "danger")
     return redirect(url_for(endpoint, **values))
@@ -61,7 +61,7 @@ def _refused(error: AppError, endpoint: str, **values: str):  # type: ignore[no-
 
 @blueprint.route("/")
 @login_required
-def index():  # type: ignore[no-untyped-def]
+def index():
     session = db_session()
     views = schedule.list_rules(session, current_user)
     notes = appraisal.list_notifications(session, current_user, limit=10)
@@ -70,7 +70,7 @@ def index():  # type: ignore[no-untyped-def]
 
 @blueprint.route("/rules/<code>", methods=["POST"])
 @login_required
-def change_rule(code: str):  # type: ignore[no-untyped-def]
+def change_rule(code: str):
     try:
         rule = schedule.change_rule(
             db_session(),
@@ -89,14 +89,14 @@ def change_rule(code: str):  # type: ignore[no-untyped-def]
 
 @blueprint.route("/notifications/read", methods=["POST"])
 @login_required
-def read_notifications():  # type: ignore[no-untyped-def]
+def read_notifications():
     appraisal.mark_read(db_session(), current_user)
     return redirect(url_for("retention.index"))
 
 
 @blueprint.route("/holds", methods=["GET", "POST"])
 @login_required
-def holds_page():  # type: ignore[no-untyped-def]
+def holds_page():
     session = db_session()
     if request.method == "POST":
         form = request.form
@@ -124,7 +124,7 @@ def holds_page():  # type: ignore[no-untyped-def]
 
 @blueprint.route("/holds/<int:hold_id>/release", methods=["POST"])
 @login_required
-def release_hold(hold_id: int):  # type: ignore[no-untyped-def]
+def release_hold(hold_id: int):
     from archive_app.models import LegalHold
 
     hold = db_session().get(LegalHold, hold_id)
@@ -139,7 +139,7 @@ def release_hold(hold_id: int):  # type: ignore[no-untyped-def]
 
 @blueprint.route("/plan")
 @login_required
-def plan_page():  # type: ignore[no-untyped-def]
+def plan_page():
     as_of = _day(request.args.get("as_of"))
     report = planning.make_plan(db_session(), current_user, as_of)
     return render_template("retention/plan.html", plan=report.as_dict(), as_of=as_of)
@@ -147,7 +147,7 @@ def plan_page():  # type: ignore[no-untyped-def]
 
 @blueprint.route("/batches", methods=["GET", "POST"])
 @login_required
-def batches_page():  # type: ignore[no-untyped-def]
+def batches_page():
     session = db_session()
     if request.method == "POST":
         try:
@@ -172,7 +172,7 @@ def batches_page():  # type: ignore[no-untyped-def]
 
 @blueprint.route("/batches/<number>")
 @login_required
-def batch_page(number: str):  # type: ignore[no-untyped-def]
+def batch_page(number: str):
     shown = batches.view(db_session(), current_user, number)
     data = batches.batch_document(shown.row, shown.batch, shown.visible)
     dry_run = request.args.get("dry_run") == "1"
@@ -189,7 +189,7 @@ def batch_page(number: str):  # type: ignore[no-untyped-def]
 
 @blueprint.route("/batches/<number>/<action>", methods=["POST"])
 @login_required
-def batch_action(number: str, action: str):  # type: ignore[no-untyped-def]
+def batch_action(number: str, action: str):
     session = db_session()
     form = request.form
     try:
@@ -233,7 +233,7 @@ def batch_action(number: str, action: str):  # type: ignore[no-untyped-def]
 
 @blueprint.route("/batches/<number>/certificate")
 @login_required
-def certificate_page(number: str):  # type: ignore[no-untyped-def]
+def certificate_page(number: str):
     row = certificate_files.certificate_for_batch(db_session(), current_user, number)
     data = row.signed.encode("utf-8")
     check = certificate_files.verify_bytes(
@@ -258,7 +258,7 @@ def certificate_page(number: str):  # type: ignore[no-untyped-def]
 
 @blueprint.route("/erasure", methods=["GET", "POST"])
 @login_required
-def erasure_page():  # type: ignore[no-untyped-def]
+def erasure_page():
     session = db_session()
     if request.method == "POST":
         try:
@@ -280,7 +280,7 @@ def erasure_page():  # type: ignore[no-untyped-def]
 
 @blueprint.route("/erasure/<number>")
 @login_required
-def erasure_report(number: str):  # type: ignore[no-untyped-def]
+def erasure_report(number: str):
     data = erasure.erasure_report(db_session(), current_user, number)
     if request.args.get("format") == "json":
         return Response(json.dumps(data, ensure_ascii=False, indent=2), mimetype="application/json")

@@ -66,7 +66,7 @@ def _raw_params() -> dict[str, str]:
 
 @blueprint.route("/search")
 @login_required
-def page():  # type: ignore[no-untyped-def]
+def page():
     raw = _raw_params()
     args = {arg: request.args.get(arg, "") for arg in _ARGUMENTS}
     outcome = None
@@ -113,7 +113,7 @@ def page():  # type: ignore[no-untyped-def]
 
 @blueprint.route("/api/search")
 @login_required
-def api():  # type: ignore[no-untyped-def]
+def api():
     params = SearchParams.parse(_raw_params())
     outcome = search_service.search(services(), db_session(), current_user, params)
     return jsonify(outcome.as_json())

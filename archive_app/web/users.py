@@ -18,7 +18,7 @@ blueprint = Blueprint("users", __name__, url_prefix="/admin/users")
 
 @blueprint.route("/", methods=["GET", "POST"])
 @login_required
-def list_page():  # type: ignore[no-untyped-def]
+def list_page():
     require(current_user, Capability.MANAGE_USERS)
     form = UserForm()
     status = 200
@@ -59,7 +59,7 @@ def list_page():  # type: ignore[no-untyped-def]
 
 @blueprint.route("/<username>", methods=["POST"])
 @login_required
-def update(username: str):  # type: ignore[no-untyped-def]
+def update(username: str):
     require(current_user, Capability.MANAGE_USERS)
     form = UserUpdateForm()
     if form.validate_on_submit():

@@ -130,7 +130,7 @@ def _dated(
     return _checked(s, date_problem(value, today, future=future))
 
 
-def _money(text: str, m: re.Match[str] | None, name: str, group: int = 1, conf: float = 0.85):  # type: ignore[no-untyped-def]
+def _money(text: str, m: re.Match[str] | None, name: str, group: int = 1, conf: float = 0.85):
     if m is None or (value := _amount(m.group(group))) is None:
         return None
     return make(text, name, f"{value:.2f}", conf, m, group)

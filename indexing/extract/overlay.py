@@ -22,13 +22,13 @@ __all__ = ["text_layer_page"]
 
 
 @functools.cache
-def _fonts():  # type: ignore[no-untyped-def]
+def _fonts():
     from ocrmypdf.font import MultiFontManager
 
     return MultiFontManager()
 
 
-def _elements(words: tuple[Word, ...], size: tuple[int, int]):  # type: ignore[no-untyped-def]
+def _elements(words: tuple[Word, ...], size: tuple[int, int]):
     from ocrmypdf.models.ocr_element import BoundingBox, OcrClass, OcrElement
 
     lines: dict[int, list[Word]] = {}
