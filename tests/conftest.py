@@ -42,8 +42,11 @@ _counter = itertools.count()
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark the tests that need a server by their parameters, so that ``-m "not postgres"``
-    or ``-m "not redis"`` selects without them (CI runs everything)."""
+    or ``-m "not redis"`` selects without them, and browser tests as slow (the quick lane
+    is ``-m "not slow"``; CI runs everything)."""
     for item in items:
+        if item.get_closest_marker("browser") is not None:
+            item.add_marker(pytest.mark.slow)
         callspec = getattr(item, "callspec", None)
         if callspec is None:
             continue

@@ -15,6 +15,8 @@ from archive_app.infra.config import Settings
 from archive_app.infra.db import Database
 from tests.app.workers import run_archive
 
+pytestmark = pytest.mark.slow  # seconds per test: real processes, documents or servers
+
 
 @pytest.fixture
 def run(settings: Settings, database_url: str):  # type: ignore[no-untyped-def]

@@ -25,7 +25,7 @@ from tests.conftest import CliResult
 from tests.retention_app import conftest as retention_fixtures
 from tests.retention_app.conftest import add_document, make_archive
 
-pytestmark = pytest.mark.parametrize("database_kind", ["sqlite"])
+pytestmark = [pytest.mark.slow, pytest.mark.parametrize("database_kind", ["sqlite"])]
 
 # Seeded retention rules and real documents (intake and processing in this process).
 container = retention_fixtures.container

@@ -5,12 +5,15 @@ from __future__ import annotations
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
+import pytest
 from sqlalchemy import func, select
 
 from archive_app.infra.db import Database
 from archive_app.models import AuditEntry, CustomerArchive
 from archive_app.services.audit import verify_chain
 from tests.app.creators import create_archives
+
+pytestmark = pytest.mark.slow  # seconds per test: real processes, documents or servers
 
 THREADS = 12
 PER_THREAD = 5

@@ -32,6 +32,8 @@ from tests.retention_app import conftest as retention_fixtures
 from tests.retention_app.conftest import add_document, document_row, make_archive
 from tests.storage.conftest import blob_path
 
+pytestmark = pytest.mark.slow  # seconds per test: real processes, documents or servers
+
 # The retention tests' container (retention rules seeded): destroyed records are part of
 # what the inspection must recognise.
 container = retention_fixtures.container

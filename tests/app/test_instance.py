@@ -17,6 +17,8 @@ from archive_app.infra.vault import store_root
 from storage import StorageError, encode_master_key, generate_master_key
 from tests.app.workers import run_archive
 
+pytestmark = pytest.mark.slow  # seconds per test: real processes, documents or servers
+
 
 def _archive(
     home: Path, database_url: str, *args: str, **env: str

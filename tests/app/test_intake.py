@@ -24,6 +24,8 @@ from tests.app.helpers import csrf_token, login
 from tests.app.workers import WorkerProcess, run_archive, wait_for
 from tests.conftest import ADMIN_PASSWORD
 
+pytestmark = pytest.mark.slow  # seconds per test: real processes, documents or servers
+
 
 def viewer_text(pdf: bytes) -> str:
     """The first page's text as a viewer finds it (PDFium, Chromium's PDF engine). pypdf

@@ -3,12 +3,15 @@ runs; they say nothing once one does."""
 
 from __future__ import annotations
 
+import pytest
 from flask.testing import FlaskClient
 
 from archive_app.infra.db import Database
 from archive_app.infra.workers import registered
 from archive_app.models import WorkerKind
 from tests.app.helpers import post_form
+
+pytestmark = pytest.mark.slow  # seconds per test: real processes, documents or servers
 
 
 def test_the_banner_shows_while_no_background_worker_runs(

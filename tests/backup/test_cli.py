@@ -16,6 +16,8 @@ from archive_app.models import User
 from tests.app.workers import run_archive, worker_env
 from tests.retention_app.conftest import add_document, make_archive
 
+pytestmark = pytest.mark.slow  # seconds per test: real processes, documents or servers
+
 
 def _one_line_error(result: subprocess.CompletedProcess[str]) -> str:
     assert "Traceback" not in result.stderr

@@ -29,6 +29,8 @@ from storage import load_key_file
 from tests.backup.conftest import Source, master_key_text, take_backup
 from tests.retention_app.conftest import index_ids
 
+pytestmark = pytest.mark.slow  # seconds per test: real processes, documents or servers
+
 
 def dump(url: str) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every application table, as the application reads it."""

@@ -24,6 +24,8 @@ from tests.app.helpers import csrf_token, login
 from tests.app.workers import run_archive
 from tests.conftest import USER_PASSWORD
 
+pytestmark = pytest.mark.slow  # seconds per test: real processes, documents or servers
+
 
 @pytest.fixture
 def web(checklist_settings: Settings):  # type: ignore[no-untyped-def]

@@ -21,6 +21,8 @@ from indexing.search import index_terms
 from .conftest import Env
 from .test_search import found
 
+pytestmark = pytest.mark.slow  # seconds per test: real processes, documents or servers
+
 
 def test_metadata_edit_is_reflected(env: Env) -> None:
     number = env.numbers["delivery_note"]

@@ -8,8 +8,12 @@ import os
 import stat
 from pathlib import Path
 
+import pytest
+
 from archive_app.infra.config import Settings
 from tests.app.workers import run_archive, worker_env
+
+pytestmark = pytest.mark.slow  # seconds per test: real processes, documents or servers
 
 
 def _loose(home: Path) -> list[str]:

@@ -28,6 +28,8 @@ from tests.app.helpers import login, post_form
 from tests.conftest import USER_PASSWORD
 from tests.retention_app.conftest import add_document
 
+pytestmark = pytest.mark.slow  # seconds per test: real processes, documents or servers
+
 LEVELS = ("public", "internal", "confidential", "secret")
 OLD = date(1990, 3, 5)
 AS_OF = date(2026, 6, 1)

@@ -18,6 +18,8 @@ from tests import documents as docs
 from tests.app.helpers import csrf_token
 from tests.retention_app.conftest import make_archive
 
+pytestmark = pytest.mark.slow  # seconds per test: real processes, documents or servers
+
 
 def test_a_large_upload_is_spooled_inside_the_instance(
     admin_client: FlaskClient,
