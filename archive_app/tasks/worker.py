@@ -3,7 +3,9 @@
 The process registers itself in the worker registry (:mod:`archive_app.infra.workers`) for as
 long as it runs, so the documents it claims name a live worker; it runs recovery
 (:mod:`archive_app.services.recovery`) before it takes the first message and again every
-``RECOVERY_INTERVAL`` from its heartbeat. A worker started by ``archive serve`` is told its
+``RECOVERY_INTERVAL`` from its heartbeat, and at start completes any destruction whose
+decision was committed by a process that died
+(:func:`archive_app.services.retention.completion.recover_interrupted`). A worker started by ``archive serve`` is told its
 parent's pid and stops (warm shutdown: running tasks finish) when that parent is gone, so
 a killed server never leaves a worker behind to run beside the next one.
 """
@@ -23,6 +25,7 @@ from archive_app.infra.container import Container
 from archive_app.models import WorkerKind
 from archive_app.services import recovery
 from archive_app.services.processing import TransientProcessingError, process_document
+from archive_app.services.retention import completion
 from archive_app.tasks import AUDIT_CHECKPOINT, PROCESS_DOCUMENT, RETENTION_APPRAISAL
 
 RETRY_DELAYS = (5, 30, 120)
@@ -78,6 +81,7 @@ def run_worker(
     ) as registration:
         register_tasks(app, container, registration)
         _log_recovery(recovery.recover(container, queued_grace=timedelta(0)))
+        _complete_interrupted_destructions(container)
         app.worker_main(
             [
                 "worker",
@@ -92,6 +96,14 @@ def run_worker(
                 *(["--beat"] if beat else []),
             ]
         )
+
+
+def _complete_interrupted_destructions(container: Container) -> None:
+    # A destruction whose decision committed before its process died has records named for
+    # destruction and not yet destroyed; nothing else may touch that batch until it is
+    # completed, so it is completed here, before the first task (see completion.py).
+    for report in completion.recover_interrupted(container):
+        log.warning("completed the interrupted destruction of batch %s", report.batch)
 
 
 def _exit_now(_signum: int, _frame: object) -> None:

@@ -20,6 +20,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -41,7 +42,7 @@ from archive_app.services.retention import batches, certificate_files, holds
 from archive_app.services.retention.completion import recover_interrupted
 from archive_app.services.retention.errors import BeingDestroyed
 from archive_app.services.retention.plans import Decision
-from tests.app.workers import worker_env
+from tests.app.workers import WorkerProcess, worker_env
 from tests.retention_app.conftest import add_document, document_row, index_ids, make_archive
 
 pytestmark = pytest.mark.slow
@@ -95,7 +96,7 @@ def kill_during(container: Container, batch: str, moment: str) -> None:
     assert result.returncode == -signal.SIGKILL, (result.returncode, result.stderr[-3000:])
 
 
-def assert_consistent(container: Container, cli, numbers: list[str]) -> dict[str, bool]:  # type: ignore[no-untyped-def]
+def assert_consistent(container: Container, cli, numbers: list[str]) -> dict[str, bool]:
     """Every record intact or destroyed and certified; verify and audit verify clean.
     Returns which records are destroyed."""
     destroyed = {}
@@ -148,7 +149,7 @@ def test_a_destruction_killed_after_its_decision_is_completed_by_recovery(
     container: Container,
     world: World,
     people: dict[str, User],
-    cli,  # type: ignore[no-untyped-def]
+    cli,
     moment: str,
 ) -> None:
     kill_during(container, world.batch, moment)
@@ -192,7 +193,7 @@ def test_a_destruction_killed_after_its_decision_is_completed_by_recovery(
 def test_a_rerun_of_the_batch_completes_what_was_decided(
     container: Container,
     world: World,
-    cli,  # type: ignore[no-untyped-def]
+    cli,
 ) -> None:
     kill_during(container, world.batch, "mid-shred")
     rerun = cli("retention", "batch", "run", world.batch, "--as", "comp3", "--json")
@@ -203,11 +204,36 @@ def test_a_rerun_of_the_batch_completes_what_was_decided(
     assert assert_consistent(container, cli, [*world.planned, world.kept])[world.kept] is False
 
 
+def test_a_starting_worker_completes_an_interrupted_destruction(
+    container: Container,
+    world: World,
+    cli,
+    tmp_path: Path,
+) -> None:
+    kill_during(container, world.batch, "mid-shred")
+    worker = WorkerProcess(container.settings, tmp_path / "worker.log")
+    try:
+        deadline = time.monotonic() + 60
+        while f"completed the interrupted destruction of batch {world.batch}" not in (
+            worker.output()
+        ):
+            assert time.monotonic() < deadline, worker.output()
+            time.sleep(0.2)
+    finally:
+        worker.stop()
+    assert _plan_state(container, world.batch) == "completed"
+    assert assert_consistent(container, cli, [*world.planned, world.kept]) == {
+        world.planned[0]: True,
+        world.planned[1]: True,
+        world.kept: False,
+    }
+
+
 def test_a_destruction_killed_before_its_decision_leaves_everything_and_yields_to_a_hold(
     container: Container,
     world: World,
     people: dict[str, User],
-    cli,  # type: ignore[no-untyped-def]
+    cli,
 ) -> None:
     kill_during(container, world.batch, "decide")
     numbers = [*world.planned, world.kept]
@@ -253,7 +279,7 @@ def _archive_of(container: Container, number: str) -> str:
 def test_two_processes_recovering_at_once_finish_the_destruction_once(
     container: Container,
     world: World,
-    cli,  # type: ignore[no-untyped-def]
+    cli,
 ) -> None:
     """The worker and the server both start after a crash and both recover."""
     kill_during(container, world.batch, "decided")
