@@ -24,16 +24,21 @@ from kombu.transport.sqlalchemy import Transport as SQLAlchemyTransport
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 POLL_SECONDS = 0.1
+CREATE_ATTEMPTS = 5
 
 
 class Channel(SQLAlchemyChannel):
     def _open(self) -> Any:
-        try:
-            return super()._open()
-        except OperationalError as error:
-            if "already exists" not in str(error):
-                raise
-            return super()._open()  # the tables exist now; the next check finds them
+        # Each failure means another process created one of the tables between our check
+        # and our CREATE; the next attempt skips it. With two tables, three attempts
+        # always suffice; the bound only guards against an error that is not this race.
+        for _ in range(CREATE_ATTEMPTS - 1):
+            try:
+                return super()._open()
+            except OperationalError as error:
+                if "already exists" not in str(error):
+                    raise
+        return super()._open()
 
     def _get_or_create(self, queue: str) -> Any:
         try:
