@@ -332,7 +332,7 @@ def count(template: Template, settings: Settings) -> Counter[str]:
     return found
 
 
-def _exists(store, storage_id: str, object_id: str) -> bool:  # type: ignore[no-untyped-def]
+def _exists(store, storage_id: str, object_id: str) -> bool:
     return store.archive_exists(storage_id) and store.exists(storage_id, object_id)
 
 

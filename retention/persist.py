@@ -221,8 +221,7 @@ def batch_from_dict(data: dict[str, Any]) -> Batch:
         required_approvals=data["required_approvals"],
         state=BatchState(data["state"]),
         approvals=tuple(
-            Approval(a["user"], _pt(a["approved_at"]), a["items_digest"])  # type: ignore[arg-type]
-            for a in data["approvals"]
+            Approval(a["user"], _pt(a["approved_at"]), a["items_digest"]) for a in data["approvals"]
         ),
         execution=rebuilt_execution,
         cancelled_by=data["cancelled_by"],

@@ -241,7 +241,7 @@ class ObjectReader(io.RawIOBase):
                 self._eof = True
         return bool(self._buffer)
 
-    def readinto(self, target: bytearray | memoryview) -> int:  # type: ignore[override]
+    def readinto(self, target: bytearray | memoryview) -> int:
         if not self._fill():
             return 0
         n = min(len(target), len(self._buffer))

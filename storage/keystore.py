@@ -268,7 +268,7 @@ class KeyStore:
         return row
 
     def _archive_key(self, conn: sqlite3.Connection, archive_id: str) -> tuple[SecretKey, int]:
-        generation, wrapped = self._archive_row(conn, archive_id)  # type: ignore[misc]
+        generation, wrapped = self._archive_row(conn, archive_id)
         try:
             key = unwrap(self._master, wrapped, archive_key_context(archive_id, generation))
         except UnwrapFailed:

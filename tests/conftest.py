@@ -17,6 +17,7 @@ import io
 import itertools
 import os
 import shutil
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,7 @@ from sqlalchemy.engine import make_url
 from archive_app.app import create_app
 from archive_app.infra import schema, vault
 from archive_app.infra.config import Settings
+from archive_app.infra.container import Container
 from archive_app.infra.db import Database
 from archive_app.models import User
 from archive_app.services import bootstrap, users
@@ -161,6 +163,38 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
+def instance_settings(settings: Settings) -> Settings:
+    """The test instance's settings with a task queue of its own, so that the workers of
+    other tests never take its tasks."""
+    return settings.with_overrides(queue_name=f"test-{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture
+def container(instance_settings: Settings, database: Database) -> Iterator[Container]:
+    """The services container of the test instance, its retention rules seeded as
+    ``archive init`` seeds them."""
+    from archive_app.services.retention.schedule import seed_rules
+
+    with database.session() as session:
+        seed_rules(session)
+    instance = Container.from_settings(instance_settings)
+    yield instance
+    instance.close()
+
+
+@pytest.fixture
+def people(make_user, container: Container) -> dict[str, User]:
+    """Three compliance users (to prepare, approve and execute a destruction) and an
+    archivist."""
+    return {
+        "c1": make_user("comp1", "compliance"),
+        "c2": make_user("comp2", "compliance"),
+        "c3": make_user("comp3", "compliance"),
+        "arch": make_user("arch", "archivist"),
+    }
+
+
+@pytest.fixture
 def database(settings: Settings) -> Iterator[Database]:
     db = Database(settings.database_url)
     yield db
@@ -189,7 +223,7 @@ def admin_client(client: FlaskClient) -> FlaskClient:
 
 
 @pytest.fixture
-def make_user(database: Database):  # type: ignore[no-untyped-def]
+def make_user(database: Database):
     def _make(username: str, role: str, clearance: str | None = None) -> User:
         with database.session() as session:
             admin = bootstrap.get_admin(session)

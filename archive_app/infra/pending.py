@@ -74,7 +74,7 @@ def settle(session: Session, storage_id: str, object_ids: Sequence[str]) -> None
             PendingObject.reclaimed_at.is_(None),
         )
     )
-    if result.rowcount != len(wanted):  # type: ignore[attr-defined]
+    if result.rowcount != len(wanted):
         raise ObjectReclaimed(storage_id, wanted)
 
 

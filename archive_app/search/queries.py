@@ -280,7 +280,7 @@ def _request_for(
         date_to=params.date_to,
         amount_min=params.amount_min,
         amount_max=params.amount_max,
-        sort=params.sort,  # type: ignore[arg-type]
+        sort=params.sort,
         page=params.page,
         per_page=params.per_page,
     )

@@ -19,7 +19,7 @@ from archive_app.domain.fieldtypes import normalise
 from archive_app.domain.reading import Reading, load_reading
 from archive_app.errors import Conflict, ValidationFailed
 from archive_app.infra.container import Container
-from archive_app.models import CustomerArchive, Document, DocumentStatus, User
+from archive_app.models import CustomerArchive, Document, DocumentClass, DocumentStatus, User
 from archive_app.models.base import utcnow
 from archive_app.permissions import (
     Capability,
@@ -162,6 +162,16 @@ def export_to(container: Container, handle: ExportHandle, out: BinaryIO) -> int:
     return written
 
 
+@dataclass
+class _Edit:
+    """What an edit asks for, once suggestions have filled in what it left out."""
+
+    class_code: str | None
+    title: str | None
+    values: dict[str, str]
+    suggested_values: dict[str, str]  # taken for fields of the final class left empty
+
+
 def edit_document(
     session: Session,
     actor: User,
@@ -174,36 +184,67 @@ def edit_document(
     container: Container | None = None,
 ) -> Document:
     """Change class, title and class fields. Values are checked by field type; errors
-    name the field. ``accept_suggestions`` takes every suggested value not given (they are
-    read from the encrypted reading, so it needs the ``container``)."""
+    name the field and nothing changes. ``accept_suggestions`` takes every suggested value
+    not given (they are read from the encrypted reading, so it needs the ``container``)."""
     document = get_visible(session, actor, number)
     require_edit_metadata(actor, document)
     ensure_changeable(session, document)
-    before = _editable_snapshot(document)
-    problems: dict[str, str] = {}
-    new_class = document.document_class
-    suggested: dict[str, Any] = {}
+    edit = _Edit(class_code, title, dict(values or {}), {})
     if accept_suggestions:
         if container is None:
             raise ValueError("accepting suggestions needs the container (the encrypted store)")
-        suggested = _stored_reading(container, document).suggestions
-    if accept_suggestions and class_code is None and suggested.get("class"):
+        edit = _with_suggestions(edit, document, _stored_reading(container, document).suggestions)
+    new_class = document.document_class
+    if edit.class_code is not None and edit.class_code != new_class.code:
+        new_class = active_class(session, edit.class_code)
+    problems: dict[str, str] = {}
+    new_title = _checked_title(edit.title, problems)
+    names = {spec["name"] for spec in new_class.required_fields}
+    proposed = {k: v for k, v in edit.suggested_values.items() if k in names} | edit.values
+    fields = _checked_fields(document, new_class, proposed, problems)
+    if problems:
+        raise ValidationFailed(problems)
+    before = _editable_snapshot(document)
+    _apply(document, new_class, new_title, fields)
+    _record_change(session, actor, document, before)
+    return document
+
+
+def _with_suggestions(edit: _Edit, document: Document, suggested: dict[str, Any]) -> _Edit:
+    """The edit with every suggested value it does not give itself (suggested fields the
+    document already has a value for are left out)."""
+    class_code = edit.class_code
+    if class_code is None and suggested.get("class"):
         class_code = suggested["class"]["value"]
-    if class_code is not None and class_code != new_class.code:
-        new_class = active_class(session, class_code)
-    if accept_suggestions and title is None and suggested.get("title"):
+    title = edit.title
+    if title is None and suggested.get("title"):
         title = suggested["title"]["value"]
-    if title is not None:
-        if len(title.strip()) > 500:
-            problems["title"] = "is longer than 500 characters"
-        else:
-            document.title = title.strip()
+    fields = {
+        name: entry["value"]
+        for name, entry in (suggested.get("fields") or {}).items()
+        if not document.fields.get(name)
+    }
+    return _Edit(class_code, title, edit.values, fields)
+
+
+def _checked_title(title: str | None, problems: dict[str, str]) -> str | None:
+    if title is None:
+        return None
+    if len(title.strip()) > 500:
+        problems["title"] = "is longer than 500 characters"
+        return None
+    return title.strip()
+
+
+def _checked_fields(
+    document: Document,
+    new_class: DocumentClass,
+    proposed: dict[str, str],
+    problems: dict[str, str],
+) -> dict[str, str]:
+    """The document's fields of ``new_class`` with ``proposed`` values normalised by field
+    type (an empty value clears the field); each bad value is named in ``problems``."""
     specs = {spec["name"]: spec for spec in new_class.required_fields}
-    proposed = dict(values or {})
-    if accept_suggestions:
-        for name, entry in (suggested.get("fields") or {}).items():
-            if name in specs and name not in proposed and not document.fields.get(name):
-                proposed[name] = entry["value"]
     fields = {name: value for name, value in document.fields.items() if name in specs}
     for name, raw in proposed.items():
         if name not in specs:
@@ -218,32 +259,44 @@ def edit_document(
             fields[name] = normalise(specs[name]["type"], raw)
         except ValueError as error:
             problems[name] = str(error)
-    if problems:
-        raise ValidationFailed(problems)
+    return fields
+
+
+def _apply(
+    document: Document, new_class: DocumentClass, title: str | None, fields: dict[str, str]
+) -> None:
+    if title is not None:
+        document.title = title
     document.class_id = new_class.id
     document.document_class = new_class
     document.fields = fields
     document.document_date = _first_date(fields) or document.document_date
     if "amount" in fields:
         document.amount = Decimal(fields["amount"])
+
+
+def _record_change(
+    session: Session, actor: User, document: Document, before: dict[str, Any]
+) -> None:
+    """Audit, reindex and withdraw the checklist line of what the edit changed, if anything."""
     after = _editable_snapshot(document)
     changed = sorted(
         key for key in before.keys() | after.keys() if before.get(key) != after.get(key)
     )
-    if changed:
-        document.updated_at = utcnow()
-        withdraw_changed_line(document)
-        search_updates.reindex(session, documents=[document.id])
-        audit.record(
-            session,
-            actor,
-            "document.amend_declared" if document.is_declared else "document.update",
-            "document",
-            document.number,
-            before={key: before.get(key) for key in changed},
-            after={key: after.get(key) for key in changed},
-        )
-    return document
+    if not changed:
+        return
+    document.updated_at = utcnow()
+    withdraw_changed_line(document)
+    search_updates.reindex(session, documents=[document.id])
+    audit.record(
+        session,
+        actor,
+        "document.amend_declared" if document.is_declared else "document.update",
+        "document",
+        document.number,
+        before={key: before.get(key) for key in changed},
+        after={key: after.get(key) for key in changed},
+    )
 
 
 def _first_date(fields: dict[str, str]) -> date | None:

@@ -77,4 +77,4 @@ def end_all(session: Session, user: User, reason: str) -> int:
         .where(LoginSession.user_id == user.id, LoginSession.ended_at.is_(None))
         .values(ended_at=utcnow(), end_reason=reason)
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return int(result.rowcount or 0)

@@ -106,7 +106,7 @@ def section(number: str):
         "unlocated": request.args.get("unlocated") == "1",
         "state": request.args.get("state") or None,
     }
-    archive, lines = checklist.list_lines(db_session(), current_user, number, **filters)  # type: ignore[arg-type]
+    archive, lines = checklist.list_lines(db_session(), current_user, number, **filters)
     for view in lines:
         view.warnings = reading_warnings(services(), view.document)
     template = (

@@ -30,7 +30,7 @@ class Suggestion:
     problems: tuple[str, ...] = ()  # checks that failed, each lowering the confidence
 
     def replace(self, **changes: object) -> Suggestion:
-        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+        return dataclasses.replace(self, **changes)
 
 
 def snippet_of(text: str, start: int, end: int) -> str:

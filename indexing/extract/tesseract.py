@@ -184,7 +184,7 @@ def _parse_tsv(tsv: str) -> PageOcr:
             box = tuple(int(row[k]) for k in ("left", "top", "width", "height"))
         except (ValueError, KeyError, TypeError):
             conf, box = 0.0, (0, 0, 0, 0)
-        words.append(Word(text=text, confidence=conf, line=line_no, box=box))  # type: ignore[arg-type]
+        words.append(Word(text=text, confidence=conf, line=line_no, box=box))
     mean = sum(w.confidence for w in words) / len(words) if words else None
     found = tuple(words)
     return PageOcr(

@@ -80,7 +80,7 @@ def assess_text_layer(text: str, has_images: bool) -> tuple[bool, str]:
 def _has_images(page: object, depth: int = 0) -> bool:
     """True if the page (or a form it draws, one level deep) paints an image."""
     try:
-        resources = page["/Resources"]  # type: ignore[index]
+        resources = page["/Resources"]
         xobjects = resources.get("/XObject") if resources else None
         if not xobjects:
             return False

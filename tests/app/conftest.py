@@ -4,7 +4,6 @@ settings with a queue of their own, a container, an archive to file into, a work
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -35,15 +34,10 @@ def broker(request: pytest.FixtureRequest) -> str | None:
 
 
 @pytest.fixture
-def intake_settings(settings: Settings, broker: str | None) -> Settings:
-    return settings.with_overrides(broker_url=broker, queue_name=f"test-{uuid.uuid4().hex[:12]}")
-
-
-@pytest.fixture
-def container(intake_settings: Settings) -> Iterator[Container]:
-    instance = Container.from_settings(intake_settings)
-    yield instance
-    instance.close()
+def broker_settings(instance_settings: Settings, broker: str | None) -> Settings:
+    """The instance on the embedded broker and on Redis: modules testing task delivery
+    use it as their ``instance_settings``."""
+    return instance_settings.with_overrides(broker_url=broker)
 
 
 @pytest.fixture
@@ -60,7 +54,7 @@ def archive_number(container: Container, admin: User) -> str:
 
 
 @pytest.fixture
-def worker(intake_settings: Settings, tmp_path: Path) -> Iterator[WorkerProcess]:
-    process = WorkerProcess(intake_settings, tmp_path / "worker.log")
+def worker(instance_settings: Settings, tmp_path: Path) -> Iterator[WorkerProcess]:
+    process = WorkerProcess(instance_settings, tmp_path / "worker.log")
     yield process
     process.stop()

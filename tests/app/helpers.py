@@ -16,12 +16,12 @@ def csrf_token(client: FlaskClient, page: str = "/login") -> str:
     return match.group(1)
 
 
-def login(client: FlaskClient, username: str, password: str):  # type: ignore[no-untyped-def]
+def login(client: FlaskClient, username: str, password: str):
     token = csrf_token(client)
     return client.post(
         "/login", data={"username": username, "password": password, "csrf_token": token}
     )
 
 
-def post_form(client: FlaskClient, url: str, data: dict[str, str], page: str = "/archives"):  # type: ignore[no-untyped-def]
+def post_form(client: FlaskClient, url: str, data: dict[str, str], page: str = "/archives"):
     return client.post(url, data={**data, "csrf_token": csrf_token(client, page)})

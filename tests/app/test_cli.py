@@ -19,7 +19,7 @@ pytestmark = pytest.mark.slow  # seconds per test: real processes, documents or 
 
 
 @pytest.fixture
-def run(settings: Settings, database_url: str):  # type: ignore[no-untyped-def]
+def run(settings: Settings, database_url: str):
     env = {
         **os.environ,
         "ARCHIVE_HOME": str(settings.home),
@@ -40,7 +40,7 @@ def _one_line_error(result: subprocess.CompletedProcess[str]) -> str:
     return lines[0]
 
 
-def test_init_is_safe_to_run_twice(run) -> None:  # type: ignore[no-untyped-def]
+def test_init_is_safe_to_run_twice(run) -> None:
     first = run("init")
     assert first.returncode == 0, first.stderr
     second = run("init")
@@ -49,7 +49,7 @@ def test_init_is_safe_to_run_twice(run) -> None:  # type: ignore[no-untyped-def]
     assert "created the session signing key" not in second.stderr
 
 
-def test_full_cli_flow(run, database_url: str) -> None:  # type: ignore[no-untyped-def]
+def test_full_cli_flow(run, database_url: str) -> None:
     result = run(
         "users",
         "create",
@@ -115,7 +115,7 @@ def test_full_cli_flow(run, database_url: str) -> None:  # type: ignore[no-untyp
     assert json.loads(result.stdout)["ok"] is False
 
 
-def test_user_errors_are_one_line_with_exit_1(run) -> None:  # type: ignore[no-untyped-def]
+def test_user_errors_are_one_line_with_exit_1(run) -> None:
     result = run("archives", "show", "KH-123456")
     assert result.returncode == 1
     assert _one_line_error(result) == "archive: archive 'KH-123456' not found"
@@ -144,7 +144,7 @@ def test_user_errors_are_one_line_with_exit_1(run) -> None:  # type: ignore[no-u
     assert "username:" in message and "password:" in message
 
 
-def test_usage_errors_exit_2(run) -> None:  # type: ignore[no-untyped-def]
+def test_usage_errors_exit_2(run) -> None:
     result = run("archives", "create")
     assert result.returncode == 2
     assert "Missing option '--name'" in result.stderr

@@ -22,14 +22,11 @@ from archive_app.infra.container import Container
 from archive_app.models import AuditEntry, User
 from tests import documents as docs
 from tests.conftest import CliResult
-from tests.retention_app import conftest as retention_fixtures
 from tests.retention_app.conftest import add_document, make_archive
 
 pytestmark = [pytest.mark.slow, pytest.mark.parametrize("database_kind", ["sqlite"])]
 
 # Seeded retention rules and real documents (intake and processing in this process).
-container = retention_fixtures.container
-people = retention_fixtures.people
 
 OLD = date(1990, 3, 5)
 CONTRACT_FIELDS = [
@@ -42,7 +39,7 @@ CONTRACT_FIELDS = [
 
 
 @pytest.fixture
-def filed(container: Container, admin: User, people: dict[str, User], tmp_path: Path):  # type: ignore[no-untyped-def]
+def filed(container: Container, admin: User, people: dict[str, User], tmp_path: Path):
     """An archive with a contract (not yet declared) and a declared voucher of 1990."""
     archive = make_archive(container, admin)
     contract = add_document(
@@ -54,7 +51,7 @@ def filed(container: Container, admin: User, people: dict[str, User], tmp_path: 
 
 def test_bad_input_to_any_command_is_one_line_and_the_right_exit_code(
     cli, filed, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     archive, document, _ = filed
     garbage = tmp_path / "garbage.json"
     garbage.write_text("not a certificate")
@@ -143,21 +140,21 @@ def test_bad_input_to_any_command_is_one_line_and_the_right_exit_code(
     assert wrong == []
 
 
-def test_users_create_refuses_before_asking_for_a_password(cli, people) -> None:  # type: ignore[no-untyped-def]
+def test_users_create_refuses_before_asking_for_a_password(cli, people) -> None:
     result = cli("users", "create", "bob", "--role", "staff", "--as", "arch", stdin="x" * 20)
     assert result.returncode == 1
     assert result.stderr.strip() == "archive: user 'arch' may not manage users"
     assert "Password" not in result.stdout + result.stderr
 
 
-def _json(result: CliResult) -> dict:  # type: ignore[type-arg]
+def _json(result: CliResult) -> dict:
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
 
 def test_every_command_that_reports_a_result_has_json(
     cli, container: Container, filed, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     archive, contract, voucher = filed
     sets = [arg for field in CONTRACT_FIELDS for arg in ("--set", field)]
     assert (
@@ -286,7 +283,7 @@ def test_every_command_that_reports_a_result_has_json(
 
 def test_certificate_verify_as_a_user_is_recorded(
     cli, container: Container, people, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     garbage = tmp_path / "certificate.json"
     garbage.write_text("{}")
     result = cli("certificate", "verify", str(garbage), "--as", "comp1", "--json")

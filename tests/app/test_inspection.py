@@ -28,7 +28,6 @@ from archive_app.services.processing import process_document
 from archive_app.services.retention import batches, destruction
 from tests import documents as docs
 from tests.app.workers import run_archive
-from tests.retention_app import conftest as retention_fixtures
 from tests.retention_app.conftest import add_document, document_row, make_archive
 from tests.storage.conftest import blob_path
 
@@ -36,14 +35,13 @@ pytestmark = pytest.mark.slow  # seconds per test: real processes, documents or 
 
 # The retention tests' container (retention rules seeded): destroyed records are part of
 # what the inspection must recognise.
-container = retention_fixtures.container
 
 OLD = date(1990, 3, 5)  # a voucher of 1990 is past its 30 years
 RECENT = date(2020, 6, 1)
 
 
 @pytest.fixture
-def run(settings: Settings, database_url: str, container: Container):  # type: ignore[no-untyped-def]
+def run(settings: Settings, database_url: str, container: Container):
     env = {**os.environ, "ARCHIVE_HOME": str(settings.home), "ARCHIVE_DATABASE_URL": database_url}
 
     def _run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -65,7 +63,7 @@ def filed(container: Container, admin: User, tmp_path: Path) -> tuple[str, str]:
     return first, second
 
 
-def _verify_json(run, *args: str) -> tuple[int, dict]:  # type: ignore[no-untyped-def]
+def _verify_json(run, *args: str) -> tuple[int, dict]:
     result = run("verify", "--json", *args)
     assert "Traceback" not in result.stderr
     return result.returncode, json.loads(result.stdout)
@@ -74,7 +72,7 @@ def _verify_json(run, *args: str) -> tuple[int, dict]:  # type: ignore[no-untype
 def _blob(container: Container, number: str, column: str) -> Path:
     row = document_row(container, number)
     with container.database.session() as session:
-        storage_id = session.get(Document, row.id).archive.storage_id  # type: ignore[union-attr]
+        storage_id = session.get(Document, row.id).archive.storage_id
     return blob_path(store_root(container.settings), storage_id, getattr(row, column))
 
 
@@ -84,7 +82,7 @@ def _problems(report: dict) -> list[tuple[str, str | None, str | None]]:
 
 def test_a_clean_instance_passes_and_the_run_is_audited(
     run, container: Container, filed: tuple[str, str], make_user
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     make_user("comp", "compliance")
     result = run("verify", "--as", "comp")
     assert result.returncode == 0, result.stderr
@@ -120,7 +118,7 @@ def test_a_clean_instance_passes_and_the_run_is_audited(
 
 def test_a_flipped_byte_is_reported_as_damaged(
     run, container: Container, filed: tuple[str, str]
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     first, _ = filed
     path = _blob(container, first, "original_object_id")
     data = bytearray(path.read_bytes())
@@ -140,7 +138,7 @@ def test_a_flipped_byte_is_reported_as_damaged(
 
 def test_a_deleted_blob_file_is_reported_as_missing(
     run, container: Container, filed: tuple[str, str]
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     _, second = filed
     _blob(container, second, "rendition_object_id").unlink()
 
@@ -151,7 +149,7 @@ def test_a_deleted_blob_file_is_reported_as_missing(
 
 def test_an_object_nothing_references_is_reported_not_deleted(
     run, container: Container, filed: tuple[str, str]
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     first, _ = filed
     with container.database.session() as session:
         storage_id = session.scalars(select(Document).where(Document.number == first)).one()
@@ -169,7 +167,7 @@ def test_an_object_nothing_references_is_reported_not_deleted(
 
 def test_a_destroyed_records_shredded_objects_are_not_reported(
     run, container: Container, admin: User, filed: tuple[str, str], make_user
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     old, _ = filed
     approvers = [make_user("comp1", "compliance"), make_user("comp2", "compliance")]
     with container.database.session() as session:
@@ -223,8 +221,8 @@ def test_wrong_hash_claims_without_objects_and_old_versions(
                 DocumentVersion.version == 1,
             )
         ).one()
-        storage_id = session.get(Document, v1.document_id).archive.storage_id  # type: ignore[union-attr]
-        v1_text = blob_path(store_root(container.settings), storage_id, v1.text_object_id)  # type: ignore[arg-type]
+        storage_id = session.get(Document, v1.document_id).archive.storage_id
+        v1_text = blob_path(store_root(container.settings), storage_id, v1.text_object_id)
     data = bytearray(v1_text.read_bytes())
     data[-5] ^= 0xFF
     v1_text.write_bytes(bytes(data))
@@ -251,7 +249,7 @@ def test_wrong_hash_claims_without_objects_and_old_versions(
 
 def test_only_compliance_and_admin_may_inspect(
     run, container: Container, filed: tuple[str, str], make_user
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     make_user("arch", "archivist")
     auditor = make_user("aud", "auditor")
     result = run("verify", "--as", "arch")

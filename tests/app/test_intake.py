@@ -27,6 +27,11 @@ from tests.conftest import ADMIN_PASSWORD
 pytestmark = pytest.mark.slow  # seconds per test: real processes, documents or servers
 
 
+@pytest.fixture
+def instance_settings(broker_settings: Settings) -> Settings:
+    return broker_settings  # every test here runs on the embedded broker and on Redis
+
+
 def viewer_text(pdf: bytes) -> str:
     """The first page's text as a viewer finds it (PDFium, Chromium's PDF engine). pypdf
     puts a NUL before every character of the OCR text layer (PDFium and poppler read it
@@ -154,13 +159,13 @@ def test_killed_job_is_retried_to_success(
     container: Container,
     admin: User,
     archive_number: str,
-    intake_settings: Settings,
+    instance_settings: Settings,
     tmp_path: Path,
 ) -> None:
     docs.require_cjk_font()
     pages = [docs.render_page([f"第{i}页 合同附件", *docs.CONTRACT_LINES * 2]) for i in range(1, 9)]
     path = docs.write_scanned_pdf(pages, tmp_path / "long.pdf")
-    first = WorkerProcess(intake_settings, tmp_path / "first.log")
+    first = WorkerProcess(instance_settings, tmp_path / "first.log")
     try:
         [result] = take_in(container, admin.id, archive_number, [IntakeItem(path, "long.pdf")])
         number = result.document
@@ -176,7 +181,7 @@ def test_killed_job_is_retried_to_success(
         documents.retry_document(container, session, admin, number, force=True)
         document_id = stuck.id
     container.enqueue_processing(document_id)
-    second = WorkerProcess(intake_settings, tmp_path / "second.log")
+    second = WorkerProcess(instance_settings, tmp_path / "second.log")
     try:
         done = wait_for(container.database, [number], {"ready", "failed"}, worker=second)
     finally:
@@ -213,12 +218,12 @@ def _wait_processing(database: Database, number: str, worker: WorkerProcess) -> 
 @pytest.mark.parametrize("broker", ["embedded"], indirect=True)
 def test_web_upload_failure_and_retry(
     container: Container,
-    intake_settings: Settings,
+    instance_settings: Settings,
     archive_number: str,
     tmp_path: Path,
 ) -> None:
     docs.require_cjk_font()
-    app = create_app(intake_settings, testing=True)
+    app = create_app(instance_settings, testing=True)
     admin_client = app.test_client()
     assert login(admin_client, "admin", ADMIN_PASSWORD).status_code == 302
     page = admin_client.get(f"/archives/{archive_number}/upload")
@@ -228,7 +233,7 @@ def test_web_upload_failure_and_retry(
     # A worker whose OCR engine lacks a language refuses to start, in one line: the document
     # waits instead of failing.
     broken = WorkerProcess(
-        intake_settings, tmp_path / "broken.log", ARCHIVE_OCR_LANGUAGES="klingon"
+        instance_settings, tmp_path / "broken.log", ARCHIVE_OCR_LANGUAGES="klingon"
     )
     try:
         response = admin_client.post(
@@ -260,7 +265,7 @@ def test_web_upload_failure_and_retry(
     detail = admin_client.get(f"/documents/{number}").get_data(as_text=True)
     assert "storage: unreachable" in detail
 
-    healthy = WorkerProcess(intake_settings, tmp_path / "healthy.log")
+    healthy = WorkerProcess(instance_settings, tmp_path / "healthy.log")
     try:
         response = admin_client.post(f"/documents/{number}/retry", data={"csrf_token": token})
         assert response.status_code == 302
@@ -322,7 +327,7 @@ def test_web_upload_failure_and_retry(
 
 @pytest.mark.parametrize("broker", ["embedded"], indirect=True)
 def test_cli_import_wait_json_then_show_edit_export(
-    intake_settings: Settings, archive_number: str, worker: WorkerProcess, tmp_path: Path
+    instance_settings: Settings, archive_number: str, worker: WorkerProcess, tmp_path: Path
 ) -> None:
     import subprocess
 
@@ -333,7 +338,7 @@ def test_cli_import_wait_json_then_show_edit_export(
     docs.require_cjk_font()
     docs.write_png(docs.render_page(docs.INVOICE_LINES), folder / "sub" / "invoice.png")
     docs.write_empty(folder / "empty.png")
-    env = worker_env(intake_settings)
+    env = worker_env(instance_settings)
 
     def archive(*args: str) -> subprocess.CompletedProcess[str]:
         return run_archive(env, *args, timeout=300)
@@ -391,7 +396,7 @@ def test_cli_import_wait_json_then_show_edit_export(
     indirect=["broker"],
 )
 def test_cli_import_wait_without_a_worker_extracts_here(
-    intake_settings: Settings, archive_number: str, tmp_path: Path
+    instance_settings: Settings, archive_number: str, tmp_path: Path
 ) -> None:
     from tests.app.workers import worker_env
 
@@ -402,7 +407,7 @@ def test_cli_import_wait_without_a_worker_extracts_here(
     )
     (folder / "b-copy.pdf").write_bytes((folder / "a.pdf").read_bytes())
     docs.write_png(docs.render_page(docs.ENGLISH_INVOICE_LINES), folder / "c.png")
-    env = worker_env(intake_settings)
+    env = worker_env(instance_settings)
 
     result = run_archive(
         env, "import", str(folder), "--archive", archive_number, "--wait", "--json"

@@ -22,9 +22,7 @@ from archive_app.models import User
 from archive_app.services.intake import IntakeItem, take_in
 from tests import documents as docs
 from tests.app.workers import WorkerProcess
-from tests.retention_app.conftest import container, make_archive
-
-__all__ = ["container"]
+from tests.retention_app.conftest import make_archive
 
 pytestmark = [pytest.mark.slow, pytest.mark.parametrize("database_kind", ["sqlite"], indirect=True)]
 
@@ -63,10 +61,12 @@ def test_sigkill_during_ocr_leaves_no_plaintext_and_no_orphan(
     page = docs.render_page(docs.ENGLISH_INVOICE_LINES * 6, a4=True)
     scan = docs.write_tiff([page] * 6, tmp_path / "long.tif")
     [queued] = take_in(container, admin.id, archive, [IntakeItem(path=scan, filename="long.tif")])
-    container.enqueue_processing(queued.document_id)  # type: ignore[arg-type]
+    container.enqueue_processing(queued.document_id)
     scratch = settings.home / "tmp"
 
-    worker = WorkerProcess(settings, tmp_path / "worker.log", ARCHIVE_OCR_ENGINE="tesseract")
+    worker = WorkerProcess(
+        container.settings, tmp_path / "worker.log", ARCHIVE_OCR_ENGINE="tesseract"
+    )
     # The worker is reading the document: its original is decrypted in the worker's own
     # private folder, and a Tesseract child reads a page (not the start-up language check).
     deadline = time.monotonic() + 120
@@ -91,7 +91,7 @@ def test_sigkill_during_ocr_leaves_no_plaintext_and_no_orphan(
     worker.stop()
 
     assert files_under(own)  # nobody could clean up after a SIGKILL...
-    restarted = WorkerProcess(settings, tmp_path / "worker2.log")
+    restarted = WorkerProcess(container.settings, tmp_path / "worker2.log")
     try:
         deadline = time.monotonic() + 60
         while own.exists() and time.monotonic() < deadline:

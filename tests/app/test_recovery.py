@@ -37,6 +37,12 @@ from tests.app.workers import WorkerProcess, claimed_by, wait_for, wait_until, w
 
 pytestmark = pytest.mark.slow
 
+
+@pytest.fixture
+def instance_settings(broker_settings: Settings) -> Settings:
+    return broker_settings  # every test here runs on the embedded broker and on Redis
+
+
 # The two deployments: one machine with nothing to run, and several with servers.
 DEPLOYMENTS = pytest.mark.parametrize(
     ("database_kind", "broker"),
@@ -89,13 +95,13 @@ def test_a_worker_killed_during_ocr_recovers_without_a_retry(
     container: Container,
     admin: User,
     archive_number: str,
-    intake_settings: Settings,
+    instance_settings: Settings,
     tmp_path: Path,
 ) -> None:
     number = _take_in(container, admin, archive_number, _scan(tmp_path / "in", 4))
     database = container.database
 
-    first = WorkerProcess(intake_settings, tmp_path / "first.log")
+    first = WorkerProcess(instance_settings, tmp_path / "first.log")
     try:
         wait_until(database, number, claimed_by(first), worker=first, what="the first claim")
         first.kill()  # holding the claim, before or while reading page 1
@@ -108,7 +114,7 @@ def test_a_worker_killed_during_ocr_recovers_without_a_retry(
     assert stuck.document == number
     assert "no longer running" in stuck.detail
 
-    second = WorkerProcess(intake_settings, tmp_path / "second.log")
+    second = WorkerProcess(instance_settings, tmp_path / "second.log")
     try:
         wait_until(
             database,
@@ -123,7 +129,7 @@ def test_a_worker_killed_during_ocr_recovers_without_a_retry(
     finally:
         second.stop()
 
-    third = WorkerProcess(intake_settings, tmp_path / "third.log")
+    third = WorkerProcess(instance_settings, tmp_path / "third.log")
     try:
         done = wait_for(database, [number], {"ready", "failed"}, worker=third)[number]
     finally:
@@ -156,7 +162,7 @@ def _held_back(database: Database, object_ids: list[str]) -> Iterator[Connection
             transaction.rollback()
 
 
-def _wait_stored(container: Container, storage_id: str, object_ids: list[str], process) -> None:  # type: ignore[no-untyped-def]
+def _wait_stored(container: Container, storage_id: str, object_ids: list[str], process) -> None:
     import time
 
     deadline = time.monotonic() + 120
@@ -180,7 +186,7 @@ def test_a_worker_killed_between_storing_results_and_committing_them(
     container: Container,
     admin: User,
     archive_number: str,
-    intake_settings: Settings,
+    instance_settings: Settings,
     tmp_path: Path,
 ) -> None:
     # PostgreSQL only: its row locks hold back the commit alone. On SQLite the only lock
@@ -188,7 +194,7 @@ def test_a_worker_killed_between_storing_results_and_committing_them(
     # bench/faults.py kills at random moments on both.
     number = _take_in(container, admin, archive_number, _scan(tmp_path / "in", 2))
     database = container.database
-    worker = WorkerProcess(intake_settings, tmp_path / "worker.log")
+    worker = WorkerProcess(instance_settings, tmp_path / "worker.log")
     try:
         wait_until(database, number, claimed_by(worker), worker=worker, what="the claim")
         storage_id, results = _in_flight(database, worker.process.pid)
@@ -199,7 +205,7 @@ def test_a_worker_killed_between_storing_results_and_committing_them(
     finally:
         worker.stop()
 
-    successor = WorkerProcess(intake_settings, tmp_path / "successor.log")
+    successor = WorkerProcess(instance_settings, tmp_path / "successor.log")
     try:
         done = wait_for(database, [number], {"ready", "failed"}, worker=successor)[number]
     finally:
@@ -220,14 +226,14 @@ def test_an_importer_killed_after_storing_a_file_leaves_nothing_behind(
     container: Container,
     admin: User,
     archive_number: str,
-    intake_settings: Settings,
+    instance_settings: Settings,
     tmp_path: Path,
 ) -> None:
     scan = _noise_png(tmp_path / "big.png")
     database = container.database
     importer = subprocess.Popen(
         [sys.executable, "-m", "archive_app", "import", str(scan), "--archive", archive_number],
-        env=worker_env(intake_settings),
+        env=worker_env(instance_settings),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
@@ -262,7 +268,7 @@ def _wait_in_flight(database: Database, process: subprocess.Popen[bytes]) -> tup
         if rows:
             return rows[0].storage_id, [row.object_id for row in rows]
         if process.poll() is not None:
-            raise AssertionError(f"the importer ended early: {process.stderr.read()!r}")  # type: ignore[union-attr]
+            raise AssertionError(f"the importer ended early: {process.stderr.read()!r}")
         assert time.monotonic() < deadline, "the importer stored nothing within two minutes"
         time.sleep(0.005)
 
@@ -272,7 +278,7 @@ def test_a_lost_task_message_is_sent_again_by_the_next_worker(
     container: Container,
     admin: User,
     archive_number: str,
-    intake_settings: Settings,
+    instance_settings: Settings,
     tmp_path: Path,
 ) -> None:
     path = docs.write_text_pdf(
@@ -282,8 +288,8 @@ def test_a_lost_task_message_is_sent_again_by_the_next_worker(
     # The message goes the way of one held by a worker that was killed (the embedded
     # broker never gives those back) or of one its importer never got to send.
     with container.celery.connection_for_write() as connection:
-        assert connection.default_channel.queue_purge(intake_settings.queue_name) == 1
-    worker = WorkerProcess(intake_settings, tmp_path / "worker.log")
+        assert connection.default_channel.queue_purge(instance_settings.queue_name) == 1
+    worker = WorkerProcess(instance_settings, tmp_path / "worker.log")
     try:
         done = wait_for(container.database, [number], {"ready", "failed"}, worker=worker)[number]
     finally:
@@ -342,7 +348,7 @@ def test_a_document_whose_index_write_died_with_its_worker_is_indexed_again(
     gone = subprocess.Popen(["true"])
     gone.wait()
     with container.database.session() as session:
-        processed_at = session.get(Document, document_id).processed_at  # type: ignore[union-attr]
+        processed_at = session.get(Document, document_id).processed_at
         session.add(
             Worker(
                 kind=WorkerKind.WORKER,

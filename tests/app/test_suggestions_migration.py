@@ -17,9 +17,7 @@ from archive_app.infra.config import Settings
 from archive_app.infra.container import Container
 from archive_app.models import User
 from archive_app.services.initialise import initialise
-from tests.retention_app.conftest import add_document, container, document_row, make_archive
-
-__all__ = ["container"]
+from tests.retention_app.conftest import add_document, document_row, make_archive
 
 OLD_SUGGESTIONS = {
     "fields": {"invoice_code": {"value": "3100212130", "snippet": "发票代码 3100212130"}}

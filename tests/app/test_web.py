@@ -169,7 +169,7 @@ def test_list_filters_as_you_type_and_quick_find(admin_client: FlaskClient) -> N
     assert sorted_page.index("腾讯") < sorted_page.index("Acme")
 
 
-def test_staff_cannot_create_archives_or_manage_users(client: FlaskClient, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_staff_cannot_create_archives_or_manage_users(client: FlaskClient, make_user) -> None:
     make_user("lisi", "staff")
     assert login(client, "lisi", USER_PASSWORD).status_code == 302
     response = client.get("/admin/users/")
@@ -182,7 +182,7 @@ def test_staff_cannot_create_archives_or_manage_users(client: FlaskClient, make_
 
 def test_archives_above_clearance_are_invisible(
     admin_client: FlaskClient, client: FlaskClient, app, make_user
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     post_form(
         admin_client,
         "/archives/new",

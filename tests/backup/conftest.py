@@ -29,7 +29,6 @@ from archive_app.services import backup
 from archive_app.services.retention import batches, destruction
 from storage import encode_master_key, load_key_file
 from tests.conftest import _database_url
-from tests.retention_app import conftest as retention_fixtures
 from tests.retention_app.conftest import add_document, make_archive
 
 OLD = date(1990, 3, 5)  # a voucher of 1990 is eligible for destruction since 2021
@@ -39,7 +38,6 @@ _targets = itertools.count()
 
 # The retention tests' container (retention rules seeded): a backup must carry a
 # destruction batch and its certificate.
-container = retention_fixtures.container
 
 
 @dataclass
@@ -63,7 +61,7 @@ def _original(container: Container, number: str) -> bytes:
 
 
 @pytest.fixture
-def source(container: Container, admin: User, make_user, tmp_path: Path) -> Source:  # type: ignore[no-untyped-def]
+def source(container: Container, admin: User, make_user, tmp_path: Path) -> Source:
     """Two live documents (one with an amount) and one destroyed by a certified batch."""
     compliance = [make_user(f"comp{i}", "compliance") for i in (1, 2, 3)]
     make_user("clerk", "archivist")

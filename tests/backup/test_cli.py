@@ -29,7 +29,7 @@ def _one_line_error(result: subprocess.CompletedProcess[str]) -> str:
 @pytest.mark.parametrize("database_kind", ["sqlite"], indirect=True)
 def test_backup_and_restore_through_the_command_line(
     container: Container, admin: User, settings: Settings, make_target, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     archive = make_archive(container, admin)
     number = add_document(
         container, admin, archive, "voucher", tmp_path / "f", document_date=date(2020, 6, 1)

@@ -112,8 +112,8 @@ def _restore_entry(container: Container) -> AuditEntry:
 def test_a_restore_replays_the_destructions_made_after_the_backup(
     source: Container,
     admin: User,
-    make_user,  # type: ignore[no-untyped-def]
-    make_target,  # type: ignore[no-untyped-def]
+    make_user,
+    make_target,
     database_kind: str,
     settings: Settings,
     offsite: Path,
@@ -213,8 +213,8 @@ def _document_id(container: Container, number: str) -> int:
 def test_a_ledger_that_is_missing_foreign_damaged_or_old_is_refused(
     source: Container,
     admin: User,
-    make_user,  # type: ignore[no-untyped-def]
-    make_target,  # type: ignore[no-untyped-def]
+    make_user,
+    make_target,
     offsite: Path,
     tmp_path: Path,
 ) -> None:
@@ -228,7 +228,7 @@ def test_a_ledger_that_is_missing_foreign_damaged_or_old_is_refused(
     def refused(error: type[Exception], fragment: str, **options: object) -> None:
         target = make_target()
         with pytest.raises(error, match=fragment):
-            backup.restore_backup(target, folder, "admin", **options)  # type: ignore[arg-type]
+            backup.restore_backup(target, folder, "admin", **options)
         assert not target.home.exists()  # nothing written
 
     refused(backup.LedgerRequired, "ARCHIVE_LEDGER_DIR")

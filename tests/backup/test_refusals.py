@@ -33,7 +33,7 @@ class Interrupted(Exception):
 
 
 @pytest.fixture
-def small(container: Container, admin: User, make_user, tmp_path: Path) -> Path:  # type: ignore[no-untyped-def]
+def small(container: Container, admin: User, make_user, tmp_path: Path) -> Path:
     """A backup of an instance with one archive, one processed document and a clerk."""
     make_user("clerk", "archivist")
     archive = make_archive(container, admin)
@@ -47,14 +47,14 @@ def _nothing_written(target: Settings) -> None:
     assert not target.home.exists()
 
 
-def test_restore_refuses_a_wrong_master_key(small: Path, make_target) -> None:  # type: ignore[no-untyped-def]
+def test_restore_refuses_a_wrong_master_key(small: Path, make_target) -> None:
     target = make_target(master_key=encode_master_key(generate_master_key()))
     with pytest.raises(backup.RestoreKeyMismatch, match="master key"):
         backup.restore_backup(target, small, "admin", without_ledger=True)
     _nothing_written(target)
 
 
-def test_restore_needs_the_master_key_supplied(small: Path, make_target) -> None:  # type: ignore[no-untyped-def]
+def test_restore_needs_the_master_key_supplied(small: Path, make_target) -> None:
     target = make_target(master_key="")  # neither the variable nor a key file
     with pytest.raises(backup.BackupError, match="no master key"):
         backup.restore_backup(target, small, "admin", without_ledger=True)
@@ -62,7 +62,7 @@ def test_restore_needs_the_master_key_supplied(small: Path, make_target) -> None
 
 
 @pytest.mark.parametrize("victim", ["blob", "database.sqlite3", "keystore.sqlite3"])
-def test_restore_refuses_a_tampered_file(small: Path, make_target, victim: str) -> None:  # type: ignore[no-untyped-def]
+def test_restore_refuses_a_tampered_file(small: Path, make_target, victim: str) -> None:
     path = next((small / "blobs").rglob("*.blob")) if victim == "blob" else small / victim
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0x01
@@ -73,7 +73,7 @@ def test_restore_refuses_a_tampered_file(small: Path, make_target, victim: str) 
     _nothing_written(target)
 
 
-def test_restore_refuses_a_missing_file(small: Path, make_target) -> None:  # type: ignore[no-untyped-def]
+def test_restore_refuses_a_missing_file(small: Path, make_target) -> None:
     next((small / "blobs").rglob("*.blob")).unlink()
     target = make_target()
     with pytest.raises(backup.BackupDamaged, match="missing"):
@@ -81,7 +81,7 @@ def test_restore_refuses_a_missing_file(small: Path, make_target) -> None:  # ty
     _nothing_written(target)
 
 
-def test_restore_refuses_a_backup_without_manifest(small: Path, make_target) -> None:  # type: ignore[no-untyped-def]
+def test_restore_refuses_a_backup_without_manifest(small: Path, make_target) -> None:
     (small / "manifest.json").unlink()
     target = make_target()
     with pytest.raises(backup.BackupIncomplete, match="incomplete"):
@@ -107,7 +107,7 @@ def test_restore_refuses_a_non_empty_target(small: Path, settings: Settings) -> 
 @pytest.mark.parametrize("target_kind", ["sqlite", "postgresql"])
 def test_restore_refuses_an_initialised_but_unused_instance(
     small: Path, make_target, target_kind: str
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     from archive_app.services.initialise import initialise
 
     target = make_target(target_kind)
@@ -116,7 +116,7 @@ def test_restore_refuses_an_initialised_but_unused_instance(
         backup.restore_backup(target, small, "admin", without_ledger=True)
 
 
-def test_restore_refuses_a_key_store_holding_other_keys(small: Path, make_target) -> None:  # type: ignore[no-untyped-def]
+def test_restore_refuses_a_key_store_holding_other_keys(small: Path, make_target) -> None:
     from archive_app.infra import vault
 
     target = make_target()
@@ -154,7 +154,7 @@ def test_backup_refuses_a_destination_inside_the_instance(
 
 def test_only_administrators_back_up_and_restore(
     small: Path, container: Container, make_target, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     with container.database.session() as session:
         clerk = get_user(session, "clerk")
     dest = tmp_path / "by-clerk"
@@ -194,7 +194,7 @@ def test_backup_abandoned_when_a_referenced_object_is_destroyed_meanwhile(
 @pytest.mark.parametrize("target_kind", ["sqlite", "postgresql"])
 def test_interrupted_restore_leaves_the_database_empty_and_can_be_rerun(
     small: Path, make_target, target_kind: str
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     target = make_target(target_kind)
 
     def interrupt(phase: str, done: int, total: int | None) -> None:

@@ -111,7 +111,7 @@ def _check_restored(source: Source, target: Settings, before: dict[str, list[Any
 
 def _check_no_secrets(folder: Path, settings: Settings) -> None:
     master = load_key_file(settings.resolved_master_key_file)
-    secret_texts = [master_key_text(settings).encode(), settings.secret_key.encode()]  # type: ignore[union-attr]
+    secret_texts = [master_key_text(settings).encode(), settings.secret_key.encode()]
     manifest = read_manifest(folder)
     listed = {entry.path for entry in manifest.files} | {"manifest.json"}
     on_disk = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
@@ -136,7 +136,7 @@ def _check_no_secrets(folder: Path, settings: Settings) -> None:
 )
 def test_round_trip(
     source: Source, make_target, target_kind: str, tmp_path: Path, settings: Settings
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     before = dump(settings.database_url)
     folder = tmp_path / "backup"
     report = take_backup(source.container, source.admin, folder)

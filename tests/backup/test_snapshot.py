@@ -17,7 +17,7 @@ from archive_app.services import backup
 @pytest.mark.parametrize("database_kind", ["postgresql"], indirect=True)
 def test_postgresql_copy_reads_one_snapshot(
     container: Container, admin: User, make_user, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     """A user committed while the copy runs is not in the backup: one transaction."""
     committed = []
 

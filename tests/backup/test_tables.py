@@ -96,7 +96,7 @@ ROWS = [
 ]
 
 
-def _read(connection) -> list[tuple]:  # type: ignore[no-untyped-def]
+def _read(connection) -> list[tuple]:
     payload_text = (
         cast(sample.c.payload, Text)
         if connection.dialect.name == "postgresql"

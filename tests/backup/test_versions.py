@@ -68,7 +68,7 @@ def _as_older_version(folder: Path) -> None:
 @pytest.mark.parametrize("database_kind", ["sqlite"], indirect=True)
 def test_a_backup_of_an_older_schema_restores_and_is_migrated(
     container: Container, admin: User, make_target, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     archive = make_archive(container, admin)
     number = add_document(
         container, admin, archive, "voucher", tmp_path / "f", document_date=date(2020, 6, 1)

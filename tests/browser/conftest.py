@@ -59,7 +59,7 @@ def live_server(app: Flask) -> Iterator[str]:
 
 
 @pytest.fixture
-def page(browser, live_server: str):  # type: ignore[no-untyped-def]
+def page(browser, live_server: str):
     context = browser.new_context(base_url=live_server, locale="en-US")
     tab = context.new_page()
     tab.set_default_timeout(15_000)

@@ -43,7 +43,7 @@ def worker(filing_settings: Settings, tmp_path: Path) -> Iterator[WorkerProcess]
     process.stop()
 
 
-def _log_in(page, username: str) -> None:  # type: ignore[no-untyped-def]
+def _log_in(page, username: str) -> None:
     from playwright.sync_api import expect
 
     page.goto("/login")
@@ -54,7 +54,7 @@ def _log_in(page, username: str) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("database_kind", ["sqlite"], indirect=True)
-def test_upload_fix_submit_and_confirm_from_the_review_queue(  # type: ignore[no-untyped-def]
+def test_upload_fix_submit_and_confirm_from_the_review_queue(
     page, browser, live_server: str, filing_settings: Settings, admin, make_user, worker, tmp_path
 ) -> None:
     from playwright.sync_api import expect

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.mark.parametrize("database_kind", ["sqlite"], indirect=True)
-def test_login_switch_to_chinese_and_create_an_archive(page) -> None:  # type: ignore[no-untyped-def]
+def test_login_switch_to_chinese_and_create_an_archive(page) -> None:
     from playwright.sync_api import expect
 
     page.goto("/")

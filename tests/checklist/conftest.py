@@ -3,7 +3,6 @@ compliance officer, and helpers that take documents in through the real intake p
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -29,18 +28,6 @@ CONTRACT_FIELDS = {
 
 
 @pytest.fixture
-def checklist_settings(settings: Settings) -> Settings:
-    return settings.with_overrides(queue_name=f"test-{uuid.uuid4().hex[:12]}")
-
-
-@pytest.fixture
-def container(checklist_settings: Settings) -> Iterator[Container]:
-    instance = Container.from_settings(checklist_settings)
-    yield instance
-    instance.close()
-
-
-@pytest.fixture
 def archive_number(container: Container, admin: User) -> str:
     with container.database.session() as session:
         archive = archives.create_archive(
@@ -54,17 +41,17 @@ def archive_number(container: Container, admin: User) -> str:
 
 
 @pytest.fixture
-def filer(make_user) -> User:  # type: ignore[no-untyped-def]
+def filer(make_user) -> User:
     return make_user("li.na", "archivist")
 
 
 @pytest.fixture
-def reviewer(make_user) -> User:  # type: ignore[no-untyped-def]
+def reviewer(make_user) -> User:
     return make_user("wang.fang", "archivist")
 
 
 @pytest.fixture
-def compliance(make_user) -> User:  # type: ignore[no-untyped-def]
+def compliance(make_user) -> User:
     return make_user("zhao.lei", "compliance")
 
 
@@ -110,7 +97,7 @@ def make_ready(container: Container) -> Callable[..., None]:
 
 
 @pytest.fixture
-def worker(checklist_settings: Settings, tmp_path: Path) -> Iterator[WorkerProcess]:
-    process = WorkerProcess(checklist_settings, tmp_path / "worker.log")
+def worker(instance_settings: Settings, tmp_path: Path) -> Iterator[WorkerProcess]:
+    process = WorkerProcess(instance_settings, tmp_path / "worker.log")
     yield process
     process.stop()

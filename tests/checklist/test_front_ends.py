@@ -28,20 +28,20 @@ pytestmark = pytest.mark.slow  # seconds per test: real processes, documents or 
 
 
 @pytest.fixture
-def web(checklist_settings: Settings):  # type: ignore[no-untyped-def]
-    app = create_app(checklist_settings, testing=True)
+def web(instance_settings: Settings):
+    app = create_app(instance_settings, testing=True)
     yield app
     app.extensions["archive"].close()
 
 
-def _client(app, username: str) -> FlaskClient:  # type: ignore[no-untyped-def]
+def _client(app, username: str) -> FlaskClient:
     client = app.test_client()
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
     assert login(client, username, USER_PASSWORD).status_code == 302
     return client
 
 
-def _submitted(container: Container, filer: User, ingest, make_ready, count: int = 1) -> list[str]:  # type: ignore[no-untyped-def]
+def _submitted(container: Container, filer: User, ingest, make_ready, count: int = 1) -> list[str]:
     numbers = [ingest(filer) for _ in range(count)]
     for number in numbers:
         make_ready(number)
@@ -53,7 +53,7 @@ def _submitted(container: Container, filer: User, ingest, make_ready, count: int
 
 def test_http_refuses_self_confirmation_and_bulk_confirms_from_the_queue(
     web, container: Container, archive_number: str, filer: User, reviewer: User, ingest, make_ready
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     numbers = _submitted(container, filer, ingest, make_ready, count=2)
     own = _client(web, "li.na")
     token = csrf_token(own, "/review")
@@ -81,7 +81,7 @@ def test_http_refuses_self_confirmation_and_bulk_confirms_from_the_queue(
 
 def test_submit_through_http_lists_what_is_missing(
     web, container: Container, archive_number: str, filer: User, ingest, make_ready
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     number = ingest(filer)
     make_ready(number, fields={"counterparty": "华信", "sign_date": "2026-03-05"})
     client = _client(web, "li.na")
@@ -98,20 +98,20 @@ def test_submit_through_http_lists_what_is_missing(
 
 
 def test_cli_checklist_list_confirm_reject_and_self_confirmation(
-    checklist_settings: Settings,
+    instance_settings: Settings,
     container: Container,
     archive_number: str,
     filer: User,
     reviewer: User,
     ingest,
     make_ready,
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     first, second = _submitted(container, filer, ingest, make_ready, count=2)
     env = {
         **os.environ,
-        "ARCHIVE_HOME": str(checklist_settings.home),
-        "ARCHIVE_DATABASE_URL": checklist_settings.database_url,
-        "ARCHIVE_QUEUE": checklist_settings.queue_name,
+        "ARCHIVE_HOME": str(instance_settings.home),
+        "ARCHIVE_DATABASE_URL": instance_settings.database_url,
+        "ARCHIVE_QUEUE": instance_settings.queue_name,
     }
 
     def archive(*args: str) -> subprocess.CompletedProcess[str]:
@@ -171,7 +171,7 @@ def test_cli_checklist_list_confirm_reject_and_self_confirmation(
 
 def test_paper_location_history_and_filters(
     web, container: Container, archive_number: str, filer: User, reviewer: User, ingest
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     located, other = ingest(filer), ingest(filer)
     with container.database.session() as session:
         locations.set_location(
@@ -233,7 +233,7 @@ def _pdf_text(data: bytes) -> str:
 
 def test_printable_checklist_and_cover_sheet_with_chinese_text(
     web, container: Container, archive_number: str, filer: User, reviewer: User, ingest, make_ready
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     [number] = _submitted(container, filer, ingest, make_ready)
     with container.database.session() as session:
         checklist.confirm(session, reviewer, number)

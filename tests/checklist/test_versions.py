@@ -25,7 +25,7 @@ from tests.conftest import USER_PASSWORD
 
 
 def test_new_version_keeps_the_old_one_viewable(
-    checklist_settings: Settings,
+    instance_settings: Settings,
     container: Container,
     archive_number: str,
     filer: User,
@@ -33,7 +33,7 @@ def test_new_version_keeps_the_old_one_viewable(
     ingest,
     worker: WorkerProcess,
     tmp_path: Path,
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     number = ingest(filer, lines=["Supply Contract", "Delivery within 30 days."])
     wait_for(container.database, [number], {"ready", "failed"}, worker=worker)
     with container.database.session() as session:
@@ -97,7 +97,7 @@ def test_new_version_keeps_the_old_one_viewable(
         versions.add_version(container, filer.id, number, corrected, "same.pdf")
 
     # The same check through HTTP: the old original downloads byte for byte.
-    app = create_app(checklist_settings, testing=True)
+    app = create_app(instance_settings, testing=True)
     try:
         client = app.test_client()
         assert login(client, "li.na", USER_PASSWORD).status_code == 302

@@ -28,7 +28,7 @@ def _line(container: Container, number: str) -> ChecklistLine:
 
 def test_a_draft_line_and_version_one_appear_on_intake(
     container: Container, archive_number: str, filer: User, ingest
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     number = ingest(filer)
     with container.database.session() as session:
         _archive, views = checklist.list_lines(session, filer, archive_number)
@@ -50,7 +50,7 @@ def test_a_draft_line_and_version_one_appear_on_intake(
 
 def test_missing_metadata_blocks_review_with_precise_messages(
     container: Container, filer: User, ingest, make_ready
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     number = ingest(filer)
     with container.database.session() as session, pytest.raises(ChecklistIncomplete) as caught:
         checklist.submit(session, filer, number)
@@ -90,7 +90,7 @@ def test_missing_metadata_blocks_review_with_precise_messages(
 
 def test_four_eyes_confirmation_declares_the_record(
     container: Container, filer: User, reviewer: User, admin: User, ingest, make_ready
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     number = ingest(filer)
     make_ready(number)
     with container.database.session() as session, pytest.raises(WrongState):
@@ -124,7 +124,7 @@ def test_four_eyes_confirmation_declares_the_record(
 
 def test_staff_may_not_review(
     container: Container, filer: User, make_user, ingest, make_ready
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     staff = make_user("staff.one", "staff")
     number = ingest(filer)
     make_ready(number)
@@ -136,7 +136,7 @@ def test_staff_may_not_review(
 
 def test_reject_sends_the_line_back_to_draft_with_the_reason(
     container: Container, filer: User, reviewer: User, ingest, make_ready
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     number = ingest(filer)
     make_ready(number)
     with container.database.session() as session:
@@ -153,7 +153,7 @@ def test_reject_sends_the_line_back_to_draft_with_the_reason(
 
 def test_bulk_confirm_confirms_others_lines_and_reports_own(
     container: Container, filer: User, reviewer: User, ingest, make_ready
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     by_filer = [ingest(filer) for _ in range(3)]
     by_reviewer = ingest(reviewer)
     for number in [*by_filer, by_reviewer]:
@@ -176,7 +176,7 @@ def test_bulk_confirm_confirms_others_lines_and_reports_own(
 
 def test_declared_metadata_needs_the_amending_role_and_is_audited(
     container: Container, filer: User, reviewer: User, compliance: User, ingest, make_ready
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     number = ingest(filer)
     make_ready(number)
     with container.database.session() as session:
@@ -203,7 +203,7 @@ def test_declared_metadata_needs_the_amending_role_and_is_audited(
 
 def test_a_metadata_change_while_awaiting_review_withdraws_the_line(
     container: Container, filer: User, reviewer: User, ingest, make_ready
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     number = ingest(filer)
     make_ready(number)
     with container.database.session() as session:
@@ -217,7 +217,7 @@ def test_a_metadata_change_while_awaiting_review_withdraws_the_line(
 
 def test_a_confirmed_line_shows_as_declared_in_search(
     container: Container, filer: User, reviewer: User, ingest
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     number = ingest(filer, lines=["采购合同 Purchase agreement", "Late delivery incurs a penalty."])
     with container.database.session() as session:
         document_id = session.scalars(select(Document.id).where(Document.number == number)).one()

@@ -29,7 +29,7 @@ VAT_TEXT = """增值税专用发票
 
 def vat(
     *, buyer_id: str = "", seller_id: str = "", words: str = "壹万贰仟圆整", total: str = "12000.00"
-):  # type: ignore[no-untyped-def]
+):
     rng = random.Random(7)
     text = VAT_TEXT.format(
         buyer_id=buyer_id or paperwork.uscc(rng),

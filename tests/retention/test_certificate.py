@@ -53,7 +53,7 @@ def facts(record_id: str, **changes: object) -> RecordFacts:
         "document_date": date(2012, 6, 30),
     }
     fields.update(changes)
-    return RecordFacts(**fields)  # type: ignore[arg-type]
+    return RecordFacts(**fields)
 
 
 def meta(record_id: str, number: str) -> RecordMeta:

@@ -33,7 +33,7 @@ def voucher(**changes: object) -> RecordFacts:
         "document_date": date(2024, 3, 5),
     }
     fields.update(changes)
-    return RecordFacts(**fields)  # type: ignore[arg-type]
+    return RecordFacts(**fields)
 
 
 def test_voucher_becomes_eligible_on_2055_01_01() -> None:

@@ -48,7 +48,7 @@ def report(record_id: str, **changes: object) -> RecordFacts:
         "document_date": date(2012, 6, 30),
     }
     fields.update(changes)
-    return RecordFacts(**fields)  # type: ignore[arg-type]
+    return RecordFacts(**fields)
 
 
 FACTS = {r: report(r) for r in ("R-1", "R-2", "R-3")}
@@ -310,7 +310,7 @@ def test_nothing_blocked_at_execution_is_destroyed(
     changes: dict[str, dict[str, object]], shift: int
 ) -> None:
     batch = approved()
-    fresh = {r: replace(FACTS[r], **changes[r]) for r in FACTS}  # type: ignore[arg-type]
+    fresh = {r: replace(FACTS[r], **changes[r]) for r in FACTS}
     as_of = AS_OF + timedelta(days=shift)
     check = execute_check(batch, fresh, RULES, as_of)
     for decision in check.to_destroy:

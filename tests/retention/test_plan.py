@@ -22,7 +22,7 @@ def record(record_id: str, class_code: str, **changes: object) -> RecordFacts:
         "document_date": date(2010, 6, 1),
     }
     fields.update(changes)
-    return RecordFacts(**fields)  # type: ignore[arg-type]
+    return RecordFacts(**fields)
 
 
 def test_plan_explains_every_record() -> None:

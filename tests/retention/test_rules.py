@@ -67,8 +67,8 @@ def test_class_other_has_no_rule() -> None:
 
 def test_default_configuration_knobs() -> None:
     rule_set = default_rules(fiscal_year_start_month=4, personal_data_years=5)
-    assert rule_set.for_class("personal").period == Period(5)  # type: ignore[union-attr]
-    assert rule_set.for_class("voucher").trigger.fiscal_year_start_month == 4  # type: ignore[union-attr]
+    assert rule_set.for_class("personal").period == Period(5)
+    assert rule_set.for_class("voucher").trigger.fiscal_year_start_month == 4
     assert default_rules(contract_years=7).get("policy.contract").period == Period(7)
     assert default_rules(invoice_years=5).get("tax.invoice").period == Period(5)
     with pytest.raises(BelowStatutoryMinimum):

@@ -10,44 +10,20 @@ checklist's own tests cover how a record gets there.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 from uuid import uuid4
 
-import pytest
 from sqlalchemy import select
 
-from archive_app.infra.config import Settings
 from archive_app.infra.container import Container
-from archive_app.infra.db import Database
 from archive_app.models import Document, User
 from archive_app.models.base import utcnow
 from archive_app.services import archives
 from archive_app.services.archives import ArchiveInput
 from archive_app.services.intake import IntakeItem, take_in
 from archive_app.services.processing import process_document
-from archive_app.services.retention.schedule import seed_rules
 from tests import documents as docs
-
-
-@pytest.fixture
-def container(settings: Settings, database: Database) -> Iterator[Container]:
-    with database.session() as session:
-        seed_rules(session)
-    instance = Container.from_settings(settings)
-    yield instance
-    instance.close()
-
-
-@pytest.fixture
-def people(make_user, container: Container) -> dict[str, User]:  # type: ignore[no-untyped-def]
-    return {
-        "c1": make_user("comp1", "compliance"),
-        "c2": make_user("comp2", "compliance"),
-        "c3": make_user("comp3", "compliance"),
-        "arch": make_user("arch", "archivist"),
-    }
 
 
 def make_archive(container: Container, admin: User, name: str = "上海明远贸易有限公司") -> str:

@@ -50,7 +50,7 @@ def _approved_batch(container: Container, people: dict[str, User]) -> str:
     return number
 
 
-def _run(container: Container, actor: User, number: str, **options):  # type: ignore[no-untyped-def]
+def _run(container: Container, actor: User, number: str, **options):
     with container.database.session() as session:
         return destruction.run_batch(container, session, actor, number, **options)
 
@@ -212,7 +212,7 @@ def test_dry_run_changes_nothing(
     old = add_document(container, admin, archive, "voucher", tmp_path / "f", document_date=OLD)
     number = _approved_batch(container, people)
 
-    def snapshot() -> tuple:  # type: ignore[type-arg]
+    def snapshot() -> tuple:
         with container.database.session() as session:
             docs = [
                 (d.number, d.sha256, d.original_object_id, d.text_object_id, d.destroyed_at)

@@ -28,7 +28,7 @@ def _ok(result: CliResult | subprocess.CompletedProcess[str]) -> str:
     return result.stdout
 
 
-def test_cli_batch_flow_and_certificate_verification(  # type: ignore[no-untyped-def]
+def test_cli_batch_flow_and_certificate_verification(
     cli, container: Container, admin: User, people: dict[str, User], tmp_path: Path
 ) -> None:
     archive = make_archive(container, admin)
@@ -111,7 +111,7 @@ def test_cli_batch_flow_and_certificate_verification(  # type: ignore[no-untyped
     assert result.returncode == 1 and "pinned" in result.stderr
 
 
-def test_pages_and_the_destroyed_stub_in_the_ui(  # type: ignore[no-untyped-def]
+def test_pages_and_the_destroyed_stub_in_the_ui(
     cli,
     app,
     client: FlaskClient,

@@ -1,3 +1,1 @@
-"""Fixtures of the attack tests: the retention app fixtures (seeded rules, real documents)."""
-
-from tests.retention_app.conftest import container, people  # noqa: F401
+"""Attack tests use the shared fixtures of tests/conftest.py."""

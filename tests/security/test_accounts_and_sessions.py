@@ -21,7 +21,7 @@ def _reload(database: Database, username: str) -> User:
 
 def test_an_admin_cannot_raise_their_own_clearance_or_role(
     client: FlaskClient, make_user, database: Database
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     make_user("low-admin", "admin", "internal")
     make_user("secret-clerk", "archivist", "secret")
     make_user("clerk", "archivist", "public")
@@ -74,7 +74,7 @@ def test_an_admin_cannot_raise_their_own_clearance_or_role(
     assert 'action="/admin/users/clerk"' in listing
 
 
-def test_the_rules_hold_in_the_service_for_every_front_end(make_user, database: Database) -> None:  # type: ignore[no-untyped-def]
+def test_the_rules_hold_in_the_service_for_every_front_end(make_user, database: Database) -> None:
     make_user("low-admin", "admin", "confidential")
     make_user("top", "auditor", "secret")
     with database.session() as session:
@@ -103,7 +103,7 @@ def test_the_rules_hold_in_the_service_for_every_front_end(make_user, database: 
 
 def test_a_cookie_copied_before_logout_is_refused_afterwards(
     app, client: FlaskClient, make_user
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     make_user("li", "archivist")
     assert login(client, "li", USER_PASSWORD).status_code == 302
     cookie = client.get_cookie("archive_session")
@@ -119,7 +119,7 @@ def test_a_cookie_copied_before_logout_is_refused_afterwards(
 
 def test_deactivating_an_account_ends_its_open_sessions(
     app, admin_client: FlaskClient, make_user
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     make_user("wang", "staff")
     client = app.test_client()
     assert login(client, "wang", USER_PASSWORD).status_code == 302

@@ -45,7 +45,7 @@ def _record(database: Database, admin: User, n: int) -> None:
 
 def test_truncation_with_a_rewritten_head_is_detected(
     cli, database: Database, admin: User, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     _record(database, admin, 5)
     signed = json.loads(
         cli("audit", "checkpoint", "--json", "--export", str(tmp_path / "cp.json")).stdout
@@ -64,7 +64,7 @@ def test_truncation_with_a_rewritten_head_is_detected(
 
 def test_an_exported_checkpoint_catches_what_was_removed_with_the_instance_files(
     cli, database: Database, admin: User, settings, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     _record(database, admin, 4)
     exported = tmp_path / "kept-by-the-auditor.json"
     assert cli("audit", "checkpoint", "--export", str(exported)).returncode == 0
@@ -92,7 +92,7 @@ def test_an_exported_checkpoint_catches_what_was_removed_with_the_instance_files
 
 def test_a_forged_checkpoint_file_in_the_instance_is_reported(
     cli, database: Database, admin: User, settings
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     _record(database, admin, 2)
     assert cli("audit", "checkpoint").returncode == 0
     [path] = (settings.home / "audit" / "checkpoints").glob("*.json")
@@ -105,7 +105,7 @@ def test_a_forged_checkpoint_file_in_the_instance_is_reported(
 
 def test_every_destruction_signs_the_head(
     container: Container, admin: User, people: dict[str, User], tmp_path: Path, cli
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     archive = make_archive(container, admin)
     old = add_document(container, admin, archive, "voucher", tmp_path / "f", document_date=OLD)
     with container.database.session() as session:

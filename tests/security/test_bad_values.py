@@ -82,7 +82,7 @@ def test_hostile_form_posts_get_a_clear_answer(
     assert bad.status_code in (302, 400, 409, 413, 415, 422), bad.status_code
 
 
-def test_command_line_answers_bad_amounts_on_one_line(cli, document: str) -> None:  # type: ignore[no-untyped-def]
+def test_command_line_answers_bad_amounts_on_one_line(cli, document: str) -> None:
     for args in (
         ("search", "x", "--min-amount", "1e309"),
         ("search", "x", "--max-amount", "NaN"),

@@ -62,7 +62,7 @@ def _archive(container: Container, admin: User, name: str, level: str) -> str:
 
 
 @pytest.fixture
-def world(container: Container, admin: User, make_user, tmp_path: Path) -> World:  # type: ignore[no-untyped-def]
+def world(container: Container, admin: User, make_user, tmp_path: Path) -> World:
     users = {}
     for level in LEVELS:
         for role in ("compliance", "auditor", "admin"):
@@ -107,7 +107,7 @@ def _readers() -> list[tuple[str, str]]:
 
 def test_every_retention_page_and_listing_names_only_what_the_reader_may_see(
     world: World, client: FlaskClient, cli
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     _pages_as_every_reader(world, client)
     _cli_listings_as_every_reader(world, cli)
 
@@ -147,7 +147,7 @@ def _pages_as_every_reader(world: World, client: FlaskClient) -> None:
             assert (approve in text["batch"]) is (hidden == 0), username
 
 
-def _cli_listings_as_every_reader(world: World, cli) -> None:  # type: ignore[no-untyped-def]
+def _cli_listings_as_every_reader(world: World, cli) -> None:
     for username, clearance in _readers():
         plan = json.loads(
             _ok(cli("retention", "plan", "--as-of", AS_OF.isoformat(), "--json", "--as", username))
@@ -172,7 +172,7 @@ def _cli_listings_as_every_reader(world: World, cli) -> None:  # type: ignore[no
             )
 
 
-def _ok(result) -> str:  # type: ignore[no-untyped-def]
+def _ok(result) -> str:
     assert result.returncode == 0, result.stderr
     return result.stdout
 
@@ -278,7 +278,7 @@ def _refused_by_count_on_the_web(container: Container, world: World, client: Fla
 
 def test_restricted_records_are_left_out_for_everyone_but_compliance(
     container: Container, admin: User, make_user, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     archive = _archive(container, admin, "张三", "internal")
     contract = add_document(
         container, admin, archive, "contract", tmp_path / "r", document_date=date(2020, 1, 1)

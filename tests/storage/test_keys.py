@@ -125,7 +125,7 @@ def test_wrong_master_key_is_refused_at_open_and_changes_nothing(tmp_path: Path)
 @pytest.mark.parametrize("bad", [b"", b"x" * 31, b"x" * 33, "a string"])
 def test_master_key_of_the_wrong_shape_is_refused(tmp_path: Path, bad: object) -> None:
     with pytest.raises(MasterKeyInvalid):
-        BlobStore.open(tmp_path / "s", bad)  # type: ignore[arg-type]
+        BlobStore.open(tmp_path / "s", bad)
 
 
 def test_no_key_material_in_repr_or_messages(tmp_path: Path) -> None:

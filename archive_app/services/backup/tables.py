@@ -223,7 +223,7 @@ def _record_exact(
         for row in rows
         for column in numerics
         if row._mapping[column.name] is not None
-        and _float_loses(row._mapping[column.name], column.type.scale)  # type: ignore[attr-defined]
+        and _float_loses(row._mapping[column.name], column.type.scale)
     ]
     if exact:
         EXACT_NUMERIC.create(target, checkfirst=True)
