@@ -293,7 +293,7 @@ def export_command(
     if as_json:
         print_json(result)
     else:
-        click.echo(f"{count} entries written to {output}")
+        click.echo(f"{count} {'entry' if count == 1 else 'entries'} written to {output}")
 
 
 @audit.command("verify-export")
