@@ -154,3 +154,25 @@ def test_failed_logins_overall_are_bounded_whatever_the_addresses(database: Data
     assert len(_trail(database, "user.login_failed")) == refusals.OVERALL
     assert _trail(database, "user.login_failed")[-1].after["bounded"] is True
     _chain_ok(database)
+
+
+def test_a_refusal_shown_as_a_message_is_recorded_too(
+    client: FlaskClient, make_user, database: Database
+) -> None:
+    """The retention pages answer a refusal with a message and a redirect, not a 403."""
+    make_user("aud", "auditor")
+    assert login(client, "aud", USER_PASSWORD).status_code == 302
+    response = client.post(
+        "/retention/holds",
+        data={
+            "name": "H1",
+            "reason": "litigation",
+            "archives": "KH-000001",
+            "csrf_token": csrf_token(client, "/retention/holds"),
+        },
+    )
+    assert response.status_code == 302
+    (entry,) = _trail(database, "access.refused")
+    assert (entry.actor_name, entry.outcome) == ("aud", "refused")
+    assert entry.after["where"] == "POST /retention/holds"
+    _chain_ok(database)
