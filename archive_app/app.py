@@ -24,6 +24,7 @@ from archive_app.models import User
 from archive_app.services import login_sessions
 from archive_app.web import (
     archives,
+    audit,
     auth,
     checklist,
     documents,
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None, *, testing: bool = False) -> Fl
         return user if user is not None and str(user.id) == user_id else None
 
     app.register_blueprint(auth.blueprint)
+    app.register_blueprint(audit.blueprint)
     app.register_blueprint(archives.blueprint)
     app.register_blueprint(users.blueprint)
     app.register_blueprint(documents.blueprint)

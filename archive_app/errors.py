@@ -54,6 +54,15 @@ class NotFound(AppError):
         self.identifier = identifier
 
 
+class HiddenByClearance(NotFound):
+    """An existing object above the user's clearance: answered exactly like a missing one
+    (its existence is not revealed), but recorded in the audit trail as a refusal."""
+
+    def __init__(self, kind: str, identifier: str, username: str) -> None:
+        super().__init__(kind, identifier)
+        self.username = username
+
+
 class PermissionDenied(AppError):
     http_status = 403
     code = "forbidden"
@@ -99,8 +108,9 @@ class RecordRestricted(AppError):
     http_status = 403
     code = "record_restricted"
 
-    def __init__(self, document: str) -> None:
+    def __init__(self, document: str, username: str | None = None) -> None:
         self.document = document
+        self.username = username
         super().__init__(
             f"document {document} is restricted to storage after an erasure request; "
             "only compliance may access it"
@@ -133,6 +143,18 @@ class AuditChainBroken(AppError):
     def __init__(self, entry: int | None, problem: str) -> None:
         super().__init__(f"audit trail broken at entry {entry}: {problem}")
         self.entry = entry
+        self.problem = problem
+
+
+class AuditExportBroken(AppError):
+    """An exported audit trail whose entries do not verify offline."""
+
+    code = "audit_export_broken"
+
+    def __init__(self, path: object, line: int | None, problem: str) -> None:
+        super().__init__(f"{path}: line {line} does not verify: {problem}")
+        self.path = path
+        self.line = line
         self.problem = problem
 
 

@@ -23,7 +23,7 @@ from collections.abc import Collection
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive_app.errors import NotFound, PermissionDenied, RecordRestricted
+from archive_app.errors import HiddenByClearance, NotFound, PermissionDenied, RecordRestricted
 from archive_app.models import CustomerArchive, Document, ErasureRequest
 from archive_app.models.user import Level, Role, User
 
@@ -185,15 +185,19 @@ class Sight:
 
 def require_archive_visible(user: User, archive: CustomerArchive | None, number: str) -> None:
     """Refuse, as not found, a missing archive or one above the user's clearance."""
-    if archive is None or not may_see_level(user, archive.level):
+    if archive is None:
         raise NotFound("archive", number)
+    if not may_see_level(user, archive.level):
+        raise HiddenByClearance("archive", number, user.username)
 
 
 def require_record(session: Session, user: User, document: Document | None, number: str) -> None:
     """Refuse a record the user may not act on: not found when it is missing or above
     their clearance; restricted when an erasure request keeps it for compliance only."""
-    if document is None or not may_see_level(user, document.archive.level):
+    if document is None:
         raise NotFound("document", number)
+    if not may_see_level(user, document.archive.level):
+        raise HiddenByClearance("document", number, user.username)
     ensure_content_accessible(session, user, document)
 
 
@@ -204,4 +208,4 @@ def ensure_content_accessible(session: Session, user: User, document: Document) 
         and not sees_restricted(user)
         and is_restricted(session, document.archive_id)
     ):
-        raise RecordRestricted(document.number)
+        raise RecordRestricted(document.number, user.username)

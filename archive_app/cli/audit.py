@@ -1,13 +1,30 @@
-"""``archive audit verify|checkpoint|verify-checkpoint``."""
+"""``archive audit verify|checkpoint|verify-checkpoint|list|export|verify-export``."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 import click
 
-from archive_app.cli.runtime import Runtime, as_option, json_option, pass_runtime, print_json
-from archive_app.errors import AuditChainBroken, NotInitialised, ValidationFailed
+from archive_app.cli.runtime import (
+    Runtime,
+    as_option,
+    json_option,
+    output_file,
+    pass_runtime,
+    print_json,
+)
+from archive_app.cli.types import DATE
+from archive_app.errors import (
+    AuditChainBroken,
+    AuditExportBroken,
+    NotInitialised,
+    ValidationFailed,
+)
+from archive_app.models.audit import OUTCOMES
+from archive_app.services import audit_query
 from archive_app.services.audit_checkpoints import (
     Checkpoint,
     CheckpointInvalid,
@@ -15,6 +32,8 @@ from archive_app.services.audit_checkpoints import (
     read_checkpoint,
     write_checkpoint,
 )
+from archive_app.services.audit_export import FORMATS, verify_export
+from archive_app.services.audit_query import DEFAULT_LIMIT, MAX_LIMIT, AuditFilter
 from archive_app.services.retention.certificate_files import instance_public_key
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -131,3 +150,173 @@ def verify_checkpoint(runtime: Runtime, path: Path, public_key: Path | None, as_
             f"valid checkpoint: entry {signed.seq} ({signed.entry_hash}) "
             f"signed {signed.signed_at:%Y-%m-%d %H:%M} UTC"
         )
+
+
+# --- reading the trail ------------------------------------------------------------------------
+
+
+def _filter_options(function: Any) -> Any:
+    for option in reversed(
+        [
+            click.option("--actor", metavar="USER", help="Entries by this user."),
+            click.option(
+                "--action", metavar="ACTION", help="This action, or a prefix ending in '*'."
+            ),
+            click.option(
+                "--object",
+                "object_",
+                metavar="X",
+                help="TYPE:ID, a TYPE (archive, document, batch, user) or an ID.",
+            ),
+            click.option("--outcome", type=click.Choice(OUTCOMES), help="ok, refused or failed."),
+            click.option("--since", type=DATE, help="From this day (UTC, included)."),
+            click.option("--until", type=DATE, help="Up to this day (UTC, included)."),
+        ]
+    ):
+        function = option(function)
+    return function
+
+
+def _filters(
+    actor: str | None,
+    action: str | None,
+    object_: str | None,
+    outcome: str | None,
+    since: date | None,
+    until: date | None,
+) -> AuditFilter:
+    object_type, object_id = AuditFilter.parse_object(object_)
+    try:
+        return AuditFilter.parse(
+            actor=actor,
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            outcome=outcome,
+            since=since,
+            until=until,
+        )
+    except ValidationFailed as error:
+        # Filters that cannot hold together are a usage error, found before anything runs.
+        raise click.UsageError(str(error)) from None
+
+
+@audit.command("list")
+@_filter_options
+@click.option(
+    "--limit",
+    type=click.IntRange(1, MAX_LIMIT),
+    default=DEFAULT_LIMIT,
+    show_default=True,
+    help="At most this many entries.",
+)
+@click.option("--before", type=click.IntRange(min=1), help="Entries older than this one.")
+@as_option
+@json_option
+@pass_runtime
+def list_command(
+    runtime: Runtime,
+    actor: str | None,
+    action: str | None,
+    object_: str | None,
+    outcome: str | None,
+    since: date | None,
+    until: date | None,
+    limit: int,
+    before: int | None,
+    as_user: str | None,
+    as_json: bool,
+) -> None:
+    """The trail, newest first, filtered. Auditors, compliance and admins (--as); the
+    listing is itself recorded (one entry, with the filters)."""
+    filters = _filters(actor, action, object_, outcome, since, until)
+    with runtime.session() as session:
+        reader = runtime.actor(session, as_user)
+        audit_query.require_reader(reader)
+        page = audit_query.list_entries(session, reader, filters, before=before, limit=limit)
+        result = page.as_dict()
+    if as_json:
+        print_json(result)
+        return
+    for entry in page.entries:
+        values = "(withheld: above your clearance)" if entry.withheld else _changes(entry)
+        click.echo(
+            f"{entry.seq:>8}  {entry.at:%Y-%m-%d %H:%M:%S}  {entry.actor:<12} "
+            f"{entry.action:<28} {entry.object_type}:{entry.object_id}  "
+            f"{entry.outcome}  {values}".rstrip()
+        )
+    if page.next_before is not None:
+        click.echo(f"more: --before {page.next_before}")
+
+
+def _changes(entry: audit_query.EntryView) -> str:
+    parts = []
+    for change in entry.changes:
+        if change.before is None:
+            parts.append(f"{change.field}={change.after}")
+        elif change.after is None:
+            parts.append(f"{change.field}: {change.before} → (none)")
+        else:
+            parts.append(f"{change.field}: {change.before} → {change.after}")
+    return "; ".join(parts)
+
+
+@audit.command("export")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), required=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@_filter_options
+@as_option
+@json_option
+@pass_runtime
+def export_command(
+    runtime: Runtime,
+    fmt: str,
+    output: Path,
+    actor: str | None,
+    action: str | None,
+    object_: str | None,
+    outcome: str | None,
+    since: date | None,
+    until: date | None,
+    as_user: str | None,
+    as_json: bool,
+) -> None:
+    """Write the filtered trail, oldest first, as CSV or JSON Lines with every field the
+    hash chain covers (check a JSONL copy with `archive audit verify-export FILE`)."""
+    filters = _filters(actor, action, object_, outcome, since, until)
+    with runtime.session() as session:
+        reader = runtime.actor(session, as_user)
+        audit_query.require_reader(reader)
+        with output_file(output) as out:
+            count = audit_query.export_entries(session, reader, filters, fmt, out)
+    result = {"file": str(output), "format": fmt, "entries": count, **filters.as_dict()}
+    if as_json:
+        print_json(result)
+    else:
+        click.echo(f"{count} {'entry' if count == 1 else 'entries'} written to {output}")
+
+
+@audit.command("verify-export")
+@click.argument("path", type=_FILE)
+@json_option
+def verify_export_command(path: Path, as_json: bool) -> None:
+    """Recompute the hashes and links of an exported trail (JSON Lines or CSV) offline,
+    without a database; exit 1 and name the first line that does not verify."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ValidationFailed({str(path): f"cannot read it ({error})"}) from None
+    report = verify_export(text)
+    if as_json:
+        print_json({"file": str(path), **report.as_dict()})
+        if not report.ok:
+            raise SystemExit(1)
+        return
+    if not report.ok:
+        raise AuditExportBroken(path, report.broken_line, report.problem or "")
+    withheld = f", {report.withheld} withheld (links checked only)" if report.withheld else ""
+    gaps = f", {len(report.gaps)} gaps left by the filters" if report.gaps else ""
+    click.echo(
+        f"export intact: {report.entries} entries (seq {report.first_seq}-{report.last_seq}), "
+        f"{report.verified} hashes recomputed{withheld}{gaps}"
+    )

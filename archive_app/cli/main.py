@@ -1,11 +1,12 @@
-"""Entry point: the command group and the one place where errors become exit codes."""
+"""Entry point: the command group and the one place where errors become exit codes, and
+where a permission refusal is written to the audit trail."""
 
 from __future__ import annotations
 
 import sys
 
 import click
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from archive_app.cli import (
     archives,
@@ -22,6 +23,8 @@ from archive_app.cli import (
 from archive_app.cli.runtime import Runtime
 from archive_app.errors import AppError, LibraryError
 from archive_app.infra.private_files import private_umask
+from archive_app.services import refusals
+from archive_app.services.bootstrap import ADMIN_USERNAME
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -48,8 +51,10 @@ backup.register(cli)
 def main(argv: list[str] | None = None) -> None:
     # Whatever this process creates in the instance is private to its account.
     private_umask()
+    args = list(sys.argv[1:] if argv is None else argv)
+    runtime = Runtime()
     try:
-        cli.main(args=argv, prog_name="archive", standalone_mode=False)
+        cli.main(args=args, prog_name="archive", standalone_mode=False, obj=runtime)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(1)
@@ -62,6 +67,8 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(f"archive: {_one_line(error.format_message())}", err=True)
         sys.exit(error.exit_code)
     except AppError as error:
+        if refusals.is_refusal(error):
+            _record_refusal(runtime, args, error)
         click.echo(f"archive: {error}", err=True)
         sys.exit(error.exit_code)
     except LibraryError as error:
@@ -76,6 +83,41 @@ def main(argv: list[str] | None = None) -> None:
         click.echo("interrupted", err=True)
         sys.exit(130)
     sys.exit(0)
+
+
+def _command_path(args: list[str]) -> str:
+    """``archive audit list``: the command's words only, never its values."""
+    words, group = ["archive"], cli
+    for arg in args:
+        command = group.commands.get(arg) if isinstance(group, click.Group) else None
+        if command is None:
+            break
+        words.append(arg)
+        group = command
+    return " ".join(words)
+
+
+def _acting_user(args: list[str], error: AppError) -> str:
+    named = getattr(error, "username", None)
+    if isinstance(named, str) and named:
+        return named
+    for index, arg in enumerate(args):
+        if arg == "--as" and index + 1 < len(args):
+            return args[index + 1]
+        if arg.startswith("--as="):
+            return arg.removeprefix("--as=")
+    return ADMIN_USERNAME
+
+
+def _record_refusal(runtime: Runtime, args: list[str], error: AppError) -> None:
+    try:
+        refusals.record_refusal(
+            runtime.database, _acting_user(args, error), error, where=_command_path(args)
+        )
+    except (AppError, SQLAlchemyError):
+        pass  # the refusal is still reported; an unreachable trail is not a second error
+    finally:
+        runtime.close()
 
 
 def _one_line(message: str) -> str:

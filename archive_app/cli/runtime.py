@@ -73,6 +73,7 @@ class Runtime:
     def close(self) -> None:
         if self._container is not None:
             self._container.close()
+            self._container = None  # a later use (recording a refusal) opens it again
 
 
 pass_runtime = click.make_pass_decorator(Runtime, ensure=True)

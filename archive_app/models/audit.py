@@ -4,6 +4,10 @@ Each entry stores the hash of the entry before it (``prev_hash``) and its own ha
 its content plus that link. ``audit_head`` is a single row holding the newest sequence
 number and hash; appending locks it, so appends are serialised on every database and
 removing the newest entries is detected as well. No code path updates or deletes rows.
+
+``outcome`` says how the recorded attempt ended: ``ok`` (done), ``refused`` (a permission
+refusal) or ``failed`` (a failed login). It is hashed too, except ``ok``, so the entries
+written before the column existed keep their hashes.
 """
 
 from __future__ import annotations
@@ -11,16 +15,23 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from archive_app.models.base import Base, UtcDateTime
 
 GENESIS_HASH = "0" * 64
+OUTCOMES = ("ok", "refused", "failed")
 
 
 class AuditEntry(Base):
     __tablename__ = "audit_entries"
+    __table_args__ = (
+        # The viewer's filters, newest first: by actor, by outcome, by time.
+        Index("ix_audit_entries_actor_name_seq", "actor_name", "seq"),
+        Index("ix_audit_entries_outcome_seq", "outcome", "seq"),
+        Index("ix_audit_entries_at", "at"),
+    )
 
     seq: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False
@@ -33,6 +44,7 @@ class AuditEntry(Base):
     object_id: Mapped[str] = mapped_column(String(128), index=True)
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    outcome: Mapped[str] = mapped_column(String(16), default="ok", server_default="ok")
     prev_hash: Mapped[str] = mapped_column(String(64))
     entry_hash: Mapped[str] = mapped_column(String(64), unique=True)
 

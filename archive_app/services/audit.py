@@ -1,7 +1,9 @@
 """Appending to and verifying the hash-chained audit trail.
 
 The hash of an entry covers its sequence number, time (UTC, microseconds), actor, action,
-object and before/after values in canonical JSON, plus the previous entry's hash. Editing
+object and before/after values in canonical JSON, plus the previous entry's hash, and its
+outcome when that is not ``ok`` (a refusal or a failed login; entries written before
+outcomes existed are all ``ok`` and keep their hashes). Editing
 any of those, deleting an entry (including the newest: the head row remembers it) or
 reordering entries breaks the chain, and :func:`verify_chain` names the first broken link.
 Deleting the newest entries *and* rewriting the head row is found against the signed
@@ -26,6 +28,7 @@ from archive_app.models.audit import GENESIS_HASH
 from archive_app.models.base import utcnow
 
 SYSTEM_ACTOR = "system"
+OK, REFUSED, FAILED = "ok", "refused", "failed"
 
 
 def _canonical_time(at: datetime) -> str:
@@ -43,18 +46,22 @@ def compute_entry_hash(
     before: Mapping[str, Any] | None,
     after: Mapping[str, Any] | None,
     prev_hash: str,
+    outcome: str = OK,
 ) -> str:
+    fields: dict[str, Any] = {
+        "seq": seq,
+        "at": _canonical_time(at),
+        "actor": actor_name,
+        "action": action,
+        "object": [object_type, object_id],
+        "before": before,
+        "after": after,
+        "prev": prev_hash,
+    }
+    if outcome != OK:
+        fields["outcome"] = outcome
     material = json.dumps(
-        {
-            "seq": seq,
-            "at": _canonical_time(at),
-            "actor": actor_name,
-            "action": action,
-            "object": [object_type, object_id],
-            "before": before,
-            "after": after,
-            "prev": prev_hash,
-        },
+        fields,
         sort_keys=True,
         ensure_ascii=False,
         separators=(",", ":"),
@@ -79,10 +86,13 @@ def _chained_row(
     object_id: str | int,
     before: Mapping[str, Any] | None,
     after: Mapping[str, Any] | None,
+    outcome: str = OK,
+    actor_name: str | None = None,
 ) -> dict[str, Any]:
     """The column values of entry ``seq``, hashed onto ``prev_hash``."""
     at = utcnow()
-    actor_name = actor.username if actor is not None else SYSTEM_ACTOR
+    if actor_name is None:
+        actor_name = actor.username if actor is not None else SYSTEM_ACTOR
     before_values = _plain(before)
     after_values = _plain(after)
     entry_hash = compute_entry_hash(
@@ -95,6 +105,7 @@ def _chained_row(
         before=before_values,
         after=after_values,
         prev_hash=prev_hash,
+        outcome=outcome,
     )
     return {
         "seq": seq,
@@ -106,6 +117,7 @@ def _chained_row(
         "object_id": str(object_id),
         "before": before_values,
         "after": after_values,
+        "outcome": outcome,
         "prev_hash": prev_hash,
         "entry_hash": entry_hash,
     }
@@ -120,9 +132,14 @@ def record(
     *,
     before: Mapping[str, Any] | None = None,
     after: Mapping[str, Any] | None = None,
+    outcome: str = OK,
+    actor_name: str | None = None,
 ) -> AuditEntry:
     """Append one entry. Call it last in the unit of work: it locks the chain head until
-    the transaction commits, which serialises concurrent writers of the trail."""
+    the transaction commits, which serialises concurrent writers of the trail.
+
+    ``outcome`` is ``ok`` unless a refusal or failure is recorded; ``actor_name`` names an
+    actor that is not a user of this instance (the name typed at a failed login)."""
     head = _locked_head(session)
     entry = AuditEntry(
         **_chained_row(
@@ -134,6 +151,8 @@ def record(
             object_id=object_id,
             before=before,
             after=after,
+            outcome=outcome,
+            actor_name=actor_name,
         )
     )
     session.add(entry)
@@ -266,6 +285,7 @@ def verify_chain(
                 before=entry.before,
                 after=entry.after,
                 prev_hash=entry.prev_hash,
+                outcome=entry.outcome,
             )
             if recomputed != entry.entry_hash:
                 return ChainReport(False, count, entry.seq, f"entry {entry.seq} was altered")

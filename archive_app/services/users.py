@@ -9,6 +9,7 @@ themselves, or an account they control, into archives they may not see.
 from __future__ import annotations
 
 import re
+from typing import NoReturn
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -30,7 +31,7 @@ from archive_app.infra.passwords import (
 from archive_app.models import User
 from archive_app.models.user import DEFAULT_CLEARANCE, Level, Role
 from archive_app.permissions import Capability, may_grant_clearance, may_manage_user, require
-from archive_app.services import audit, login_sessions
+from archive_app.services import audit, login_sessions, refusals
 
 _USERNAME = re.compile(r"[a-z][a-z0-9._-]{1,63}")
 
@@ -98,20 +99,32 @@ def create_user(
     return user
 
 
-def authenticate(session: Session, username: str, password: str) -> User:
+def authenticate(
+    session: Session, username: str, password: str, *, remote_addr: str | None = None
+) -> User:
+    """The active user with this name and password, or :class:`AuthenticationFailed`.
+    A failure is recorded (the name typed, the reason, ``remote_addr``; never the
+    password) within the bounds of :mod:`archive_app.services.refusals`."""
     user = session.scalar(select(User).where(User.username == username.strip().lower()))
     if user is None:
         verify_password(dummy_hash(), password)
-        raise AuthenticationFailed()
-    if not verify_password(user.password_hash, password) or not user.active:
-        audit.record(session, None, "user.login_failed", "user", user.username)
-        # The failed attempt must stay on record although the operation fails.
-        session.commit()
-        raise AuthenticationFailed()
+        _failed(session, username, "unknown user", remote_addr)
+    elif not verify_password(user.password_hash, password):
+        _failed(session, username, "wrong password", remote_addr)
+    elif not user.active:
+        _failed(session, username, "account inactive", remote_addr)
+    assert user is not None
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     audit.record(session, user, "user.login", "user", user.username)
     return user
+
+
+def _failed(session: Session, username: str, reason: str, remote_addr: str | None) -> NoReturn:
+    if refusals.record_failed_login(session, username, reason, remote_addr):
+        # The failed attempt must stay on record although the operation fails.
+        session.commit()
+    raise AuthenticationFailed()
 
 
 def update_user(

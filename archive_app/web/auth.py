@@ -40,7 +40,10 @@ def login():
     if form.validate_on_submit():
         try:
             user = users.authenticate(
-                db_session(), form.username.data or "", form.password.data or ""
+                db_session(),
+                form.username.data or "",
+                form.password.data or "",
+                remote_addr=request.remote_addr,
             )
         except AuthenticationFailed:
             error = _("Wrong user name or password.")

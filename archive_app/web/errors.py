@@ -1,12 +1,19 @@
-"""The one place where errors become HTTP responses (HTML pages or JSON)."""
+"""The one place where errors become HTTP responses (HTML pages or JSON), and where a
+permission refusal is written to the audit trail (:func:`record_refusal`)."""
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+import contextlib
+
+from flask import Flask, g, jsonify, render_template, request
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from archive_app.errors import AppError, LibraryError
+from archive_app.services import refusals
+from archive_app.web.context import services
 from indexing.extract.errors import ExtractError
 
 
@@ -20,9 +27,28 @@ def _render(status: int, title: str, message: str, code: str):
     return render_template("errors/error.html", status=status, title=title, message=message), status
 
 
+def record_refusal(error: AppError) -> None:
+    """If ``error`` refuses the logged-in user, record it. The request's own transaction is
+    rolled back first: the refused operation did not happen, and on SQLite its open write
+    would otherwise hold the lock the refusal's own transaction needs."""
+    if not refusals.is_refusal(error) or not current_user.is_authenticated:
+        return
+    username = current_user.username
+    request_session = g.get("db_session")
+    if request_session is not None:
+        request_session.rollback()
+    # The refusal itself still reaches the user; a trail that cannot be written now is
+    # reported by the operation that next writes it.
+    with contextlib.suppress(SQLAlchemyError):
+        refusals.record_refusal(
+            services().database, username, error, where=f"{request.method} {request.path}"
+        )
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(AppError)
     def _app_error(error: AppError):
+        record_refusal(error)
         return _render(error.http_status, error.code, str(error), error.code)
 
     def _library_error(error: Exception):

@@ -27,6 +27,7 @@ from archive_app.services.retention import (
 )
 from archive_app.services.retention.certificate_pdf import certificate_pdf
 from archive_app.web.context import db_session, services
+from archive_app.web.errors import record_refusal
 
 blueprint = Blueprint("retention", __name__, url_prefix="/retention")
 
@@ -55,6 +56,7 @@ def _day(value: str | None) -> date:
 
 def _refused(error: AppError, endpoint: str, **values: str):
     db_session().rollback()
+    record_refusal(error)
     flash(str(error), "danger")
     return redirect(url_for(endpoint, **values))
 
