@@ -20,7 +20,7 @@ from archive_app.services import archives
 from archive_app.services.archives import ArchiveInput
 from archive_app.services.audit import verify_chain
 from archive_app.services.audit_export import verify_export
-from tests.app.helpers import login
+from tests.app.helpers import login, post_form
 from tests.conftest import USER_PASSWORD
 
 
@@ -245,6 +245,7 @@ def test_values_about_archives_above_the_readers_clearance_are_withheld(
     assert "机密客户" not in json.dumps(listing, ensure_ascii=False)
 
     assert login(client, "lowaud", USER_PASSWORD).status_code == 302
+    post_form(client, "/language/en", {"next": "/audit"})
     html = client.get("/audit?action=archive.update").get_data(as_text=True)
     assert trail["secret"] in html and "董事会" not in html and "机密客户" not in html
     assert "above your clearance" in html
