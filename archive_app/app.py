@@ -23,6 +23,7 @@ from archive_app.infra.private_files import private_umask
 from archive_app.models import User
 from archive_app.services import login_sessions
 from archive_app.web import (
+    account,
     archives,
     audit,
     auth,
@@ -107,6 +108,7 @@ def create_app(settings: Settings | None = None, *, testing: bool = False) -> Fl
     app.register_blueprint(documents.blueprint)
     app.register_blueprint(checklist.blueprint)
     app.register_blueprint(search.blueprint)
+    account.install(app)
     retention.install(app)
     errors.register(app)
     register_template_helpers(app, LANGUAGE_NAMES)

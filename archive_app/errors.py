@@ -8,7 +8,7 @@ translated there too.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from indexing.extract.errors import ExtractError
 from indexing.search.errors import SearchError
@@ -84,6 +84,19 @@ class ValidationFailed(AppError):
         self.problems = dict(problems)
         text = "; ".join(f"{name}: {message}" for name, message in self.problems.items())
         super().__init__(f"invalid input: {text}")
+
+
+class PasswordRefused(ValidationFailed):
+    """A new password refused: the current password given is wrong, or the new one breaks
+    strength rules. ``reasons`` names each broken rule by its code (``wrong_current`` and
+    the codes of :class:`archive_app.domain.password_policy.Weakness`), so that a front end
+    can say each in the user's language; ``problems`` says them in English per field."""
+
+    code = "password_refused"
+
+    def __init__(self, problems: Mapping[str, str], reasons: Sequence[str]) -> None:
+        super().__init__(problems)
+        self.reasons = tuple(reasons)
 
 
 class ClearanceInsufficient(PermissionDenied):

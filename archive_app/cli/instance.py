@@ -40,7 +40,8 @@ def init(runtime: Runtime, as_json: bool) -> None:
     if report.created_admin_password:
         click.echo(
             f"The admin password is: {report.created_admin_password}\n"
-            "It is shown only this once: write it down or change it after logging in.",
+            "It is shown only this once; you will be asked to choose your own password "
+            "at the first login.",
             err=True,
         )
 

@@ -1,4 +1,4 @@
-"""``archive users create|list``."""
+"""``archive users create|list|set-password``."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import click
 
 from archive_app.cli.runtime import Runtime, as_option, json_option, pass_runtime, print_json
 from archive_app.models.user import Level, Role
+from archive_app.services import passwords
 from archive_app.services import users as user_service
 
 
@@ -42,10 +43,7 @@ def create(
     """Create a user NAME with a ROLE."""
     with runtime.session() as session:
         user_service.require_may_create(runtime.actor(session, as_user))
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    password = _read_password(password_stdin)
     with runtime.session() as session:
         actor = runtime.actor(session, as_user)
         user = user_service.create_user(
@@ -92,3 +90,35 @@ def list_users(runtime: Runtime, as_user: str | None, as_json: bool) -> None:
     for row in rows:
         state = "" if row["active"] else "  (inactive)"
         click.echo(f"{row['username']:<20} {row['role']:<11} {row['clearance']:<13}{state}")
+
+
+@users.command("set-password")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the new password from standard input.")
+@as_option
+@json_option
+@pass_runtime
+def set_password(
+    runtime: Runtime, name: str, password_stdin: bool, as_user: str | None, as_json: bool
+) -> None:
+    """Set the password of NAME: your own (--as NAME) is changed; another user's is reset,
+    and they must change it at their next login. Their open sessions end."""
+    with runtime.session() as session:
+        passwords.require_may_set(session, runtime.actor(session, as_user), name)
+    password = _read_password(password_stdin)
+    with runtime.session() as session:
+        actor = runtime.actor(session, as_user)
+        user = passwords.set_password(session, actor, name, new=password)
+        result = {"username": user.username, "must_change_password": user.must_change_password}
+    if as_json:
+        print_json(result)
+    elif result["must_change_password"]:
+        click.echo(f"password of {result['username']} reset; it must be changed at next login")
+    else:
+        click.echo(f"password of {result['username']} changed")
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, String
+from sqlalchemy import Boolean, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from archive_app.models.base import Base, StrEnumType, UtcDateTime, utcnow
@@ -51,6 +51,11 @@ class User(Base):
     clearance: Mapped[Level] = mapped_column(StrEnumType(Level))
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Set by an admin's reset and on the generated first password: until the user chooses
+    # their own, every page leads to the change-password page.
+    must_change_password: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
     language: Mapped[str | None] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 

@@ -59,11 +59,13 @@ def seed_retention_rules(session: Session) -> list[str]:
     return seed_rules(session)
 
 
-def ensure_admin(session: Session, password: str) -> User | None:
-    """Create ``admin`` if it does not exist yet; returns it only when it was created."""
+def ensure_admin(session: Session, password: str, *, must_change: bool = False) -> User | None:
+    """Create ``admin`` if it does not exist yet; returns it only when it was created.
+    ``must_change``: the password was generated (and printed), so the admin must choose
+    their own at the first login."""
     if session.scalar(select(User).where(User.username == ADMIN_USERNAME)) is not None:
         return None
-    return create_user(
+    admin = create_user(
         session,
         None,
         username=ADMIN_USERNAME,
@@ -71,6 +73,8 @@ def ensure_admin(session: Session, password: str) -> User | None:
         password=password,
         display_name="Administrator",
     )
+    admin.must_change_password = must_change
+    return admin
 
 
 def get_admin(session: Session) -> User | None:

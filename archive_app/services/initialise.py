@@ -81,7 +81,10 @@ def initialise(
             if rules:
                 step(f"added retention rules: {', '.join(rules)}")
             password = admin_password or secrets.token_urlsafe(12)
-            if bootstrap.ensure_admin(session, password) is not None:
+            # A generated password has been seen in a terminal: the admin replaces it at
+            # the first login. One given in ARCHIVE_ADMIN_PASSWORD was chosen already.
+            generated = admin_password is None
+            if bootstrap.ensure_admin(session, password, must_change=generated) is not None:
                 report.created_admin_password = None if admin_password else password
                 step("created the admin user")
             # Archives created before the store existed get their keys now (idempotent).

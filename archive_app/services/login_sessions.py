@@ -5,7 +5,8 @@ the random token the browser keeps (signed, in its session cookie); only the tok
 SHA-256 is stored. :func:`resolve` answers, on every request, which active user a token
 belongs to, or None when the session has ended, expired, or its user is inactive. A
 session ends on logout (:func:`end`) and, for every session of a user at once
-(:func:`end_all`), when their password changes or the account is deactivated.
+(:func:`end_all`), when their password changes or the account is deactivated; after a
+user changes their own password, only the session they changed it in stays open.
 """
 
 from __future__ import annotations
@@ -70,11 +71,13 @@ def end(session: Session, token: str | None, reason: str) -> None:
     )
 
 
-def end_all(session: Session, user: User, reason: str) -> int:
-    """End every open session of ``user``; returns how many were open."""
-    result = session.execute(
-        update(LoginSession)
-        .where(LoginSession.user_id == user.id, LoginSession.ended_at.is_(None))
-        .values(ended_at=utcnow(), end_reason=reason)
+def end_all(session: Session, user: User, reason: str, *, keep: str | None = None) -> int:
+    """End every open session of ``user`` except the one of token ``keep`` (the session in
+    which the user changed their own password goes on); returns how many were ended."""
+    statement = update(LoginSession).where(
+        LoginSession.user_id == user.id, LoginSession.ended_at.is_(None)
     )
+    if keep:
+        statement = statement.where(LoginSession.token_sha256 != _digest(keep))
+    result = session.execute(statement.values(ended_at=utcnow(), end_reason=reason))
     return int(result.rowcount or 0)

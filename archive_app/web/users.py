@@ -1,4 +1,5 @@
-"""User administration (admin only): list, create, change role/clearance/active."""
+"""User administration (admin only): list, create, change role/clearance/active, one
+user's page with the password reset."""
 
 from __future__ import annotations
 
@@ -6,12 +7,13 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from archive_app.errors import Conflict, ValidationFailed
+from archive_app.errors import Conflict, PasswordRefused, ValidationFailed
 from archive_app.models.user import Level
 from archive_app.permissions import Capability, may_grant_clearance, may_manage_user, require
-from archive_app.services import users
+from archive_app.services import passwords, users
 from archive_app.web.context import db_session
-from archive_app.web.forms import UserForm, UserUpdateForm
+from archive_app.web.forms import ResetPasswordForm, UserForm, UserUpdateForm
+from archive_app.web.password_messages import messages
 
 blueprint = Blueprint("users", __name__, url_prefix="/admin/users")
 
@@ -77,3 +79,43 @@ def update(username: str):
         else:
             flash(_("User %(name)s updated.", name=username), "success")
     return redirect(url_for("users.list_page"))
+
+
+@blueprint.route("/<username>", methods=["GET"])
+@login_required
+def detail(username: str):
+    require(current_user, Capability.MANAGE_USERS)
+    return _detail_page(username, ResetPasswordForm(), 200)
+
+
+@blueprint.route("/<username>/password", methods=["POST"])
+@login_required
+def reset_password(username: str):
+    require(current_user, Capability.MANAGE_USERS)
+    form = ResetPasswordForm()
+    if not form.validate_on_submit():
+        return _detail_page(username, form, 422)
+    try:
+        user = passwords.reset(db_session(), current_user, username, new=form.password.data or "")
+    except PasswordRefused as error:
+        for name, texts in messages(error, own=False).items():
+            getattr(form, name).errors = texts
+        return _detail_page(username, form, 422)
+    flash(
+        _(
+            "Password of %(name)s reset: they must change it at their next login.",
+            name=user.username,
+        ),
+        "success",
+    )
+    return redirect(url_for("users.detail", username=user.username))
+
+
+def _detail_page(username: str, form: ResetPasswordForm, status: int):
+    user = users.get_user(db_session(), username)
+    return render_template(
+        "users/detail.html",
+        user=user,
+        form=form,
+        manageable=user.id != current_user.id and may_manage_user(current_user, user),
+    ), status

@@ -54,7 +54,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, inspect, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
 from archive_app.errors import AppError, NotFound
 from archive_app.infra import vault
@@ -255,7 +255,13 @@ def _backup_actor(database_copy: Path, username: str) -> int:
     engine = open_copy(database_copy)
     try:
         with Session(engine) as session:
-            user = session.scalar(select(User).where(User.username == username))
+            # Only the columns every schema revision has: a backup made by an older
+            # version lacks the user columns added since (must_change_password, ...).
+            user = session.scalar(
+                select(User)
+                .options(load_only(User.id, User.username, User.role, User.active))
+                .where(User.username == username)
+            )
             if user is None:
                 raise NotFound("user in the backup", username)
             require(user, Capability.MANAGE_BACKUPS)
