@@ -41,7 +41,9 @@ def change_own(
 ) -> int:
     """Change ``user``'s own password; returns how many of their other sessions ended."""
     if not verify_password(user.password_hash, current):
-        audit.record(session, user, "password.change_failed", "user", user.username)
+        audit.record(
+            session, user, "password.change_failed", "user", user.username, outcome=audit.FAILED
+        )
         # The failed attempt must stay on record although the operation fails.
         session.commit()
         raise PasswordRefused({"current_password": "is not your current password"}, [WRONG_CURRENT])

@@ -70,7 +70,7 @@ def test_a_wrong_current_password_is_refused_and_the_attempt_recorded(
     assert "This is not your current password." in response.get_data(as_text=True)
     assert _reload(database, "li").password_hash == before
     failed = _audit(database, "password.change_failed")
-    assert [entry.object_id for entry in failed] == ["li"]
+    assert [(entry.object_id, entry.outcome) for entry in failed] == [("li", "failed")]
     assert _audit(database, "password.change") == []
 
 
