@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from archive_app.domain.numbering import allocate_document_number
@@ -134,18 +135,38 @@ def _take_in_one(
     try:
         with item.path.open("rb") as handle:
             store.put(storage_id, handle, object_id=object_id)
-        with container.database.session() as session:
-            result = _file(
-                session, actor_id, archive_number, item, info, digest, class_code, object_id
-            )
-            if result.status == "queued":
-                pending.settle(session, storage_id, [object_id])
+        try:
+            with container.database.session() as session:
+                result = _file(
+                    session, actor_id, archive_number, item, info, digest, class_code, object_id
+                )
+                if result.status == "queued":
+                    pending.settle(session, storage_id, [object_id])
+        except IntegrityError:
+            # The same file, uploaded at the same moment, committed first (the unique
+            # archive + hash constraint): this one is its duplicate, not an error.
+            raced = _duplicate_after_race(container, actor_id, archive_number, digest, name)
+            if raced is None:
+                raise
+            result = raced
     except BaseException:
         pending.delete_tracked(container.database, store, storage_id, [object_id])
         raise
     if result.status != "queued":  # the same file arrived concurrently
         pending.delete_tracked(container.database, store, storage_id, [object_id])
     return result
+
+
+def _duplicate_after_race(
+    container: Container, actor_id: int, archive_number: str, digest: str, name: str
+) -> IntakeResult | None:
+    with container.database.session() as session:
+        actor = _actor(session, actor_id)
+        archive = get_visible(session, actor, archive_number)
+        duplicate = _duplicate_of(session, archive.id, digest)
+        if duplicate is None:
+            return None
+        return _refuse_duplicate(session, actor, duplicate, name)
 
 
 def _file(

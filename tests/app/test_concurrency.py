@@ -1,16 +1,23 @@
-"""Concurrent archive creation gives unique, gap-free numbers on SQLite and PostgreSQL."""
+"""Concurrent archive creation gives unique, gap-free numbers on SQLite and PostgreSQL; the
+same file uploaded by several people at once is filed once."""
 
 from __future__ import annotations
 
 import multiprocessing
+import threading
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from hashlib import sha256
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+from archive_app.infra.container import Container
 from archive_app.infra.db import Database
-from archive_app.models import AuditEntry, CustomerArchive
+from archive_app.models import AuditEntry, CustomerArchive, Document, User
 from archive_app.services.audit import verify_chain
+from archive_app.services.intake import IntakeItem, take_in
+from tests import documents as docs
 from tests.app.creators import create_archives
 
 pytestmark = pytest.mark.slow  # seconds per test: real processes, documents or servers
@@ -19,6 +26,7 @@ THREADS = 12
 PER_THREAD = 5
 PROCESSES = 4
 PER_PROCESS = 6
+UPLOADERS = 6
 
 
 def _assert_gap_free(numbers: list[str], expected: int) -> None:
@@ -58,3 +66,29 @@ def test_processes_get_unique_gap_free_numbers(database_url: str, database: Data
     _assert_gap_free(numbers, PROCESSES * PER_PROCESS)
     with database.session() as session:
         assert verify_chain(session).ok
+
+
+def test_the_same_file_uploaded_at_once_is_filed_once_and_the_rest_are_duplicates(
+    container: Container, admin: User, archive_number: str, tmp_path: Path
+) -> None:
+    # Found under load (bench/load.py): two uploads of one file both passed the duplicate
+    # check, and the second insert hit the archive + hash constraint with an error 500.
+    copies = []
+    for index in range(UPLOADERS):
+        path = docs.write_text_pdf([["记账凭证 并发上传"]], tmp_path / f"same-{index}.pdf")
+        copies.append(path)
+    assert len({sha256(path.read_bytes()).hexdigest() for path in copies}) == 1
+    start = threading.Barrier(UPLOADERS)
+
+    def upload(path: Path) -> str:
+        start.wait()
+        [result] = take_in(container, admin.id, archive_number, [IntakeItem(path, path.name)])
+        return result.status
+
+    with ThreadPoolExecutor(UPLOADERS) as pool:
+        statuses = sorted(pool.map(upload, copies))
+    assert statuses == ["duplicate"] * (UPLOADERS - 1) + ["queued"]
+    with container.database.session() as session:
+        assert session.scalar(select(func.count()).select_from(Document)) == 1
+        assert verify_chain(session).ok
+    assert sum(1 for _ in container.store.iter_objects()) == 1  # the losers' copies are gone
