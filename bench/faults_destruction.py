@@ -54,6 +54,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -124,8 +125,17 @@ def env_for(settings: Settings) -> dict[str, str]:
 
 
 def build_template(
-    workdir: Path, server: str | None, n_archives: int, per_archive: int
+    workdir: Path,
+    server: str | None,
+    n_archives: int,
+    per_archive: int,
+    *,
+    search_in_database: bool = False,
+    **more_settings: Any,
 ) -> Template:
+    """The instance described in the module doc. ``search_in_database``: the PostgreSQL
+    search backend in the same database (needs ``server``); ``more_settings``:
+    further settings (a broker, a queue)."""
     folder = workdir / "template"
     admin_url, name = None, None
     if server:
@@ -139,6 +149,8 @@ def build_template(
         database_url=url,
         secret_key="bench-secret-key-0123456789",
         ledger_dir=folder / "ledger-copy",
+        search_url=url if search_in_database else None,
+        **more_settings,
     )
     initialise(settings, admin_password=PASSWORD)
     container = Container.from_settings(settings)
