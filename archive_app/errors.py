@@ -135,6 +135,17 @@ class Conflict(AppError):
     code = "conflict"
 
 
+class InspectionRunning(Conflict):
+    """A periodic inspection is already running: two at once would only double the load."""
+
+    code = "inspection_running"
+
+    def __init__(self, run: int, started_at: object) -> None:
+        super().__init__(f"an inspection is already running (run {run}, started {started_at})")
+        self.run = run
+        self.started_at = started_at
+
+
 class AuthenticationFailed(AppError):
     http_status = 401
     code = "authentication_failed"

@@ -26,7 +26,12 @@ from archive_app.models import WorkerKind
 from archive_app.services import recovery
 from archive_app.services.processing import TransientProcessingError, process_document
 from archive_app.services.retention import completion
-from archive_app.tasks import AUDIT_CHECKPOINT, PROCESS_DOCUMENT, RETENTION_APPRAISAL
+from archive_app.tasks import (
+    AUDIT_CHECKPOINT,
+    INSPECTION,
+    PROCESS_DOCUMENT,
+    RETENTION_APPRAISAL,
+)
 
 RETRY_DELAYS = (5, 30, 120)
 log = logging.getLogger(__name__)
@@ -59,6 +64,19 @@ def register_tasks(app: Celery, container: Container, worker: workers.Registrati
         from archive_app.services.audit_checkpoints import write_checkpoint
 
         write_checkpoint(container.settings, container.database)
+
+    @app.task(name=INSPECTION)
+    def _inspection() -> None:
+        # Idempotent and quiet: nothing when an inspection runs or one ran within half an
+        # interval (a second beat); a failed run notifies compliance and admins itself.
+        from archive_app.services.inspection_runs import run_scheduled
+
+        interval = container.settings.inspection_interval_seconds
+        if interval is None:
+            return  # switched off since the message was sent
+        run = run_scheduled(container, worker, timedelta(seconds=interval))
+        if run is not None:
+            log.info("inspection %s: %s, %s finding(s)", run.id, run.state, run.findings_count)
 
 
 def run_worker(
