@@ -221,6 +221,24 @@ def test_the_page_shows_the_latest_run_and_its_finding(
     assert "对象损坏" in page and "发现问题" in page and damaged in page
 
 
+def test_findings_above_the_readers_clearance_are_withheld(
+    container: Container, damaged: str, make_user, app
+) -> None:
+    # The damaged record's archive is internal; this auditor is cleared for public only.
+    make_user("aud-low", "auditor", clearance="public")
+    make_user("aud", "auditor")
+    inspection_runs.run_inspection(container, None)
+
+    low = _client_as(app.test_client(), "aud-low")
+    page = low.get("/inspection").get_data(as_text=True)
+    assert damaged not in page and "KH-000001" not in page
+    assert "1 finding(s) concern archives above your clearance" in page
+    assert "Problems found" in page  # the run itself is not hidden
+
+    cleared = _client_as(app.test_client(), "aud")
+    assert damaged in cleared.get("/inspection").get_data(as_text=True)
+
+
 def test_the_page_is_for_compliance_auditors_and_admins(
     container: Container, make_user, app
 ) -> None:
