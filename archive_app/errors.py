@@ -140,8 +140,9 @@ class InspectionRunning(Conflict):
 
     code = "inspection_running"
 
-    def __init__(self, run: int, started_at: object) -> None:
-        super().__init__(f"an inspection is already running (run {run}, started {started_at})")
+    def __init__(self, run: int | None, started_at: object) -> None:
+        which = f"run {run}, " if run is not None else ""
+        super().__init__(f"an inspection is already running ({which}started {started_at})")
         self.run = run
         self.started_at = started_at
 

@@ -159,7 +159,7 @@ def _start(container: Container, actor: User | None, worker: workers.Registratio
             return run.id
     except DuplicateRow:
         # Another process inserted its running row between our look and our insert.
-        raise InspectionRunning(0, "just now") from None
+        raise InspectionRunning(None, "just now") from None
 
 
 def _close_dead_runs(session: Session) -> None:
