@@ -30,6 +30,7 @@ from archive_app.web import (
     checklist,
     documents,
     errors,
+    inspection,
     retention,
     search,
     users,
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None, *, testing: bool = False) -> Fl
 
     app.register_blueprint(auth.blueprint)
     app.register_blueprint(audit.blueprint)
+    app.register_blueprint(inspection.blueprint)
     app.register_blueprint(archives.blueprint)
     app.register_blueprint(users.blueprint)
     app.register_blueprint(documents.blueprint)

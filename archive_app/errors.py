@@ -135,6 +135,18 @@ class Conflict(AppError):
     code = "conflict"
 
 
+class InspectionRunning(Conflict):
+    """A periodic inspection is already running: two at once would only double the load."""
+
+    code = "inspection_running"
+
+    def __init__(self, run: int | None, started_at: object) -> None:
+        which = f"run {run}, " if run is not None else ""
+        super().__init__(f"an inspection is already running ({which}started {started_at})")
+        self.run = run
+        self.started_at = started_at
+
+
 class AuthenticationFailed(AppError):
     http_status = 401
     code = "authentication_failed"

@@ -43,6 +43,7 @@ class Capability(enum.StrEnum):
     HANDLE_ERASURE = "take erasure requests and access restricted records (compliance only)"
     RECORD_EVENTS = "record retention events"
     INSPECT = "run the periodic inspection"
+    READ_INSPECTIONS = "read the history of the periodic inspection"
     MAINTAIN_INDEX = "rebuild or check the search index"
 
 
@@ -67,6 +68,7 @@ _COMPLIANCE = {
     Capability.HANDLE_ERASURE,
     Capability.RECORD_EVENTS,
     Capability.INSPECT,
+    Capability.READ_INSPECTIONS,
     Capability.MAINTAIN_INDEX,
 }
 
@@ -75,7 +77,12 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
     Role.STAFF: frozenset({Capability.VIEW_ARCHIVES}),
     Role.COMPLIANCE: frozenset(_COMPLIANCE),
     Role.AUDITOR: frozenset(
-        {Capability.VIEW_ARCHIVES, Capability.READ_AUDIT, Capability.READ_RETENTION}
+        {
+            Capability.VIEW_ARCHIVES,
+            Capability.READ_AUDIT,
+            Capability.READ_RETENTION,
+            Capability.READ_INSPECTIONS,
+        }
     ),
     # Admins may do everything except approve destructions (approvers are compliance) and
     # handle what an erasure request restricts to compliance.

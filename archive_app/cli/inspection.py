@@ -1,4 +1,6 @@
-"""``archive verify``: the periodic inspection (:mod:`archive_app.services.inspection`).
+"""``archive verify``: the periodic inspection (:mod:`archive_app.services.inspection`), run
+and recorded in the inspection history as a manual run by the acting user
+(:mod:`archive_app.services.inspection_runs`); refused while another inspection runs.
 
 A progress bar on stderr while objects are checked, then a summary and a table of the
 findings on the terminal or, with ``--json``, the report as one JSON document. Exit 0 when
@@ -22,7 +24,7 @@ from archive_app.cli.runtime import (
     print_json,
     progress_bar,
 )
-from archive_app.services import inspection
+from archive_app.services import inspection, inspection_runs
 
 # Beyond this the table stops being read by a person; --json has every finding.
 TABLE_ROWS = 500
@@ -54,8 +56,7 @@ def verify(runtime: Runtime, as_user: str | None, as_json: bool) -> None:
         def on_progress(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        with runtime.session() as session:
-            report = inspection.inspect(container, session, actor, progress=on_progress)
+        _run, report = inspection_runs.run_inspection(container, actor, progress=on_progress)
     if as_json:
         print_json(report.as_dict())
     else:

@@ -51,6 +51,8 @@ class Settings:
     retention_approvals: int = 2
     # The second copy of the destruction ledger, outside the instance folder.
     ledger_dir: Path | None = None
+    # How often the worker runs the periodic inspection (see parse_inspection_schedule).
+    inspection_schedule: str = "daily"
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -85,6 +87,9 @@ class Settings:
                 env, "ARCHIVE_RETENTION_APPROVALS", cls.retention_approvals
             ),
             ledger_dir=Path(ledger_dir).expanduser().absolute() if ledger_dir else None,
+            inspection_schedule=(env.get("ARCHIVE_INSPECTION_SCHEDULE") or cls.inspection_schedule)
+            .strip()
+            .lower(),
         )
         settings.validate()
         return settings
@@ -136,6 +141,7 @@ class Settings:
             validate_search_url(self.search_url)
         if self.ledger_dir is not None:
             validate_ledger_dir(self.ledger_dir, self.home)
+        parse_inspection_schedule(self.inspection_schedule)
 
     @property
     def is_sqlite(self) -> bool:
@@ -144,6 +150,11 @@ class Settings:
     @property
     def resolved_master_key_file(self) -> Path:
         return self.master_key_file or self.home / "keys" / "master.key"
+
+    @property
+    def inspection_interval_seconds(self) -> int | None:
+        """Seconds between scheduled inspections, or None when they are off."""
+        return parse_inspection_schedule(self.inspection_schedule)
 
     @property
     def resolved_search_url(self) -> str:
@@ -171,6 +182,31 @@ def validate_number_pattern(pattern: str) -> None:
             "ARCHIVE_NUMBER_PATTERN",
             "may only use letters, digits, '.', '_', '/', '-' and must start with a letter or digit",
         )
+
+
+_SCHEDULE_WORDS = {"daily": 24 * 60 * 60, "hourly": 60 * 60, "off": None}
+_SCHEDULE_UNITS = {"s": 1, "m": 60, "h": 60 * 60, "d": 24 * 60 * 60}
+_SCHEDULE_HINT = "use daily, hourly, off, or a number with a unit s, m, h or d (e.g. 6h)"
+
+
+def parse_inspection_schedule(value: str) -> int | None:
+    """``ARCHIVE_INSPECTION_SCHEDULE``: ``daily`` (the default), ``hourly``, ``off``, or a
+    whole number with a unit (``30m``, ``6h``, ``2d``; ``s`` for seconds, which tests use).
+    Returns the interval in seconds, None for ``off``."""
+    text = value.strip().lower()
+    if text in _SCHEDULE_WORDS:
+        return _SCHEDULE_WORDS[text]
+    match = re.fullmatch(r"(\d{1,6})\s*([smhd])", text)
+    if match is None:
+        raise SettingsError(
+            "ARCHIVE_INSPECTION_SCHEDULE", f"{value!r} is not understood; {_SCHEDULE_HINT}"
+        )
+    seconds = int(match.group(1)) * _SCHEDULE_UNITS[match.group(2)]
+    if not 1 <= seconds <= 366 * 24 * 60 * 60:
+        raise SettingsError(
+            "ARCHIVE_INSPECTION_SCHEDULE", f"{value!r} must be between 1 second and 366 days"
+        )
+    return seconds
 
 
 def validate_ledger_dir(folder: Path, home: Path) -> None:

@@ -11,6 +11,7 @@ from archive_app.models.checklist import (
 )
 from archive_app.models.document import Document, DocumentStatus
 from archive_app.models.document_class import DocumentClass
+from archive_app.models.inspection import InspectionRun, InspectionState, InspectionTrigger
 from archive_app.models.login_session import LoginSession
 from archive_app.models.pending_object import PendingObject
 from archive_app.models.retention import (
@@ -46,6 +47,9 @@ __all__ = [
     "DocumentStatus",
     "DocumentVersion",
     "ErasureRequest",
+    "InspectionRun",
+    "InspectionState",
+    "InspectionTrigger",
     "LegalHold",
     "LegalHoldTarget",
     "LoginSession",

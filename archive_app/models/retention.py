@@ -223,7 +223,10 @@ class ErasureRequest(Base):
 
 
 class RetentionNotification(Base):
-    """A note for compliance from the periodic appraisal (鉴定)."""
+    """A note for compliance (and admins): from the periodic appraisal (鉴定), kind
+    ``appraisal``, or from a failed periodic inspection, kind ``inspection``, which names its
+    run and keeps the problem counts in ``counts``. Who may read which kind is decided in
+    :mod:`archive_app.services.notifications`."""
 
     __tablename__ = "retention_notifications"
 
@@ -235,3 +238,4 @@ class RetentionNotification(Base):
     message: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    inspection_run_id: Mapped[int | None] = mapped_column(ForeignKey("inspection_runs.id"))

@@ -180,13 +180,18 @@ class CheckReport:
         }
 
 
-def check(container: Container, actor: User, *, repair: bool = False) -> CheckReport:
+def check(container: Container, actor: User | None, *, repair: bool = False) -> CheckReport:
     """Compare index and database; with ``repair``, index the missing documents and
-    delete (and purge) the extra entries."""
+    delete (and purge) the extra entries. ``actor`` None is the scheduled inspection,
+    which only reads: it may not repair."""
     from indexing.search import Drift, SearchError, diff
     from indexing.search import repair as repair_drift
 
-    require(actor, Capability.MAINTAIN_INDEX)
+    if actor is None:
+        if repair:
+            raise ValueError("a repair of the search index needs an acting user")
+    else:
+        require(actor, Capability.MAINTAIN_INDEX)
 
     try:
         drift = diff(container.search, _expected_ids(container))

@@ -3,7 +3,10 @@ against the store, and the search index against the database.
 
 Contract of ``inspect(container, session, actor, *, progress=None) -> InspectionReport``:
 
-- Only compliance and admin users may run it (:class:`PermissionDenied` otherwise).
+- Only compliance and admin users may run it (:class:`PermissionDenied` otherwise);
+  ``actor`` None is the worker's scheduled run, recorded without a user. The history of
+  runs, the schedule and the notification of a failed run are
+  :mod:`archive_app.services.inspection_runs`, which wraps this function.
 - It changes nothing: no repair, no deletion, no re-indexing. Its one write is the audit
   entry ``inspection`` with the summary counts, recorded through ``session`` at the end.
 - Every live document (not destroyed) and each of its versions is checked, in id order,
@@ -183,12 +186,13 @@ class InspectionReport:
 def inspect(
     container: Container,
     session: Session,
-    actor: User,
+    actor: User | None,
     *,
     progress: Progress | None = None,
 ) -> InspectionReport:
     """Run the periodic inspection; see the module docstring."""
-    require(actor, Capability.INSPECT)
+    if actor is not None:
+        require(actor, Capability.INSPECT)
     if session.in_transaction():
         raise RuntimeError(
             "inspect() needs a session without an open transaction: it reads in short "
@@ -209,7 +213,7 @@ def inspect(
 # ---------------------------------------------------------------- index against database
 
 
-def _check_index(container: Container, actor: User, report: InspectionReport) -> None:
+def _check_index(container: Container, actor: User | None, report: InspectionReport) -> None:
     drift = search_maintenance.check(container, actor, repair=False)
     for number in drift.missing:
         report.findings.append(

@@ -27,6 +27,9 @@ from archive_app.infra.config import Settings
 PROCESS_DOCUMENT = "archive.process_document"
 RETENTION_APPRAISAL = "archive.retention_appraisal"
 AUDIT_CHECKPOINT = "archive.audit_checkpoint"
+# The periodic inspection (定期检查, ``archive verify``) on ``ARCHIVE_INSPECTION_SCHEDULE``
+# (daily by default; ``off`` leaves it out of the schedule).
+INSPECTION = "archive.inspection"
 # The periodic appraisal (鉴定) that lists what is eligible and notifies compliance; run by
 # the beat of the worker started with ``--beat`` (``archive serve`` starts one so).
 APPRAISAL_INTERVAL_SECONDS = 24 * 60 * 60
@@ -38,6 +41,23 @@ AUDIT_CHECKPOINT_INTERVAL_SECONDS = 60 * 60
 
 def broker_url(settings: Settings) -> str:
     return settings.broker_url or f"sqlite:///{settings.home / 'broker.sqlite'}"
+
+
+def beat_schedule(settings: Settings) -> dict[str, dict[str, object]]:
+    schedule: dict[str, dict[str, object]] = {
+        "retention-appraisal": {
+            "task": RETENTION_APPRAISAL,
+            "schedule": APPRAISAL_INTERVAL_SECONDS,
+        },
+        "audit-checkpoint": {
+            "task": AUDIT_CHECKPOINT,
+            "schedule": AUDIT_CHECKPOINT_INTERVAL_SECONDS,
+        },
+    }
+    interval = settings.inspection_interval_seconds
+    if interval is not None:
+        schedule["inspection"] = {"task": INSPECTION, "schedule": interval}
+    return schedule
 
 
 def make_celery(settings: Settings) -> Celery:
@@ -55,16 +75,7 @@ def make_celery(settings: Settings) -> Celery:
         worker_hijack_root_logger=False,
         worker_send_task_events=False,
         enable_utc=True,
-        beat_schedule={
-            "retention-appraisal": {
-                "task": RETENTION_APPRAISAL,
-                "schedule": APPRAISAL_INTERVAL_SECONDS,
-            },
-            "audit-checkpoint": {
-                "task": AUDIT_CHECKPOINT,
-                "schedule": AUDIT_CHECKPOINT_INTERVAL_SECONDS,
-            },
-        },
+        beat_schedule=beat_schedule(settings),
         beat_schedule_filename=str(settings.home / "celerybeat-schedule"),
     )
     if settings.broker_url and settings.broker_url.startswith(("redis://", "rediss://")):

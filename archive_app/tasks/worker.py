@@ -8,6 +8,10 @@ decision was committed by a process that died
 (:func:`archive_app.services.retention.completion.recover_interrupted`). A worker started by ``archive serve`` is told its
 parent's pid and stops (warm shutdown: running tasks finish) when that parent is gone, so
 a killed server never leaves a worker behind to run beside the next one.
+
+The scheduled inspection runs on a thread of its own beside the task slots (documents keep
+being processed meanwhile); a worker that stops leaves its run to be closed as
+interrupted by the next one (:mod:`archive_app.services.inspection_runs`).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import threading
 import time
 from datetime import timedelta
 
@@ -26,7 +31,12 @@ from archive_app.models import WorkerKind
 from archive_app.services import recovery
 from archive_app.services.processing import TransientProcessingError, process_document
 from archive_app.services.retention import completion
-from archive_app.tasks import AUDIT_CHECKPOINT, PROCESS_DOCUMENT, RETENTION_APPRAISAL
+from archive_app.tasks import (
+    AUDIT_CHECKPOINT,
+    INSPECTION,
+    PROCESS_DOCUMENT,
+    RETENTION_APPRAISAL,
+)
 
 RETRY_DELAYS = (5, 30, 120)
 log = logging.getLogger(__name__)
@@ -59,6 +69,41 @@ def register_tasks(app: Celery, container: Container, worker: workers.Registrati
         from archive_app.services.audit_checkpoints import write_checkpoint
 
         write_checkpoint(container.settings, container.database)
+
+    inspecting: list[threading.Thread] = []
+
+    @app.task(name=INSPECTION)
+    def _inspection() -> None:
+        # Idempotent and quiet: nothing when an inspection runs or one ran within half an
+        # interval (a second beat); a failed run notifies compliance and admins itself.
+        # It runs on a thread of its own: a full inspection may decrypt the store for
+        # hours, and the worker's task slots are for documents.
+        interval = container.settings.inspection_interval_seconds
+        if interval is None or any(thread.is_alive() for thread in inspecting):
+            return
+        thread = threading.Thread(
+            target=_scheduled_inspection,
+            args=(container, worker, timedelta(seconds=interval)),
+            name="inspection",
+            daemon=True,
+        )
+        inspecting[:] = [thread]
+        thread.start()
+
+
+def _scheduled_inspection(
+    container: Container, worker: workers.Registration, interval: timedelta
+) -> None:
+    from archive_app.services.inspection_runs import run_scheduled
+
+    try:
+        run = run_scheduled(container, worker, interval)
+    except Exception:
+        # Recorded as an error in the history and notified; the worker carries on.
+        log.exception("the scheduled inspection failed")
+        return
+    if run is not None:
+        log.info("inspection %s: %s, %s finding(s)", run.id, run.state, run.findings_count)
 
 
 def run_worker(

@@ -15,8 +15,8 @@ from flask_login import current_user, login_required
 from archive_app.errors import AppError, ValidationFailed
 from archive_app.models.base import utcnow
 from archive_app.permissions import Capability, allowed
+from archive_app.services import notifications
 from archive_app.services.retention import (
-    appraisal,
     batches,
     certificate_files,
     destruction,
@@ -66,7 +66,9 @@ def _refused(error: AppError, endpoint: str, **values: str):
 def index():
     session = db_session()
     views = schedule.list_rules(session, current_user)
-    notes = appraisal.list_notifications(session, current_user, limit=10)
+    # Notes are for compliance, auditors and admins, each kind for some of them; a reader
+    # of retention always reads at least the appraisal's.
+    notes = notifications.list_notifications(session, current_user, limit=10)
     return render_template("retention/index.html", views=views, notes=notes)
 
 
@@ -92,7 +94,7 @@ def change_rule(code: str):
 @blueprint.route("/notifications/read", methods=["POST"])
 @login_required
 def read_notifications():
-    appraisal.mark_read(db_session(), current_user)
+    notifications.mark_read(db_session(), current_user)
     return redirect(url_for("retention.index"))
 
 

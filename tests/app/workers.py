@@ -48,11 +48,20 @@ def run_archive(
 
 
 class WorkerProcess:
-    def __init__(self, settings: Settings, log: Path, **extra: str) -> None:
+    def __init__(self, settings: Settings, log: Path, *, beat: bool = False, **extra: str) -> None:
+        """``beat``: the worker also runs the periodic schedule, as ``archive serve``'s does."""
         self.log_path = log
         self._log = log.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "archive_app", "worker", "--loglevel", "INFO"],
+            [
+                sys.executable,
+                "-m",
+                "archive_app",
+                "worker",
+                "--loglevel",
+                "INFO",
+                *(["--beat"] if beat else []),
+            ],
             env=worker_env(settings, **extra),
             stdout=self._log,
             stderr=subprocess.STDOUT,

@@ -18,7 +18,7 @@ from archive_app.models import (
     User,
 )
 from archive_app.services import documents as document_service
-from archive_app.services import versions
+from archive_app.services import notifications, versions
 from archive_app.services.retention import appraisal, events, holds, planning, schedule
 from archive_app.services.retention.errors import BelowMinimum, LegalHoldActive
 from archive_app.services.retention.schedule import seed_rules
@@ -162,7 +162,7 @@ def test_appraisal_notifies_compliance_once_a_day_and_destroys_nothing(
         report = planning.compute_plan(session, date(2054, 12, 31))
         assert len(report.plan.eligible) == 1
         assert len(planning.compute_plan(session, date(2055, 1, 1)).plan.eligible) == 2
-        assert appraisal.unread_count(session) == 1
+        assert notifications.unread_count(session, people["c2"]) == 1
         assert (
             session.scalar(
                 select(func.count())
@@ -171,9 +171,8 @@ def test_appraisal_notifies_compliance_once_a_day_and_destroys_nothing(
             )
             == 0
         )
-        assert [n.eligible_count for n in appraisal.list_notifications(session, people["c2"])] == [
-            1
-        ]
+        notes = notifications.list_notifications(session, people["c2"])
+        assert [n.eligible_count for n in notes] == [1]
 
 
 def test_the_scheduled_task_is_registered_and_runs_the_appraisal(container: Container) -> None:

@@ -3,24 +3,23 @@
 Contract: ``run_appraisal(container, as_of, *, actor=None)`` computes the plan and writes at
 most one notification per day (rerunning the same day changes nothing: the scheduled task is
 idempotent). It never creates or executes a batch: nothing is destroyed without review
-and approvals. The Celery beat schedule (``archive_app.tasks``) runs it daily.
+and approvals. The Celery beat schedule (``archive_app.tasks``) runs it daily. The notes are
+read through :mod:`archive_app.services.notifications`.
 """
 
 from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
 from archive_app.infra.container import Container
 from archive_app.models import RetentionNotification, User
 from archive_app.models.base import utcnow
 from archive_app.permissions import Capability, require
 from archive_app.services import audit
+from archive_app.services.notifications import APPRAISAL as KIND
 from archive_app.services.retention.planning import compute_plan
-
-KIND = "appraisal"
 
 
 def run_appraisal(
@@ -60,34 +59,3 @@ def run_appraisal(
             after={"eligible": eligible, "total": report.plan.total},
         )
         return note
-
-
-def list_notifications(
-    session: Session, actor: User, *, limit: int = 50
-) -> list[RetentionNotification]:
-    require(actor, Capability.READ_RETENTION)
-    return list(
-        session.scalars(
-            select(RetentionNotification).order_by(RetentionNotification.id.desc()).limit(limit)
-        )
-    )
-
-
-def unread_count(session: Session) -> int:
-    return (
-        session.scalar(
-            select(func.count(RetentionNotification.id)).where(
-                RetentionNotification.read_at.is_(None)
-            )
-        )
-        or 0
-    )
-
-
-def mark_read(session: Session, actor: User) -> None:
-    require(actor, Capability.READ_RETENTION)
-    now = utcnow()
-    for note in session.scalars(
-        select(RetentionNotification).where(RetentionNotification.read_at.is_(None))
-    ):
-        note.read_at = now
