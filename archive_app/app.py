@@ -28,6 +28,7 @@ from archive_app.web import (
     audit,
     auth,
     checklist,
+    dashboard,
     documents,
     errors,
     inspection,
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None, *, testing: bool = False) -> Fl
         return user if user is not None and str(user.id) == user_id else None
 
     app.register_blueprint(auth.blueprint)
+    app.register_blueprint(dashboard.blueprint)
     app.register_blueprint(audit.blueprint)
     app.register_blueprint(inspection.blueprint)
     app.register_blueprint(archives.blueprint)

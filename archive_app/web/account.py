@@ -59,7 +59,7 @@ def change_password():
             status = 422
         else:
             flash(_("Your password has been changed. Your other sessions have ended."), "success")
-            return redirect(url_for("archives.index"))
+            return redirect(url_for("dashboard.page"))
     elif form.errors:
         status = 422
     return render_template(

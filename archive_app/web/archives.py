@@ -17,12 +17,6 @@ from archive_app.web.forms import ArchiveForm
 blueprint = Blueprint("archives", __name__)
 
 
-@blueprint.route("/")
-@login_required
-def index():
-    return redirect(url_for("archives.list_page"))
-
-
 def _list_arguments() -> dict[str, object]:
     return {
         "query": request.args.get("q", ""),

@@ -28,13 +28,13 @@ def _safe_next(target: str | None) -> str:
         and not urlsplit(target).netloc
     ):
         return target
-    return url_for("archives.index")
+    return url_for("dashboard.page")
 
 
 @blueprint.route("/login", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated:
-        return redirect(url_for("archives.index"))
+        return redirect(url_for("dashboard.page"))
     form = LoginForm()
     error = None
     if form.validate_on_submit():

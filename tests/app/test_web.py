@@ -54,7 +54,7 @@ def test_login_refuses_off_site_redirects(client: FlaskClient) -> None:
         data={"username": "admin", "password": ADMIN_PASSWORD, "csrf_token": token},
     )
     assert response.status_code == 302
-    assert response.headers["Location"] == "/archives" or response.headers["Location"] == "/"
+    assert response.headers["Location"] == "/dashboard"
 
 
 def test_forms_without_csrf_token_are_rejected(

@@ -50,7 +50,7 @@ def _log_in(page, username: str) -> None:
     page.get_by_label("User name").fill(username)
     page.get_by_label("Password").fill(USER_PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="Customer archives")).to_be_visible()
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
 
 
 @pytest.mark.parametrize("database_kind", ["sqlite"], indirect=True)

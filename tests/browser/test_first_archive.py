@@ -20,6 +20,8 @@ def test_login_switch_to_chinese_and_create_an_archive(page) -> None:
     page.get_by_label("User name").fill("admin")
     page.get_by_label("Password").fill(ADMIN_PASSWORD)
     page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+    page.get_by_role("link", name="Archives", exact=True).click()
     expect(page.get_by_role("heading", name="Customer archives")).to_be_visible()
 
     page.locator('button[data-language="zh_CN"]').click()

@@ -31,7 +31,7 @@ def test_the_inspection_page_from_the_side_menu(page, container: Container, admi
     page.get_by_label("User name").fill("admin")
     page.get_by_label("Password").fill(ADMIN_PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="Customer archives")).to_be_visible()
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
 
     page.get_by_role("link", name="Inspection", exact=True).click()
     expect(page.get_by_role("heading", name="Inspection", exact=True)).to_be_visible()

@@ -51,7 +51,7 @@ def test_forced_change_after_login_then_a_change_from_the_user_menu(
     page.get_by_label("New password", exact=True).fill(CHOSEN)
     page.get_by_label("New password again").fill(CHOSEN)
     page.get_by_role("button", name="Change password").click()
-    expect(page.get_by_role("heading", name="Customer archives")).to_be_visible()
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
     expect(page.locator(".alert-success")).to_contain_text("Your password has been changed")
 
     # Later, from the user menu in the header.

@@ -273,17 +273,30 @@ class BatchListing:
 
 def list_batches(session: Session, actor: User) -> BatchListing:
     require(actor, Capability.READ_RETENTION)
-    sight = Sight.of(session, actor)
-    rows, counts, hidden = [], {}, 0
-    for row in session.scalars(select(DispositionBatch).order_by(DispositionBatch.id.desc())):
-        numbers = [item["record_id"] for item in row.state_json.get("items", [])]
-        seen = sum(visibility(session, sight, numbers).values())
-        if numbers and not seen:
+    rows = session.scalars(select(DispositionBatch).order_by(DispositionBatch.id.desc()))
+    return visible_batches(session, Sight.of(session, actor), list(rows))
+
+
+def visible_batches(
+    session: Session, sight: Sight, rows: Sequence[DispositionBatch]
+) -> BatchListing:
+    """The lists ``sight`` may know of among ``rows``: a list holding only records out of
+    sight is left out and counted; the items of all lists are looked up together."""
+    numbers = {
+        row.number: [item["record_id"] for item in row.state_json.get("items", [])] for row in rows
+    }
+    seen_records = visibility(
+        session, sight, [record for items in numbers.values() for record in items]
+    )
+    shown, counts, hidden = [], {}, 0
+    for row in rows:
+        seen = sum(seen_records[record] for record in numbers[row.number])
+        if numbers[row.number] and not seen:
             hidden += 1
             continue
-        rows.append(row)
+        shown.append(row)
         counts[row.number] = seen
-    return BatchListing(rows, counts, hidden)
+    return BatchListing(shown, counts, hidden)
 
 
 @dataclass(frozen=True)
