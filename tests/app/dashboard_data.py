@@ -31,7 +31,7 @@ def _month_back(today: date, months: int) -> datetime:
     year, month = today.year, today.month - months
     while month < 1:
         year, month = year - 1, month + 12
-    return datetime(year, month, 15, 12, 0, tzinfo=UTC)
+    return datetime(year, month, 1, 0, 0, 1, tzinfo=UTC)  # never after now
 
 
 def add(
