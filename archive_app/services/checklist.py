@@ -236,7 +236,7 @@ def list_lines(
             )
         )
     if unlocated:
-        query = query.where(*_unlocated_conditions())
+        query = query.where(*unlocated_conditions())
     if state:
         query = query.where(ChecklistLine.state == ChecklistState(state))
     lines = [
@@ -279,13 +279,14 @@ def unlocated_counts(session: Session, archive_ids: list[int]) -> dict[int, int]
         return {}
     rows = session.execute(
         select(ChecklistLine.archive_id, func.count(ChecklistLine.id))
-        .where(ChecklistLine.archive_id.in_(archive_ids), *_unlocated_conditions())
+        .where(ChecklistLine.archive_id.in_(archive_ids), *unlocated_conditions())
         .group_by(ChecklistLine.archive_id)
     )
     return {archive_id: count for archive_id, count in rows}
 
 
-def _unlocated_conditions() -> list[Any]:
+def unlocated_conditions() -> list[Any]:
+    """The filter for a line whose paper original has no place recorded."""
     return [
         ChecklistLine.paper_room == "",
         ChecklistLine.paper_shelf == "",
