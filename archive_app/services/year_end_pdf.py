@@ -114,7 +114,12 @@ def year_end_pdf(review: Review, *, printed_by: str) -> bytes:
             0,
             6,
             f"已签核 Signed off: {signed.signed_by} · {signed.signed_at:%Y-%m-%d %H:%M} UTC\n"
-            f"SHA-256: {signed.figures_sha256}",
+            f"SHA-256: {signed.figures_sha256}"
+            + (
+                ""
+                if signed.current
+                else "\n签核后数字已有变化 The figures have changed since the sign-off"
+            ),
             new_x="LMARGIN",
             new_y="NEXT",
         )

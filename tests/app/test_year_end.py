@@ -304,12 +304,16 @@ def test_sign_off_is_recorded_audited_and_not_repeated(
 # ---------------------------------------------------------------- command line
 
 
-def test_cli_exit_codes_and_json(cli, instance: Instance) -> None:
+def test_cli_exit_codes_and_json(cli, instance: Instance, tmp_path: Path) -> None:
     result = cli("review", "year-end", str(YEAR), "--json", "--as", "aud.low")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert [row["archive"] for row in report["archives"]] == [instance.a]
     assert report["hidden_archives"] == 1 and report["sign_off"] is None
+
+    pdf = tmp_path / "year-end.pdf"
+    assert cli("review", "year-end", str(YEAR), "--pdf", str(pdf)).returncode == 0
+    assert pdf.read_bytes().startswith(b"%PDF")
 
     one = cli("review", "year-end", str(YEAR), "--archive", instance.a, "--json", "--as", "comp1")
     assert json.loads(one.stdout)["scope"] == instance.a
