@@ -36,6 +36,7 @@ from archive_app.web import (
     search,
     users,
     worker_status,
+    year_end,
 )
 from archive_app.web.context import PrivateUploadRequest, db_session, install
 from archive_app.web.i18n import LANGUAGE_NAMES, select_locale
@@ -107,6 +108,7 @@ def create_app(settings: Settings | None = None, *, testing: bool = False) -> Fl
     app.register_blueprint(dashboard.blueprint)
     app.register_blueprint(audit.blueprint)
     app.register_blueprint(inspection.blueprint)
+    app.register_blueprint(year_end.blueprint)
     app.register_blueprint(archives.blueprint)
     app.register_blueprint(users.blueprint)
     app.register_blueprint(documents.blueprint)

@@ -213,3 +213,32 @@ class CannotWrite(AppError):
         super().__init__(f"cannot write {path}: {reason}")
         self.path = path
         self.reason = reason
+
+
+class YearEndScopeHidden(ClearanceInsufficient):
+    """A year-end sign-off over archives some of which the signer may not see: refused,
+    and said by count, never by name (a sign-off vouches for every archive in scope)."""
+
+    def __init__(self, action: str, username: str, hidden: int) -> None:
+        super().__init__(action, username, hidden)
+        self.message = (
+            f"user {username!r} may not {action}: {hidden} archive(s) in scope are above "
+            "your clearance"
+        )
+        self.args = (self.message,)
+
+
+class YearEndAlreadySignedOff(Conflict):
+    """A year and scope are signed off once; the first sign-off stands."""
+
+    code = "year_end_signed_off"
+
+    def __init__(self, year: int, scope: str, signed_by: str, signed_at: object) -> None:
+        super().__init__(
+            f"the year-end review {year} ({scope}) was already signed off by {signed_by} "
+            f"at {signed_at}"
+        )
+        self.year = year
+        self.scope = scope
+        self.signed_by = signed_by
+        self.signed_at = signed_at

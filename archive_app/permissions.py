@@ -45,6 +45,8 @@ class Capability(enum.StrEnum):
     INSPECT = "run the periodic inspection"
     READ_INSPECTIONS = "read the history of the periodic inspection"
     MAINTAIN_INDEX = "rebuild or check the search index"
+    READ_YEAR_END = "read the year-end review"
+    SIGN_OFF_YEAR_END = "sign off the year-end review (compliance only)"
 
 
 _ARCHIVIST = {
@@ -70,6 +72,9 @@ _COMPLIANCE = {
     Capability.INSPECT,
     Capability.READ_INSPECTIONS,
     Capability.MAINTAIN_INDEX,
+    Capability.READ_YEAR_END,
+    # The accounting-archive rules put the year-end check in the hands of compliance.
+    Capability.SIGN_OFF_YEAR_END,
 }
 
 ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
@@ -82,12 +87,18 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.READ_AUDIT,
             Capability.READ_RETENTION,
             Capability.READ_INSPECTIONS,
+            Capability.READ_YEAR_END,
         }
     ),
-    # Admins may do everything except approve destructions (approvers are compliance) and
-    # handle what an erasure request restricts to compliance.
+    # Admins may do everything except approve destructions (approvers are compliance),
+    # handle what an erasure request restricts to compliance, and sign off a year-end review.
     Role.ADMIN: frozenset(
-        set(Capability) - {Capability.APPROVE_DESTRUCTION, Capability.HANDLE_ERASURE}
+        set(Capability)
+        - {
+            Capability.APPROVE_DESTRUCTION,
+            Capability.HANDLE_ERASURE,
+            Capability.SIGN_OFF_YEAR_END,
+        }
     ),
 }
 

@@ -17,6 +17,7 @@ from archive_app.cli import (
     inspection,
     instance,
     retention,
+    review,
     search,
     users,
 )
@@ -45,6 +46,7 @@ checklist.register(cli)
 search.register(cli)
 retention.register(cli)
 inspection.register(cli)
+review.register(cli)
 backup.register(cli)
 
 

@@ -30,6 +30,7 @@ from archive_app.models.retention import (
 from archive_app.models.sequence import NumberSequence
 from archive_app.models.user import User
 from archive_app.models.worker import Worker, WorkerKind
+from archive_app.models.year_end import YearEndReview
 
 __all__ = [
     "AuditEntry",
@@ -63,4 +64,5 @@ __all__ = [
     "User",
     "Worker",
     "WorkerKind",
+    "YearEndReview",
 ]
