@@ -31,6 +31,7 @@ from archive_app.web import (
     documents,
     errors,
     inspection,
+    notifications,
     retention,
     search,
     users,
@@ -112,6 +113,7 @@ def create_app(settings: Settings | None = None, *, testing: bool = False) -> Fl
     app.register_blueprint(search.blueprint)
     account.install(app)
     retention.install(app)
+    notifications.install(app)
     errors.register(app)
     register_template_helpers(app, LANGUAGE_NAMES)
     worker_status.install(app)
