@@ -232,6 +232,13 @@ def test_the_bell_counts_unread_notes_and_marking_read_is_per_user(
     html = client.get("/notifications").get_data(as_text=True)
     assert f'href="/retention/batches/{scene["batch"]}"' in html
     assert 'href="/inspection"' in html and "/retention/plan?as_of=" in html
+    # Both languages (Chinese is the default).
+    assert f"销毁清册 {scene['batch']} 等待审批（已 1 / 需 2）" in html
+    assert "通知：3 条未读" in html
+    client.post("/language/en", data={"csrf_token": csrf_token(client, "/notifications")})
+    english = client.get("/notifications").get_data(as_text=True)
+    assert f"Destruction list {scene['batch']} waits for approval (1 of 2)" in english
+    assert "Notifications: 3 unread" in english
     with container.database.session() as session:
         note_id = session.scalar(
             select(RetentionNotification.id).where(
