@@ -338,3 +338,29 @@ def test_a_bad_smtp_url_stops_the_start_naming_the_setting(
     with pytest.raises(SettingsError) as caught:
         Settings.from_env({"ARCHIVE_HOME": str(tmp_path), "ARCHIVE_SMTP_URL": "smtp://h:25"})
     assert "ARCHIVE_SMTP_FROM" in str(caught.value)
+
+
+def test_the_start_stops_on_a_bad_smtp_url_with_one_line(
+    cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ARCHIVE_SMTP_URL", "smtp://mail.example.test:99999")
+    monkeypatch.setenv("ARCHIVE_SMTP_FROM", "archive@example.test")
+    result = cli("archives", "list")
+    assert result.returncode != 0 and result.stdout == ""
+    [line] = result.stderr.strip().splitlines()
+    assert "ARCHIVE_SMTP_URL" in line
+
+
+def test_set_email_for_oneself_or_by_an_admin_only(cli, make_user) -> None:
+    make_user("arch", "archivist")
+    make_user("comp", "compliance")
+    own = cli("users", "set-email", "arch", "arch@example.test", "--as", "arch", "--json")
+    assert own.returncode == 0, own.stderr
+    assert '"email": "arch@example.test"' in own.stdout
+    # Another user's address is an admin's to set: an archivist redirecting compliance's
+    # reminders to themselves is refused.
+    refused = cli("users", "set-email", "comp", "arch@example.test", "--as", "arch")
+    assert refused.returncode == 1 and len(refused.stderr.strip().splitlines()) == 1
+    assert cli("users", "set-email", "comp", "not-an-address", "--as", "admin").returncode != 0
+    by_admin = cli("users", "set-email", "comp", "comp@example.test", "--as", "admin")
+    assert by_admin.returncode == 0 and "comp@example.test" in by_admin.stdout
