@@ -32,6 +32,7 @@ from archive_app.web import (
     documents,
     errors,
     inspection,
+    notifications,
     retention,
     search,
     users,
@@ -116,6 +117,7 @@ def create_app(settings: Settings | None = None, *, testing: bool = False) -> Fl
     app.register_blueprint(search.blueprint)
     account.install(app)
     retention.install(app)
+    notifications.install(app)
     errors.register(app)
     register_template_helpers(app, LANGUAGE_NAMES)
     worker_status.install(app)

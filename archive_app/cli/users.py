@@ -1,4 +1,4 @@
-"""``archive users create|list|set-password``."""
+"""``archive users create|list|set-password|set-email``."""
 
 from __future__ import annotations
 
@@ -116,6 +116,23 @@ def set_password(
         click.echo(f"password of {result['username']} reset; it must be changed at next login")
     else:
         click.echo(f"password of {result['username']} changed")
+
+
+@users.command("set-email")
+@click.argument("name")
+@click.argument("email", required=False, default="")
+@as_option
+@json_option
+@pass_runtime
+def set_email(runtime: Runtime, name: str, email: str, as_user: str | None, as_json: bool) -> None:
+    """Set where NAME's reminders are mailed (ARCHIVE_SMTP_URL); no EMAIL clears it."""
+    with runtime.session() as session:
+        user = user_service.set_email(session, runtime.actor(session, as_user), name, email)
+        result = {"username": user.username, "email": user.email}
+    if as_json:
+        print_json(result)
+    else:
+        click.echo(f"e-mail of {result['username']}: {result['email'] or '(none)'}")
 
 
 def _read_password(from_stdin: bool) -> str:

@@ -53,6 +53,11 @@ class Settings:
     ledger_dir: Path | None = None
     # How often the worker runs the periodic inspection (see parse_inspection_schedule).
     inspection_schedule: str = "daily"
+    # Checklist lines waiting in the review queue longer than this many days are reminded.
+    reminder_review_days: int = 3
+    # Optional: reminders are also e-mailed through this server (see parse_smtp_url).
+    smtp_url: str | None = None
+    smtp_from: str | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -90,6 +95,11 @@ class Settings:
             inspection_schedule=(env.get("ARCHIVE_INSPECTION_SCHEDULE") or cls.inspection_schedule)
             .strip()
             .lower(),
+            reminder_review_days=_parse_int(
+                env, "ARCHIVE_REMINDER_REVIEW_DAYS", cls.reminder_review_days
+            ),
+            smtp_url=(env.get("ARCHIVE_SMTP_URL") or "").strip() or None,
+            smtp_from=(env.get("ARCHIVE_SMTP_FROM") or "").strip() or None,
         )
         settings.validate()
         return settings
@@ -142,6 +152,15 @@ class Settings:
         if self.ledger_dir is not None:
             validate_ledger_dir(self.ledger_dir, self.home)
         parse_inspection_schedule(self.inspection_schedule)
+        if not 1 <= self.reminder_review_days <= 365:
+            raise SettingsError("ARCHIVE_REMINDER_REVIEW_DAYS", "must be between 1 and 365")
+        if self.smtp_url is not None:
+            parse_smtp_url(self.smtp_url)
+            if not self.smtp_from or not _ADDRESS.fullmatch(self.smtp_from):
+                raise SettingsError(
+                    "ARCHIVE_SMTP_FROM",
+                    "set the sender address of the reminders, e.g. archive@example.com",
+                )
 
     @property
     def is_sqlite(self) -> bool:
@@ -207,6 +226,56 @@ def parse_inspection_schedule(value: str) -> int | None:
             "ARCHIVE_INSPECTION_SCHEDULE", f"{value!r} must be between 1 second and 366 days"
         )
     return seconds
+
+
+_ADDRESS = re.compile(r"[^@\s<>]+@[^@\s<>]+")
+
+
+@dataclass(frozen=True)
+class SmtpTarget:
+    """Where reminders are mailed: ``ARCHIVE_SMTP_URL`` taken apart."""
+
+    host: str
+    port: int
+    tls: bool  # smtps: TLS from the first byte
+    starttls: bool  # smtp with ?starttls=yes
+    username: str | None = None
+    password: str | None = None
+
+
+def parse_smtp_url(url: str) -> SmtpTarget:
+    """``ARCHIVE_SMTP_URL``: ``smtp://HOST[:PORT]`` (port 25; ``?starttls=yes`` upgrades the
+    connection), ``smtps://HOST[:PORT]`` (port 465), with ``USER:PASSWORD@`` before the host
+    where the server asks for a login."""
+    from urllib.parse import unquote, urlsplit
+
+    hint = "use smtp://HOST:PORT or smtps://HOST:PORT"
+    parts = urlsplit(url)
+    if parts.scheme not in ("smtp", "smtps"):
+        raise SettingsError("ARCHIVE_SMTP_URL", f"unsupported scheme {parts.scheme!r}; {hint}")
+    try:
+        port = parts.port
+    except ValueError:
+        raise SettingsError(
+            "ARCHIVE_SMTP_URL", f"the port is not a number 1-65535; {hint}"
+        ) from None
+    if not parts.hostname:
+        raise SettingsError("ARCHIVE_SMTP_URL", f"name the mail server; {hint}")
+    if parts.path not in ("", "/"):
+        raise SettingsError("ARCHIVE_SMTP_URL", f"a mail server URL has no path; {hint}")
+    options = dict(_url_query(url))
+    starttls = options.pop("starttls", "no").strip().lower()
+    if options or starttls not in _TRUE | _FALSE:
+        raise SettingsError("ARCHIVE_SMTP_URL", "the only option is ?starttls=yes|no")
+    tls = parts.scheme == "smtps"
+    return SmtpTarget(
+        host=parts.hostname,
+        port=port or (465 if tls else 25),
+        tls=tls,
+        starttls=starttls in _TRUE,
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+    )
 
 
 def validate_ledger_dir(folder: Path, home: Path) -> None:

@@ -1,6 +1,6 @@
 """Retention and destruction rows: rule versions, trigger events, legal holds, unsettled-claim
 flags, disposition batches (销毁清册), destruction records and certificates, customer erasure
-requests and appraisal notifications.
+requests and notifications (appraisal, inspection, reminders) with who read them.
 
 Contract: nothing here is ever deleted. A rule change adds a version row; a released hold
 keeps its row with who released it and why; a batch keeps its full engine state as JSON
@@ -223,12 +223,26 @@ class ErasureRequest(Base):
 
 
 class RetentionNotification(Base):
-    """A note for compliance (and admins): from the periodic appraisal (鉴定), kind
-    ``appraisal``, or from a failed periodic inspection, kind ``inspection``, which names its
-    run and keeps the problem counts in ``counts``. Who may read which kind is decided in
-    :mod:`archive_app.services.notifications`."""
+    """A note for the people who act on it: from the periodic appraisal (鉴定), kind
+    ``appraisal``; from a failed periodic inspection, kind ``inspection``, which names its
+    run and keeps the problem counts in ``counts``; or a reminder (``review``,
+    ``approval``). Who may read which kind is decided in
+    :mod:`archive_app.services.notifications`.
+
+    ``subject`` names what the note is about (``plan``, ``run:7``, ``archive:KH-000001``,
+    ``batch:XH-2026-0001``); one note per kind, subject and day (the unique index makes the
+    periodic tasks idempotent even when two of them race). ``level`` is the highest
+    confidentiality level of the records behind the subject (None: names no record), so a
+    reader sees the note only with that clearance. Whether a note was read is kept per user
+    (:class:`NotificationRead`); ``read_at`` is the instance-wide mark of earlier versions,
+    no longer written."""
 
     __tablename__ = "retention_notifications"
+    __table_args__ = (
+        Index(
+            "uq_retention_notifications_kind_subject_day", "kind", "subject", "as_of", unique=True
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(32))
@@ -239,3 +253,20 @@ class RetentionNotification(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     inspection_run_id: Mapped[int | None] = mapped_column(ForeignKey("inspection_runs.id"))
+    subject: Mapped[str | None] = mapped_column(String(80))
+    level: Mapped[str | None] = mapped_column(String(20))
+    # Set when the reminders claimed the note for e-mail (ARCHIVE_SMTP_URL): mailed once.
+    mailed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class NotificationRead(Base):
+    """One user has read one note (marking read is per user: a colleague's reading hides
+    nothing from anyone else)."""
+
+    __tablename__ = "notification_reads"
+
+    notification_id: Mapped[int] = mapped_column(
+        ForeignKey("retention_notifications.id"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    read_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)

@@ -57,6 +57,8 @@ class User(Base):
         Boolean, default=False, server_default=false()
     )
     language: Mapped[str | None] = mapped_column(String(10))
+    # Optional: where reminders are also sent when ARCHIVE_SMTP_URL is set.
+    email: Mapped[str | None] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
     # Flask-Login protocol, kept here so the web layer needs no wrapper class.

@@ -246,6 +246,8 @@ def _notify(session: Session, run: InspectionRun, message: str) -> None:
             counts=dict(run.counts),
             message=message,
             inspection_run_id=run.id,
+            # The reminders name the same subject: no second note for this run today.
+            subject=f"run:{run.id}",
         )
     )
 

@@ -193,3 +193,33 @@ def get_user(session: Session, username: str) -> User:
 def list_users(session: Session, actor: User) -> list[User]:
     require(actor, Capability.MANAGE_USERS)
     return list(session.scalars(select(User).order_by(User.username)))
+
+
+_EMAIL = re.compile(r"[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+")
+
+
+def set_email(session: Session, actor: User, username: str, email: str | None) -> User:
+    """Set (or with None/empty clear) where ``username``'s reminders are mailed. Users set
+    their own; an admin sets those of accounts they may manage."""
+    user = get_user(session, username)
+    if user.id != actor.id:
+        require(actor, Capability.MANAGE_USERS)
+        if not may_manage_user(actor, user):
+            raise PermissionDenied(
+                f"manage user {user.username!r} (cleared above you)", actor.username
+            )
+    value = (email or "").strip() or None
+    if value is not None and (len(value) > 254 or not _EMAIL.fullmatch(value)):
+        raise ValidationFailed({"email": "is not an e-mail address (name@example.com)"})
+    if value != user.email:
+        audit.record(
+            session,
+            actor,
+            "user.email",
+            "user",
+            user.username,
+            before={"email": user.email},
+            after={"email": value},
+        )
+        user.email = value
+    return user

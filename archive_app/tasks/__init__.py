@@ -33,6 +33,10 @@ INSPECTION = "archive.inspection"
 # The periodic appraisal (鉴定) that lists what is eligible and notifies compliance; run by
 # the beat of the worker started with ``--beat`` (``archive serve`` starts one so).
 APPRAISAL_INTERVAL_SECONDS = 24 * 60 * 60
+# Reminders (review queue, approvals, failed inspections, appraisal due): at most one note
+# per subject per day however often it runs; hourly so a new day's notes come early.
+REMINDERS = "archive.reminders"
+REMINDERS_INTERVAL_SECONDS = 60 * 60
 VISIBILITY_TIMEOUT_SECONDS = 60 * 60
 # The audit head signed outside the database: what was logged before the last checkpoint
 # cannot be cut from the trail unseen (destructions also sign at once).
@@ -53,6 +57,7 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, object]]:
             "task": AUDIT_CHECKPOINT,
             "schedule": AUDIT_CHECKPOINT_INTERVAL_SECONDS,
         },
+        "reminders": {"task": REMINDERS, "schedule": REMINDERS_INTERVAL_SECONDS},
     }
     interval = settings.inspection_interval_seconds
     if interval is not None:

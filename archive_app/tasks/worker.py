@@ -35,6 +35,7 @@ from archive_app.tasks import (
     AUDIT_CHECKPOINT,
     INSPECTION,
     PROCESS_DOCUMENT,
+    REMINDERS,
     RETENTION_APPRAISAL,
 )
 
@@ -69,6 +70,13 @@ def register_tasks(app: Celery, container: Container, worker: workers.Registrati
         from archive_app.services.audit_checkpoints import write_checkpoint
 
         write_checkpoint(container.settings, container.database)
+
+    @app.task(name=REMINDERS)
+    def _reminders() -> None:
+        # Idempotent (one note per subject per day; each note mailed once).
+        from archive_app.services.reminders import run_reminders
+
+        run_reminders(container)
 
     inspecting: list[threading.Thread] = []
 

@@ -68,7 +68,7 @@ def index():
     views = schedule.list_rules(session, current_user)
     # Notes are for compliance, auditors and admins, each kind for some of them; a reader
     # of retention always reads at least the appraisal's.
-    notes = notifications.list_notifications(session, current_user, limit=10)
+    notes = notifications.list_views(session, current_user, limit=10)
     return render_template("retention/index.html", views=views, notes=notes)
 
 

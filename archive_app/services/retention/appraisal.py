@@ -44,6 +44,7 @@ def run_appraisal(
         note = RetentionNotification(
             kind=KIND,
             as_of=as_of,
+            subject="plan",
             eligible_count=eligible,
             counts=counts,
             message=f"{eligible} record(s) eligible for destruction on {as_of.isoformat()}",
