@@ -58,8 +58,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.drop_column("email")
+    # Not a batch (copy and drop) of users: other tables reference it, and on SQLite the
+    # drop of the old copy fails their foreign keys. Both databases drop a column in place.
+    op.execute("ALTER TABLE users DROP COLUMN email")
     op.drop_table("notification_reads")
     with op.batch_alter_table("retention_notifications", schema=None) as batch_op:
         batch_op.drop_index("uq_retention_notifications_kind_subject_day")
