@@ -71,6 +71,16 @@ def _files(folder: Path) -> dict[str, Path]:
     }
 
 
+# The two deployments (as in test_recovery.py): one machine with nothing to run, and
+# several with servers; a real worker is what these tests are about, not the pairing.
+DEPLOYMENTS = pytest.mark.parametrize(
+    ("database_kind", "broker"),
+    [("sqlite", "embedded"), ("postgresql", "redis")],
+    indirect=["broker"],
+)
+
+
+@DEPLOYMENTS
 def test_batch_import_with_a_real_worker(
     container: Container, admin: User, archive_number: str, worker: WorkerProcess, tmp_path: Path
 ) -> None:
@@ -155,6 +165,7 @@ def test_batch_import_with_a_real_worker(
         assert len(rejected) == 6
 
 
+@DEPLOYMENTS
 def test_killed_job_is_retried_to_success(
     container: Container,
     admin: User,
