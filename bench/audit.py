@@ -62,6 +62,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import create_engine, func, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
+from webserver import free_port, logged_in, wait_listening  # noqa: E402
 
 from archive_app.infra.config import Settings  # noqa: E402
 from archive_app.infra.container import Container  # noqa: E402
@@ -76,7 +77,6 @@ PASSWORD = "bench-password-123"
 START = datetime(2023, 12, 1, 1, 0, tzinfo=UTC)
 END = datetime(2026, 11, 30, 23, 0, tzinfo=UTC)
 GOAL = 0.300
-CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 OLDER = re.compile(r'id="older" href="([^"]+)"')
 LEVELS = ("public", "internal", "confidential", "secret")
 PEOPLE = [
@@ -462,29 +462,6 @@ def env_for(settings: Settings) -> dict[str, str]:
     }
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def logged_in(base: str) -> requests.Session:
-    client = requests.Session()
-    token = CSRF_META.search(client.get(f"{base}/login", timeout=30).text)
-    assert token, "no CSRF token on /login"
-    answer = client.post(
-        f"{base}/login",
-        data={"username": "auditor1", "password": PASSWORD, "csrf_token": token.group(1)},
-        timeout=30,
-        allow_redirects=False,
-    )
-    assert answer.status_code == 302, f"login: {answer.status_code}"
-    client.headers["Accept-Language"] = "en"
-    return client
-
-
 def serve(env: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     with log.open("ab") as out:
@@ -497,17 +474,8 @@ def serve(env: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes], str]
             start_new_session=True,
         )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"the server exited:\n{log.read_text()[-2000:]}")
-        try:
-            if requests.get(f"{base}/login", timeout=2).status_code == 200:
-                return process, base
-        except requests.RequestException:
-            pass
-        time.sleep(0.3)
-    raise SystemExit("the server did not answer in 90 s")
+    wait_listening(base, process, log)
+    return process, base
 
 
 def measure(settings: Settings, args: argparse.Namespace, workdir: Path) -> None:
@@ -516,7 +484,8 @@ def measure(settings: Settings, args: argparse.Namespace, workdir: Path) -> None
     env = env_for(settings)
     process, base = serve(env, workdir / "serve.log")
     try:
-        client = logged_in(base)
+        client, _token = logged_in(base, "auditor1", PASSWORD)
+        client.headers["Accept-Language"] = "en"
         print(
             f"  {'case':<52} timings of {args.requests} requests (exports {args.export_requests})"
         )

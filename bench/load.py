@@ -35,9 +35,7 @@ import json
 import os
 import platform
 import random
-import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -52,16 +50,15 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
 
 from faults_destruction import PASSWORD, _admin, build_template  # noqa: E402
 from sqlalchemy import create_engine, select  # noqa: E402
+from webserver import free_port, logged_in, wait_listening  # noqa: E402
 
 from archive_app.models import CustomerArchive, Document  # noqa: E402
 from tests import documents as docs  # noqa: E402
 
 SEARCH_WORDS = ["凭证", "voucher", "记账", "合同", "违约金", "invoice"]
-CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 
 
 @dataclass
@@ -94,12 +91,6 @@ def env_for(settings, queue: str) -> dict[str, str]:  # type of settings: archiv
     }
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def start(env: dict[str, str], log: Path, *args: str) -> subprocess.Popen[bytes]:
     with log.open("ab") as out:
         return subprocess.Popen(
@@ -110,37 +101,6 @@ def start(env: dict[str, str], log: Path, *args: str) -> subprocess.Popen[bytes]
             cwd=ROOT,
             start_new_session=True,
         )
-
-
-def wait_listening(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"server on port {port} exited:\n{log.read_text()[-2000:]}")
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/login", timeout=2).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.3)
-    raise SystemExit(f"server on port {port} did not answer in 60 s")
-
-
-def logged_in(base: str) -> tuple[requests.Session, str]:
-    client = requests.Session()
-    token = CSRF_META.search(client.get(f"{base}/login", timeout=30).text)
-    assert token, "no CSRF token on /login"
-    answer = client.post(
-        f"{base}/login",
-        data={"username": "admin", "password": PASSWORD, "csrf_token": token.group(1)},
-        timeout=30,
-        allow_redirects=False,
-    )
-    assert answer.status_code == 302, f"login: {answer.status_code}"
-    page = client.get(f"{base}/archives", timeout=30).text
-    token = CSRF_META.search(page)
-    assert token, "no CSRF token after login"
-    return client, token.group(1)
 
 
 class Uploads:
@@ -189,7 +149,7 @@ def client_loop(
     seed: int,
 ) -> None:
     draw = random.Random(seed)
-    client, token = logged_in(base)
+    client, token = logged_in(base, "admin", PASSWORD)
     while time.monotonic() < stop_at:
         if draw.random() < upload_share:
             kind = "upload"
@@ -295,7 +255,7 @@ def main() -> None:
                 start(env, logs / f"worker-{index}.log", "worker", "--concurrency", "1")
             )
         for index, port in enumerate(ports):
-            wait_listening(port, processes[index], logs / f"web-{index}.log")
+            wait_listening(f"http://127.0.0.1:{port}", processes[index], logs / f"web-{index}.log")
 
         tally = Tally()
         started = time.monotonic()
