@@ -2,8 +2,11 @@
 
 Field types: ``text``; ``date`` (ISO ``YYYY-MM-DD``); ``money`` (decimal amount);
 ``invoice_code`` (10 or 12 digits); ``invoice_number`` (8 or 20 digits);
-``fiscal_period`` (``YYYY`` or ``YYYY-MM``). Validation of values lives with the
-checklist; this module only declares what each class asks for.
+``fiscal_period`` (``YYYY`` or ``YYYY-MM``); ``currency`` (ISO 4217, ``USD``); ``flag``
+(``yes`` or ``no``). A field may carry rules keyed on a flag field of its class
+(:mod:`archive_app.domain.field_rules` applies them): ``optional``, ``unless``,
+``only_if``, ``optional_if`` and ``text_if``. Values are checked by
+:mod:`archive_app.domain.fieldtypes`; this module only declares what each class asks for.
 """
 
 from __future__ import annotations
@@ -17,14 +20,26 @@ class FieldSpec:
     type: str
     label_zh: str
     label_en: str
+    optional: bool = False  # may always stay empty
+    unless: str = ""  # a flag field: while it is set, this field does not apply
+    only_if: str = ""  # a flag field: this field applies only while it is set
+    optional_if: str = ""  # a flag field: while it is set, this field may stay empty
+    text_if: str = ""  # a flag field: while it is set, any text is a valid value
 
-    def as_dict(self) -> dict[str, str]:
-        return {
+    def as_dict(self) -> dict[str, str | bool]:
+        """The field as stored in ``document_classes.required_fields`` (rules only when set)."""
+        stored: dict[str, str | bool] = {
             "name": self.name,
             "type": self.type,
             "label_zh": self.label_zh,
             "label_en": self.label_en,
         }
+        if self.optional:
+            stored["optional"] = True
+        for rule in ("unless", "only_if", "optional_if", "text_if"):
+            if getattr(self, rule):
+                stored[rule] = getattr(self, rule)
+        return stored
 
 
 @dataclass(frozen=True)
@@ -38,6 +53,24 @@ class ClassSpec:
     sort_order: int
 
 
+ABROAD = "issuer_abroad"
+# A Chinese invoice (发票) has a 发票代码 and a numeric 发票号码; one issued outside mainland
+# China (Hong Kong, Macao, Taiwan, abroad) has neither: its number is whatever the issuer
+# uses, and it says in which country or region and currency it was issued. Tax may be absent.
+INVOICE_FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec(
+        ABROAD, "flag", "开票方在中国大陆境外", "Issuer outside mainland China", optional=True
+    ),
+    FieldSpec("invoice_code", "invoice_code", "发票代码", "Invoice code", unless=ABROAD),
+    FieldSpec("invoice_number", "invoice_number", "发票号码", "Invoice number", text_if=ABROAD),
+    FieldSpec("invoice_date", "date", "开票日期", "Invoice date"),
+    FieldSpec(
+        "issuer_country", "text", "开票方国家或地区", "Issuer's country or region", only_if=ABROAD
+    ),
+    FieldSpec("currency", "currency", "币种", "Currency", only_if=ABROAD),
+    FieldSpec("amount", "money", "金额", "Amount"),
+    FieldSpec("tax", "money", "税额", "Tax", optional_if=ABROAD),
+)
 DEFAULT_CLASSES: tuple[ClassSpec, ...] = (
     ClassSpec(
         "personal",
@@ -71,13 +104,7 @@ DEFAULT_CLASSES: tuple[ClassSpec, ...] = (
         "FP",
         "发票",
         "Invoice",
-        (
-            FieldSpec("invoice_code", "invoice_code", "发票代码", "Invoice code"),
-            FieldSpec("invoice_number", "invoice_number", "发票号码", "Invoice number"),
-            FieldSpec("invoice_date", "date", "开票日期", "Invoice date"),
-            FieldSpec("amount", "money", "金额", "Amount"),
-            FieldSpec("tax", "money", "税额", "Tax"),
-        ),
+        INVOICE_FIELDS,
         "invoice",
         30,
     ),

@@ -1,7 +1,8 @@
 """Parsing and checking class metadata values by field type (see :mod:`archive_app.domain.classes`).
 
 ``normalise(type, raw)`` returns the canonical string for a valid value or raises
-``ValueError`` with a message that says what a valid value looks like.
+``ValueError`` with a message that says what a valid value looks like. A ``flag`` is
+``yes`` or ``no`` (a checkbox, or yes/no/true/false/1/0/是/否 typed).
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ _INVOICE_CODE = re.compile(r"\d{10}|\d{12}")
 _INVOICE_NUMBER = re.compile(r"\d{8}|\d{20}")
 _FISCAL_PERIOD = re.compile(r"(\d{4})(?:-(\d{2}))?")
 _DATE_SEPARATORS = re.compile(r"[./年月]")
+_CURRENCY = re.compile(r"[A-Z]{3}")
+_YES = {"yes", "y", "true", "1", "on", "是"}
+_NO = {"no", "n", "false", "0", "off", "否"}
 
 
 def normalise(field_type: str, raw: str) -> str:
@@ -40,7 +44,22 @@ def normalise(field_type: str, raw: str) -> str:
     if field_type == "invoice_code":
         if not _INVOICE_CODE.fullmatch(value):
             raise ValueError("must be 10 or 12 digits")
+        if len(set(value)) == 1:
+            # 0000000000 is what people type to get past the check for a foreign invoice.
+            raise ValueError(
+                "is not an invoice code; an invoice from outside mainland China has none"
+            )
         return value
+    if field_type == "currency":
+        if not _CURRENCY.fullmatch(value.upper()):
+            raise ValueError("must be a three-letter currency code like USD")
+        return value.upper()
+    if field_type == "flag":
+        if value.lower() in _YES:
+            return "yes"
+        if value.lower() in _NO:
+            return "no"
+        raise ValueError("must be yes or no")
     if field_type == "invoice_number":
         if not _INVOICE_NUMBER.fullmatch(value):
             raise ValueError("must be 8 or 20 digits")

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from archive_app.domain.field_rules import applicable_fields
 from archive_app.domain.fieldtypes import normalise
 from archive_app.errors import AppError, Conflict, NotFound, ValidationFailed
 from archive_app.models import (
@@ -143,15 +144,18 @@ def check_document(document: Document) -> list[Problem]:
     if not (document.title or "").strip():
         problems.append(Problem("title", "title", "is missing", "标题", "Title"))
     values: dict[str, str] = {}
-    for spec in document.document_class.required_fields:
-        name = spec["name"]
-        labels = {"label_zh": spec.get("label_zh", name), "label_en": spec.get("label_en", name)}
-        raw = str((document.fields or {}).get(name) or "")
+    stored = document.fields or {}
+    # Only saved values count: a suggestion from the text is missing until accepted.
+    for applied in applicable_fields(document.document_class.required_fields, stored):
+        name = applied.name
+        labels = {"label_zh": applied.label_zh, "label_en": applied.label_en}
+        raw = str(stored.get(name) or "")
         if not raw.strip():
-            problems.append(Problem(name, "missing", "is missing", **labels))
+            if applied.required:
+                problems.append(Problem(name, "missing", "is missing", **labels))
             continue
         try:
-            values[name] = normalise(spec["type"], raw)
+            values[name] = normalise(applied.type, raw)
         except ValueError as error:
             problems.append(Problem(name, "invalid", str(error), **labels))
     if (

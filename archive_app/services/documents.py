@@ -6,7 +6,7 @@ encrypted store; exports write the decrypted bytes to the caller's stream.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -15,6 +15,7 @@ from typing import Any, BinaryIO
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from archive_app.domain.field_rules import applicable_fields, field_names
 from archive_app.domain.fieldtypes import normalise
 from archive_app.domain.reading import Reading, load_reading
 from archive_app.errors import Conflict, ValidationFailed
@@ -162,16 +163,6 @@ def export_to(container: Container, handle: ExportHandle, out: BinaryIO) -> int:
     return written
 
 
-@dataclass
-class _Edit:
-    """What an edit asks for, once suggestions have filled in what it left out."""
-
-    class_code: str | None
-    title: str | None
-    values: dict[str, str]
-    suggested_values: dict[str, str]  # taken for fields of the final class left empty
-
-
 def edit_document(
     session: Session,
     actor: User,
@@ -181,50 +172,63 @@ def edit_document(
     title: str | None = None,
     values: dict[str, str] | None = None,
     accept_suggestions: bool = False,
+    accept: Collection[str] = (),
+    drop_inapplicable: bool = False,
     container: Container | None = None,
 ) -> Document:
-    """Change class, title and class fields. Values are checked by field type; errors
-    name the field and nothing changes. ``accept_suggestions`` takes every suggested value
-    not given (they are read from the encrypted reading, so it needs the ``container``)."""
+    """Change class, title and class fields; nothing changes when any value is refused
+    (:class:`ValidationFailed` names each field).
+
+    A class change keeps the values of the fields both classes share; the new class's
+    other fields stay empty, for the checklist to ask for. Values are checked by field type
+    and by the class's rules (:mod:`archive_app.domain.field_rules`). Suggestions from the
+    text count as values only once accepted: ``accept`` names the ones to take (``class``,
+    ``title`` or field names; each replaces what ``values`` gives for it and is checked
+    like a typed value), ``accept_suggestions`` takes every suggestion for whatever is
+    still empty after the edit, leaving those that fail their check as suggestions. They
+    are read from the encrypted reading, so accepting needs the ``container``.
+    ``drop_inapplicable`` is for forms, which show the fields of the class and flags they
+    were drawn with: given values of fields that do not apply after the edit are dropped
+    instead of refused."""
     document = get_visible(session, actor, number)
     require_edit_metadata(actor, document)
     ensure_changeable(session, document)
-    edit = _Edit(class_code, title, dict(values or {}), {})
-    if accept_suggestions:
+    explicit = set(accept)
+    suggested: dict[str, Any] = {}
+    if accept_suggestions or explicit:
         if container is None:
             raise ValueError("accepting suggestions needs the container (the encrypted store)")
-        edit = _with_suggestions(edit, document, _stored_reading(container, document).suggestions)
-    new_class = document.document_class
-    if edit.class_code is not None and edit.class_code != new_class.code:
-        new_class = active_class(session, edit.class_code)
+        suggested = _stored_reading(container, document).suggestions
     problems: dict[str, str] = {}
-    new_title = _checked_title(edit.title, problems)
-    names = {spec["name"] for spec in new_class.required_fields}
-    proposed = {k: v for k, v in edit.suggested_values.items() if k in names} | edit.values
-    fields = _checked_fields(document, new_class, proposed, problems)
+    suggested_class = (suggested.get("class") or {}).get("value")
+    if suggested_class and ("class" in explicit or (accept_suggestions and class_code is None)):
+        class_code = suggested_class
+    new_class = document.document_class
+    if class_code is not None and class_code != new_class.code:
+        new_class = active_class(session, class_code)
+    suggested_title = (suggested.get("title") or {}).get("value")
+    if suggested_title and (
+        "title" in explicit
+        or (accept_suggestions and not (title or "").strip() and not document.title)
+    ):
+        title = suggested_title[:500]
+    new_title = _checked_title(title, problems)
+    given = dict(values or {})
+    suggested_fields = suggested.get("fields") or {}
+    for name in sorted(explicit - {"class", "title"}):
+        if name in suggested_fields:
+            given[name] = str(suggested_fields[name]["value"])
+        else:
+            problems[name] = "has no suggestion to accept"
+    fields = _checked_fields(document, new_class, given, problems, drop_inapplicable)
+    if accept_suggestions:
+        _fill_from_suggestions(fields, new_class, suggested_fields)
     if problems:
         raise ValidationFailed(problems)
     before = _editable_snapshot(document)
     _apply(document, new_class, new_title, fields)
     _record_change(session, actor, document, before)
     return document
-
-
-def _with_suggestions(edit: _Edit, document: Document, suggested: dict[str, Any]) -> _Edit:
-    """The edit with every suggested value it does not give itself (suggested fields the
-    document already has a value for are left out)."""
-    class_code = edit.class_code
-    if class_code is None and suggested.get("class"):
-        class_code = suggested["class"]["value"]
-    title = edit.title
-    if title is None and suggested.get("title"):
-        title = suggested["title"]["value"]
-    fields = {
-        name: entry["value"]
-        for name, entry in (suggested.get("fields") or {}).items()
-        if not document.fields.get(name)
-    }
-    return _Edit(class_code, title, edit.values, fields)
 
 
 def _checked_title(title: str | None, problems: dict[str, str]) -> str | None:
@@ -241,25 +245,62 @@ def _checked_fields(
     new_class: DocumentClass,
     proposed: dict[str, str],
     problems: dict[str, str],
+    drop_inapplicable: bool,
 ) -> dict[str, str]:
-    """The document's fields of ``new_class`` with ``proposed`` values normalised by field
-    type (an empty value clears the field); each bad value is named in ``problems``."""
-    specs = {spec["name"]: spec for spec in new_class.required_fields}
-    fields = {name: value for name, value in document.fields.items() if name in specs}
+    """The document's fields under ``new_class`` with ``proposed`` values (an empty value
+    clears the field) normalised by the type that applies; each refused value is named in
+    ``problems``. Kept values are not checked again: a value the new class finds invalid
+    stays, for the checklist to point at."""
+    specs = new_class.required_fields
+    declared = field_names(specs)
+    merged = {name: value for name, value in (document.fields or {}).items() if name in declared}
     for name, raw in proposed.items():
-        if name not in specs:
-            problems[name] = (
-                f"is not a field of class {new_class.code} (fields: {', '.join(specs) or 'none'})"
-            )
+        if name not in declared:
+            if not drop_inapplicable:
+                known = ", ".join(sorted(declared)) or "none"
+                problems[name] = f"is not a field of class {new_class.code} (fields: {known})"
+        elif raw.strip() == "":
+            merged.pop(name, None)
+        else:
+            merged[name] = raw
+    # Flags first: they decide which of the other fields apply.
+    for spec in specs:
+        name = spec["name"]
+        if spec["type"] == "flag" and name in proposed and name in merged:
+            try:
+                merged[name] = normalise("flag", merged[name])
+            except ValueError as error:
+                problems[name] = str(error)
+                merged.pop(name)
+    applied = {field.name: field for field in applicable_fields(specs, merged)}
+    fields: dict[str, str] = {}
+    for name, raw in merged.items():
+        if name not in applied:
+            if name in proposed and not drop_inapplicable:
+                problems[name] = "does not apply to this document"
             continue
-        if raw.strip() == "":
-            fields.pop(name, None)
+        if name not in proposed:
+            fields[name] = raw
             continue
         try:
-            fields[name] = normalise(specs[name]["type"], raw)
+            fields[name] = normalise(applied[name].type, raw)
         except ValueError as error:
             problems[name] = str(error)
     return fields
+
+
+def _fill_from_suggestions(
+    fields: dict[str, str], new_class: DocumentClass, suggested: dict[str, Any]
+) -> None:
+    """Every valid suggestion for an applicable field that is still empty."""
+    for applied in applicable_fields(new_class.required_fields, fields):
+        entry = suggested.get(applied.name)
+        if entry is None or fields.get(applied.name):
+            continue
+        try:
+            fields[applied.name] = normalise(applied.type, str(entry["value"]))
+        except ValueError:
+            continue  # stays a suggestion; the page says why it does not pass
 
 
 def _apply(

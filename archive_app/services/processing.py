@@ -1,5 +1,7 @@
 """Processing one document after intake: extract text (text layer or OCR), build the
-searchable PDF rendition, suggest metadata, store the results encrypted.
+searchable PDF rendition, suggest metadata, store the results encrypted. Suggestions stay
+in the encrypted reading: no title, date or amount is saved on the row until a person
+accepts it (:func:`archive_app.services.documents.edit_document`).
 
 :func:`process_document` is idempotent and safe to run twice at once: each run claims
 the document for its worker (:mod:`archive_app.services.claims`) by bumping ``attempts``, and only
@@ -28,8 +30,6 @@ import uuid
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from sqlalchemy.exc import OperationalError
@@ -294,13 +294,6 @@ def _commit(
         document.misfiling_suspected = (
             names_another_customer(suggestions, document.archive) is not None
         )
-        if not document.title and suggestions.get("title"):
-            document.title = suggestions["title"]["value"][:500]
-        field_values = suggestions["fields"]
-        if document.document_date is None and "document_date" in field_values:
-            document.document_date = _parse_date(field_values["document_date"]["value"])
-        if document.amount is None and "amount" in field_values:
-            document.amount = _parse_amount(field_values["amount"]["value"])
         document.status = DocumentStatus.READY
         document.failure_reason = None
         document.processed_at = document.updated_at = utcnow()
@@ -325,20 +318,6 @@ def _commit(
         )
     pending.delete_tracked(container.database, container.store, storage_id, replaced)
     return True
-
-
-def _parse_date(value: str) -> date | None:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        return None
-
-
-def _parse_amount(value: str) -> Decimal | None:
-    try:
-        return Decimal(value).quantize(Decimal("0.01"))
-    except (InvalidOperation, ValueError):
-        return None
 
 
 def _discard(container: Container, stored: list[str], storage_id: str) -> None:

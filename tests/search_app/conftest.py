@@ -26,7 +26,7 @@ from archive_app.infra import vault
 from archive_app.infra.config import Settings
 from archive_app.infra.container import Container
 from archive_app.models import Document, User
-from archive_app.services import archives, bootstrap, users
+from archive_app.services import archives, bootstrap, documents, users
 from archive_app.services.archives import ArchiveInput
 from archive_app.services.intake import IntakeItem, take_in
 from tests import documents as docs
@@ -212,3 +212,13 @@ def _populate(env: Env, folder: Path) -> None:
         rows = session.execute(select(Document.number, Document.id)).all()
     by_number = {number: id_ for number, id_ in rows}
     env.ids = {key: by_number[number] for key, number in env.numbers.items()}
+    with container.database.session() as session:
+        # The archivist accepts the invoice's suggestions: its date and amount become
+        # saved values, which the date and amount filters search.
+        documents.edit_document(
+            session,
+            session.get(User, admin_id),
+            env.numbers["invoice"],
+            accept_suggestions=True,
+            container=container,
+        )

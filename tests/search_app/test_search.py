@@ -58,7 +58,7 @@ def test_phrase_and_not(env: Env) -> None:
 def test_filters_sort_and_pages(env: Env) -> None:
     assert found(env, "明远", class_code="invoice") == {"invoice"}
     assert found(env, "", archive=env.archives["harbour"]) == {"agreement", "delivery_note"}
-    # The invoice's date (2026-03-18) and amount (12,000.00) were suggested from its text.
+    # The invoice's date (2026-03-18) and amount (12,000.00), accepted from its text.
     assert found(env, "", date_from="2026-03-01", date_to="2026-03-31") >= {"invoice"}
     assert "invoice" not in found(env, "", date_from="2026-04-01")
     assert "invoice" in found(env, "", amount_min="11000", amount_max="13000")
