@@ -1,5 +1,8 @@
-// Upload page: each dropped file becomes a row (class per file, defaulting to the batch
-// class), is sent on its own request, then its extraction progress is polled until done.
+// Upload page: each chosen or dropped file becomes a row waiting to be sent, with its own
+// class (the batch class until changed; changing the batch class changes the rows still
+// waiting). "Upload" sends each waiting row on its own request, with its row's class, then
+// its extraction progress is polled until done. A sent row's class is fixed here; the
+// document page changes it afterwards.
 (() => {
   const root = document.getElementById("upload");
   if (!root) return;
@@ -11,6 +14,8 @@
   const zone = document.getElementById("drop-zone");
   const batchClass = document.getElementById("batch-class");
   const classOptions = document.getElementById("class-options").innerHTML;
+  const start = document.getElementById("start-upload");
+  const waiting = []; // [file, row] not sent yet
   const watching = new Map(); // document id -> row
   let queue = Promise.resolve();
 
@@ -40,19 +45,20 @@
     const select = row.querySelector("select");
     select.innerHTML = classOptions;
     select.value = batchClass.value;
+    select.setAttribute("aria-label", text("classFor").replace("{name}", file.name));
     body.appendChild(row);
-    setStatus(row, "uploading", text("uploading"));
+    setStatus(row, "waiting", text("waiting"));
     return row;
   }
 
   function send(file, row) {
+    setStatus(row, "uploading", text("uploading"));
     const form = new FormData();
     form.append("files", file, file.name);
     form.append("class", row.querySelector("select").value);
     return fetch(root.dataset.uploadUrl, { method: "POST", body: form, headers: { "X-CSRFToken": token } })
       .then((response) => response.json().then((data) => ({ ok: response.ok, data })))
       .then(({ ok, data }) => {
-        row.querySelector("select").disabled = true;
         if (!ok) { setStatus(row, "failed", text("failed"), data.message || ""); return; }
         const result = data[0];
         if (result.document) {
@@ -70,11 +76,22 @@
       .catch((error) => setStatus(row, "failed", text("failed"), String(error)));
   }
 
+  function showStart() {
+    start.hidden = waiting.length === 0;
+    start.textContent = waiting.length === 1 ? text("startOne") : text("startMany").replace("{count}", waiting.length);
+  }
+
   function take(files) {
-    for (const file of files) {
-      const row = addRow(file);
+    for (const file of files) waiting.push([file, addRow(file)]);
+    showStart();
+  }
+
+  function sendWaiting() {
+    for (const [file, row] of waiting.splice(0)) {
+      row.querySelector("select").disabled = true;
       queue = queue.then(() => send(file, row));
     }
+    showStart();
   }
 
   function poll() {
@@ -101,6 +118,10 @@
   }
   setInterval(poll, 1000);
 
+  batchClass.addEventListener("change", () => {
+    for (const [, row] of waiting) row.querySelector("select").value = batchClass.value;
+  });
+  start.addEventListener("click", sendWaiting);
   input.addEventListener("change", () => { take(input.files); input.value = ""; });
   zone.addEventListener("keydown", (event) => { if (event.key === "Enter" || event.key === " ") { event.preventDefault(); input.click(); } });
   ["dragenter", "dragover"].forEach((name) => zone.addEventListener(name, (event) => { event.preventDefault(); zone.classList.add("active"); }));

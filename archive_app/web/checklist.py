@@ -46,6 +46,16 @@ PROBLEM_MESSAGES = {
     "must be 10 or 12 digits": _l("must be 10 or 12 digits"),
     "must be 8 or 20 digits": _l("must be 8 or 20 digits"),
     "must be a year (2026) or a month (2026-03)": _l("must be a year (2026) or a month (2026-03)"),
+    "must be a three-letter currency code like USD": _l(
+        "must be a three-letter currency code like USD"
+    ),
+    "must be yes or no": _l("must be yes or no"),
+    "is not an invoice code; an invoice from outside mainland China has none": _l(
+        "is not an invoice code; an invoice from outside mainland China has none"
+    ),
+    "does not apply to this document": _l("does not apply to this document"),
+    "has no suggestion to accept": _l("has no suggestion to accept"),
+    "is longer than 500 characters": _l("is longer than 500 characters"),
 }
 
 

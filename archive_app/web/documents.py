@@ -7,16 +7,18 @@ import tempfile
 from pathlib import Path
 
 from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.datastructures import FileStorage
 
-from archive_app.errors import ValidationFailed
+from archive_app.errors import UnknownDocumentClass, ValidationFailed
 from archive_app.permissions import Capability, may_edit_metadata, require
 from archive_app.services import archives, bootstrap
 from archive_app.services import documents as document_service
 from archive_app.services.intake import IntakeItem, take_in
 from archive_app.services.reading_checks import reading_warnings
+from archive_app.web import metadata_form
 from archive_app.web.checklist import document_panels
 from archive_app.web.context import db_session, end_unit_of_work, services
 
@@ -99,61 +101,115 @@ def status():
     )
 
 
-@blueprint.route("/documents/<number>")
-@login_required
-def detail(number: str):
+def _render_detail(
+    number: str,
+    *,
+    submitted: dict[str, str] | None = None,
+    submitted_title: str | None = None,
+    errors: dict[str, str] | None = None,
+    record_view: bool = True,
+) -> str:
     session = db_session()
-    document = document_service.view_document(session, current_user, number)
+    if record_view:
+        document = document_service.view_document(session, current_user, number)
+    else:
+        document = document_service.get_visible(session, current_user, number)
     reading = document_service.read_reading(services(), session, current_user, number)
+    classes = bootstrap.list_classes(session)
     return render_template(
         "documents/detail.html",
         document=document,
         pages=reading.pages,
         suggested=reading.suggestions,
+        metadata=metadata_form.build(
+            document,
+            reading.suggestions,
+            classes,
+            str(get_locale() or "zh_CN"),
+            submitted=submitted,
+            submitted_title=submitted_title,
+            errors=errors,
+        ),
         warnings=reading_warnings(services(), document),
-        classes=bootstrap.list_classes(session),
+        classes=classes,
         can_edit=may_edit_metadata(current_user, document),
-        problems={},
         **document_panels(document, current_user),
     )
+
+
+@blueprint.route("/documents/<number>")
+@login_required
+def detail(number: str):
+    return _render_detail(number)
 
 
 @blueprint.route("/documents/<number>", methods=["POST"])
 @login_required
 def edit(number: str):
+    """The metadata form: save what was typed, and accept one suggestion (``accept`` names
+    it) or all of them (``accept=*``) on the way. The form shows the fields of the class
+    and flags it was drawn with (``shown_class``): a changed class keeps what both share."""
     session = db_session()
     form = request.form
     values = {
-        key[len("field:") :]: value for key, value in form.items() if key.startswith("field:")
+        # A checkbox sends its hidden "no" first and "yes" after it when ticked.
+        key[len("field:") :]: form.getlist(key)[-1]
+        for key in form
+        if key.startswith("field:")
     }
+    chosen_class = form.get("class") or None
+    shown_class = form.get("shown_class") or None
+    accept = form.get("accept", "")
+    before = document_service.get_visible(session, current_user, number)
+    before_class = before.document_class.code
+    before_fields = set(before.fields or {})
     try:
-        document_service.edit_document(
+        document = document_service.edit_document(
             session,
             current_user,
             number,
-            class_code=form.get("class") or None,
+            class_code=chosen_class if chosen_class != shown_class else None,
             title=form.get("title"),
             values=values,
-            accept_suggestions=form.get("accept_suggestions") == "1",
+            accept_suggestions=accept == metadata_form.ACCEPT_ALL,
+            accept=[accept] if accept and accept != metadata_form.ACCEPT_ALL else [],
+            drop_inapplicable=True,
             container=services(),
         )
-    except ValidationFailed as error:
+    except (ValidationFailed, UnknownDocumentClass) as error:
         session.rollback()
-        document = document_service.get_visible(session, current_user, number)
-        reading = document_service.read_reading(services(), session, current_user, number)
-        return render_template(
-            "documents/detail.html",
-            document=document,
-            pages=reading.pages,
-            suggested=reading.suggestions,
-            warnings=reading_warnings(services(), document),
-            classes=bootstrap.list_classes(session),
-            can_edit=True,
-            problems=error.problems,
+        errors = (
+            error.problems
+            if isinstance(error, ValidationFailed)
+            else {"class": _("There is no such class.")}
+        )
+        return _render_detail(
+            number,
             submitted=values,
-            **document_panels(document, current_user),
+            submitted_title=form.get("title"),
+            errors=errors,
+            record_view=False,
         ), 422
-    flash(_("Changes saved."), "success")
+    new_class = document.document_class
+    if new_class.code != before_class:
+        language = str(get_locale() or "zh_CN")
+        kept = [
+            spec["label_zh"] if language.startswith("zh") else spec["label_en"]
+            for spec in new_class.required_fields
+            if spec["name"] in before_fields and spec["name"] in document.fields
+        ]
+        flash(
+            _(
+                "Class changed to %(name)s. Kept: %(kept)s. Fill in the fields marked missing.",
+                name=new_class.name(language),
+                kept=", ".join(kept) or _("nothing"),
+            ),
+            "success",
+        )
+    elif accept:
+        flash(_("Suggestions accepted and saved."), "success")
+    else:
+        flash(_("Changes saved."), "success")
     return redirect(url_for("documents.detail", number=number))
 
 

@@ -81,6 +81,7 @@ def test_upload_fix_submit_and_confirm_from_the_review_queue(
     page.goto(f"/archives/{number}/upload")
     page.get_by_label("Document class for this batch").select_option("invoice")
     page.locator("#file-input").set_input_files(str(scan))
+    page.get_by_role("button", name="Upload 1 file").click()
     row = page.locator("#upload-list tbody tr").first
     expect(row.locator(".status")).to_contain_text("Done", timeout=120_000)
     document_link = row.locator(".number a")
@@ -91,6 +92,9 @@ def test_upload_fix_submit_and_confirm_from_the_review_queue(
     # The line cannot go to review yet: the tax amount was not in the text.
     expect(page.locator("#checklist .checklist-state")).to_have_attribute("data-state", "draft")
     expect(page.locator("#checklist .checklist-missing")).to_contain_text("Tax: is missing")
+    # The invoice code read from the scan is a suggestion until accepted.
+    expect(page.get_by_label("Invoice code")).to_have_value("")
+    page.get_by_role("button", name="Accept the suggestion for Invoice code").click()
     expect(page.get_by_label("Invoice code")).to_have_value("3100212130")
     page.get_by_label("Title").fill("增值税专用发票")
     page.get_by_label("Invoice number").fill("08741295")

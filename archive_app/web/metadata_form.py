@@ -1,0 +1,146 @@
+"""The document page's metadata form, as the page shows it: every field the class declares
+(those that do not apply to this document, by the class's flag rules, hidden), the saved
+value of each, what the filing checklist finds missing or wrong in it, and the suggestion
+from the text that is not saved yet, with the reason it cannot be accepted as it is.
+
+Saved values and suggestions never mix: an input shows only what is saved (or what the
+user just typed), a suggestion stands beside it until it is accepted, and the field counts
+as missing, here and in the checklist, until then.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from archive_app.domain.field_rules import applicable_fields
+from archive_app.domain.fieldtypes import normalise
+from archive_app.models import Document, DocumentClass
+from archive_app.services.checklist import check_document
+from archive_app.web.checklist import PROBLEM_MESSAGES
+
+ACCEPT_ALL = "*"
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    value: str
+    snippet: str
+    confidence: float
+    checks: list[str]  # why the reading trusts it less (the extraction's own checks)
+    refusal: str | None  # why it cannot be accepted as it is, in the user's language
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    label: str
+    type: str
+    applies: bool
+    required: bool
+    value: str
+    rules: dict[str, str]  # unless / only_if: the flag that shows or hides the row
+    problem: str | None  # the checklist's word on the saved value, or the refused input
+    missing: bool
+    suggestion: Suggestion | None
+
+
+@dataclass
+class MetadataForm:
+    title: str
+    title_problem: str | None
+    title_suggestion: Suggestion | None
+    class_suggestion: DocumentClass | None
+    class_problem: str | None
+    rows: list[Row] = field(default_factory=list)
+
+    @property
+    def pending(self) -> int:
+        """Suggestions not saved yet (the page offers to accept them all)."""
+        count = sum(1 for row in self.rows if row.applies and row.suggestion)
+        return count + bool(self.title_suggestion) + bool(self.class_suggestion)
+
+
+def message(text: str) -> str:
+    """A service's English problem message in the user's language."""
+    return str(PROBLEM_MESSAGES.get(text, text))
+
+
+def _suggestion(entry: dict[str, Any] | None, field_type: str) -> Suggestion | None:
+    if not entry or not str(entry.get("value") or "").strip():
+        return None
+    value = str(entry["value"])
+    refusal = None
+    try:
+        normalise(field_type, value)
+    except ValueError as error:
+        refusal = message(str(error))
+    return Suggestion(
+        value=value,
+        snippet=str(entry.get("snippet") or ""),
+        confidence=float(entry.get("confidence") or 0),
+        checks=list(entry.get("problems") or []),
+        refusal=refusal,
+    )
+
+
+def build(
+    document: Document,
+    suggestions: dict[str, Any],
+    classes: list[DocumentClass],
+    language: str,
+    *,
+    submitted: dict[str, str] | None = None,
+    submitted_title: str | None = None,
+    errors: dict[str, str] | None = None,
+) -> MetadataForm:
+    """The form for ``document``; after a refused save, ``submitted`` and
+    ``submitted_title`` hold what the user typed and ``errors`` why each value was refused."""
+    submitted = submitted or {}
+    errors = errors or {}
+    saved = dict(document.fields or {})
+    shown = {**saved, **submitted}
+    checks = {problem.field: problem for problem in check_document(document)}
+    applied = {
+        row.name: row for row in applicable_fields(document.document_class.required_fields, shown)
+    }
+    suggested_fields = suggestions.get("fields") or {}
+    rows = []
+    for spec in document.document_class.required_fields:
+        name = spec["name"]
+        current = applied.get(name)
+        check = checks.get(name)
+        problem = errors.get(name)
+        rows.append(
+            Row(
+                name=name,
+                label=spec["label_zh"] if language.startswith("zh") else spec["label_en"],
+                type=spec["type"],
+                applies=current is not None,
+                required=bool(current and current.required),
+                value=str(shown.get(name) or ""),
+                rules={rule: spec[rule] for rule in ("unless", "only_if") if spec.get(rule)},
+                problem=message(problem)
+                if problem
+                else (message(check.message) if check else None),
+                missing=bool(check and check.code == "missing"),
+                suggestion=None
+                if saved.get(name) or current is None
+                else _suggestion(suggested_fields.get(name), current.type),
+            )
+        )
+    suggested_class = (suggestions.get("class") or {}).get("value")
+    if "title" in errors:
+        title_problem: str | None = message(errors["title"])
+    else:
+        title_problem = str(PROBLEM_MESSAGES["is missing"]) if "title" in checks else None
+    return MetadataForm(
+        title=document.title if submitted_title is None else submitted_title,
+        title_problem=title_problem,
+        title_suggestion=None if document.title else _suggestion(suggestions.get("title"), "text"),
+        class_suggestion=next(
+            (c for c in classes if c.code == suggested_class and c.id != document.class_id), None
+        ),
+        class_problem=errors.get("class"),
+        rows=rows,
+    )
