@@ -286,7 +286,18 @@ def show(
 @click.option("--class", "class_code", metavar="CODE")
 @click.option("--title")
 @click.option("--set", "assignments", multiple=True, type=ASSIGNMENT)
-@click.option("--accept-suggestions", is_flag=True)
+@click.option(
+    "--accept-suggestions",
+    is_flag=True,
+    help="Take every suggestion from the text for what is still empty.",
+)
+@click.option(
+    "--accept",
+    "accept",
+    multiple=True,
+    metavar="NAME",
+    help="Take the suggestion for NAME (a field, title or class) as it is.",
+)
 @as_option
 @json_option
 @pass_runtime
@@ -297,10 +308,12 @@ def edit(
     title: str | None,
     assignments: tuple[tuple[str, str], ...],
     accept_suggestions: bool,
+    accept: tuple[str, ...],
     as_user: str | None,
     as_json: bool,
 ) -> None:
-    """Change a document's class, title and metadata fields."""
+    """Change a document's class, title and metadata fields. A class change keeps the
+    fields both classes share; suggestions from the text count only once accepted."""
     values = dict(assignments)
     with runtime.session() as session:
         actor = runtime.actor(session, as_user)
@@ -312,6 +325,7 @@ def edit(
             title=title,
             values=values,
             accept_suggestions=accept_suggestions,
+            accept=accept,
             container=runtime.container,
         )
         result = document_document(document)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from archive_app.domain.field_rules import applicable_fields
+from archive_app.domain.field_rules import AppliedField, applicable_fields
 from archive_app.domain.fieldtypes import normalise
 from archive_app.models import Document, DocumentClass
 from archive_app.services.checklist import check_document
@@ -84,6 +84,17 @@ def _suggestion(entry: dict[str, Any] | None, field_type: str) -> Suggestion | N
     )
 
 
+def _when_shown(
+    specs: list[dict[str, Any]], values: dict[str, Any], spec: dict[str, Any]
+) -> AppliedField:
+    flipped = dict(values)
+    if spec.get("only_if"):
+        flipped[spec["only_if"]] = "yes"
+    if spec.get("unless"):
+        flipped[spec["unless"]] = "no"
+    return next(field for field in applicable_fields(specs, flipped) if field.name == spec["name"])
+
+
 def build(
     document: Document,
     suggestions: dict[str, Any],
@@ -106,9 +117,13 @@ def build(
     }
     suggested_fields = suggestions.get("fields") or {}
     rows = []
-    for spec in document.document_class.required_fields:
+    specs = document.document_class.required_fields
+    for spec in specs:
         name = spec["name"]
         current = applied.get(name)
+        # A hidden row is shown in the browser when its flag changes: say whether it is
+        # required as it would be then.
+        when_shown = current or _when_shown(specs, shown, spec)
         check = checks.get(name)
         problem = errors.get(name)
         rows.append(
@@ -117,7 +132,7 @@ def build(
                 label=spec["label_zh"] if language.startswith("zh") else spec["label_en"],
                 type=spec["type"],
                 applies=current is not None,
-                required=bool(current and current.required),
+                required=when_shown.required,
                 value=str(shown.get(name) or ""),
                 rules={rule: spec[rule] for rule in ("unless", "only_if") if spec.get(rule)},
                 problem=message(problem)

@@ -197,9 +197,12 @@ def test_mixed_batch_suggestions_class_change_and_a_foreign_invoice(
         expect(page.locator(".pending-suggestions")).to_have_count(0)
         # The tax is not in the text: still missing on both, typed by hand.
         expect(page.locator("#checklist .checklist-missing")).to_have_text(t["missing_tax"])
+        # The amount suggested was the total with tax; the archivist puts the net amount.
+        page.locator("#field-amount").fill("10,619.47")
         page.locator("#field-tax").fill("1,380.53")
         page.get_by_role("button", name=t["save"], exact=True).click()
         expect(page.locator(".alert-success")).to_contain_text(t["saved"])
+        expect(page.locator("#field-amount")).to_have_value("10619.47")
         expect(page.locator("#field-tax")).to_have_value("1380.53")
         expect(page.locator("#checklist .checklist-missing")).to_have_count(0)
         _locate_and_submit(page, t)
@@ -220,6 +223,7 @@ def test_mixed_batch_suggestions_class_change_and_a_foreign_invoice(
         # Issued abroad: no invoice code; its own number, country and currency instead.
         page.get_by_label(t["abroad"]).check()
         expect(page.locator("#field-invoice_code")).to_be_hidden()
+        expect(page.locator('.metadata-field[data-field="currency"]')).to_be_visible()
         page.locator("#doc-title").fill("Invoice INV-20417, Harbour Tools")
         page.locator("#field-invoice_number").fill("INV-20417")
         page.locator("#field-invoice_date").fill("2026-03-05")

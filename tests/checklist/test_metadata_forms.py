@@ -8,6 +8,7 @@ import pytest
 from alembic import command
 from sqlalchemy import select
 
+from archive_app.app import create_app
 from archive_app.domain.classes import INVOICE_FIELDS
 from archive_app.errors import UnknownDocumentClass, ValidationFailed
 from archive_app.infra import schema
@@ -16,7 +17,9 @@ from archive_app.models import Document, DocumentClass, User
 from archive_app.services import checklist, documents
 from archive_app.services.processing import process_document
 from tests import documents as docs
+from tests.app.helpers import login, post_form
 from tests.checklist.conftest import CONTRACT_FIELDS
+from tests.conftest import USER_PASSWORD
 
 
 def _missing(container: Container, number: str) -> set[str]:
@@ -44,7 +47,7 @@ def processed_invoice(container: Container, filer: User, ingest) -> str:
 
 
 def test_suggestions_are_missing_until_accepted_one_or_all(
-    container: Container, filer: User, processed_invoice: str
+    container: Container, filer: User, processed_invoice: str, cli
 ) -> None:
     number = processed_invoice
     # Processing saved nothing from the text: title and fields are suggestions only.
@@ -63,10 +66,8 @@ def test_suggestions_are_missing_until_accepted_one_or_all(
         "tax",
     }
 
-    with container.database.session() as session:
-        documents.edit_document(
-            session, filer, number, accept=["invoice_code"], container=container
-        )
+    accepted = cli("edit", number, "--accept", "invoice_code", "--as", "li.na")
+    assert accepted.returncode == 0, accepted.stderr
     assert _document(container, number)[2] == {"invoice_code": "3100212130"}
     assert "invoice_code" not in _missing(container, number)
     assert "invoice_number" in _missing(container, number)
@@ -206,3 +207,36 @@ def test_migration_0014_gives_existing_instances_the_foreign_invoice_rules(
     assert "issuer_abroad" not in {spec["name"] for spec in invoice_fields()}
     schema.upgrade(container.database.engine)
     assert invoice_fields() == [spec.as_dict() for spec in INVOICE_FIELDS]
+
+
+def test_the_form_refuses_a_value_in_the_users_language_and_keeps_what_was_typed(
+    instance_settings, container: Container, filer: User, ingest, make_ready
+) -> None:
+    number = ingest(filer, class_code="invoice")
+    make_ready(number, title="发票", fields={})
+    app = create_app(instance_settings, testing=True)
+    try:
+        client = app.test_client()
+        client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "zh-CN"
+        assert login(client, "li.na", USER_PASSWORD).status_code == 302
+        form = {
+            "shown_class": "invoice",
+            "class": "invoice",
+            "title": "发票",
+            "field:issuer_abroad": "no",
+            "field:invoice_code": "0000000000",
+            "field:invoice_number": "08741295",
+        }
+        response = post_form(client, f"/documents/{number}", form, page=f"/documents/{number}")
+        page = response.get_data(as_text=True)
+        assert response.status_code == 422
+        assert "不是有效的发票代码；中国大陆境外开具的发票没有发票代码" in page
+        assert 'value="08741295"' in page  # what was typed is still there
+        # A form drawn for the invoice class, sent with the class changed: no refusal.
+        form = {"shown_class": "invoice", "class": "contract", "field:invoice_number": "1"}
+        response = post_form(client, f"/documents/{number}", form, page=f"/documents/{number}")
+        assert response.status_code == 302
+        assert "类别已改为合同" in client.get(f"/documents/{number}").get_data(as_text=True)
+    finally:
+        app.extensions["archive"].close()
+    assert _document(container, number)[:2] == ("contract", "发票")
