@@ -215,6 +215,10 @@ def edit_document(
     new_title = _checked_title(title, problems)
     given = dict(values or {})
     suggested_fields = suggested.get("fields") or {}
+    if "class" in explicit and not suggested_class:
+        problems["class"] = "has no suggestion to accept"
+    if "title" in explicit and not suggested_title:
+        problems["title"] = "has no suggestion to accept"
     for name in sorted(explicit - {"class", "title"}):
         if name in suggested_fields:
             given[name] = str(suggested_fields[name]["value"])

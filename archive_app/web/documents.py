@@ -120,7 +120,6 @@ def _render_detail(
         "documents/detail.html",
         document=document,
         pages=reading.pages,
-        suggested=reading.suggestions,
         metadata=metadata_form.build(
             document,
             reading.suggestions,
