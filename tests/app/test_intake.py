@@ -308,7 +308,8 @@ def test_web_upload_failure_and_retry(
         },
     )
     assert response.status_code == 422
-    assert "8 or 20 digits" in response.get_data(as_text=True)
+    # Said in the page's language (Chinese, the default).
+    assert "须为 8 位或 20 位数字" in response.get_data(as_text=True)
     response = admin_client.post(
         f"/documents/{number}",
         data={
