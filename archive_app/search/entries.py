@@ -58,7 +58,13 @@ def entry_for(container: Container, document: Document) -> IndexDocument:
     from indexing.search import IndexDocument
 
     archive = document.archive
-    metadata = " ".join(str(v) for v in (document.fields or {}).values() if v)
+    # Flags (yes/no) say nothing a search would look for.
+    flags = {
+        spec["name"] for spec in document.document_class.required_fields if spec["type"] == "flag"
+    }
+    metadata = " ".join(
+        str(value) for name, value in (document.fields or {}).items() if value and name not in flags
+    )
     body = "\n".join(
         part for part in (archive.name, metadata, decrypted_text(container, document)) if part
     )

@@ -276,6 +276,9 @@ def _checked_fields(
             except ValueError as error:
                 problems[name] = str(error)
                 merged.pop(name)
+                continue
+            if merged[name] == "no":
+                merged.pop(name)  # an unset flag is no value (a form sends "no" for it)
     applied = {field.name: field for field in applicable_fields(specs, merged)}
     fields: dict[str, str] = {}
     for name, raw in merged.items():

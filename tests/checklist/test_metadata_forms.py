@@ -158,6 +158,11 @@ def test_a_foreign_invoice_passes_on_its_own_rules(
     assert {"invoice_code", "invoice_number", "tax"} <= domestic
     assert not {"issuer_abroad", "currency", "issuer_country"} & domestic
 
+    with container.database.session() as session:
+        # A form's unticked box sends "no": an unset flag, not a value.
+        documents.edit_document(session, filer, number, values={"issuer_abroad": "no"})
+    assert _document(container, number)[2] == {}
+
     foreign = {
         "issuer_abroad": "yes",
         "invoice_number": "INV-20417",
