@@ -1,0 +1,111 @@
+"""API tokens: create, list, revoke, and resolve a bearer token to the user it acts as.
+
+Contract: :func:`create` returns the new row and the token itself, which is shown once
+and never stored (only its SHA-256). A user manages their own tokens; an administrator
+manages the tokens of the accounts they may manage (``permissions.require_manage_tokens``).
+:func:`resolve` answers which active user a presented token belongs to, or None when it is
+unknown, revoked or expired or its user is deactivated; the caller refuses the request.
+Creation and revocation are audited.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from archive_app.errors import NotFound, ValidationFailed
+from archive_app.models import ApiToken, User
+from archive_app.models.base import utcnow
+from archive_app.permissions import require_manage_tokens
+from archive_app.services import audit
+from archive_app.services.users import get_user
+
+TOKEN_PREFIX = "arc_"
+MAX_EXPIRY_DAYS = 3650
+# last_used_at is refreshed at most this often: a write per call would serialise every API
+# request behind SQLite's single writer for a value kept only for the owner's eyes.
+TOUCH_INTERVAL = timedelta(minutes=5)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def create(
+    session: Session, actor: User, username: str, name: str, *, expires_days: int | None = None
+) -> tuple[ApiToken, str]:
+    owner = get_user(session, username)
+    require_manage_tokens(actor, owner)
+    problems: dict[str, str] = {}
+    name = name.strip()
+    if not name or len(name) > 80:
+        problems["name"] = "give the token a name of 1 to 80 characters"
+    if expires_days is not None and not 1 <= expires_days <= MAX_EXPIRY_DAYS:
+        problems["expires"] = f"must be between 1 and {MAX_EXPIRY_DAYS} days"
+    if problems:
+        raise ValidationFailed(problems)
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    now = utcnow()
+    row = ApiToken(
+        user_id=owner.id,
+        name=name,
+        prefix=token[:12],
+        token_sha256=_digest(token),
+        created_at=now,
+        expires_at=now + timedelta(days=expires_days) if expires_days else None,
+    )
+    session.add(row)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "api_token.create",
+        "user",
+        owner.username,
+        after={"token": row.id, "name": name, "expires_at": row.expires_at},
+    )
+    return row, token
+
+
+def list_tokens(session: Session, actor: User, username: str) -> list[ApiToken]:
+    owner = get_user(session, username)
+    require_manage_tokens(actor, owner)
+    return list(
+        session.scalars(
+            select(ApiToken).where(ApiToken.user_id == owner.id).order_by(ApiToken.id.desc())
+        )
+    )
+
+
+def revoke(session: Session, actor: User, token_id: int) -> ApiToken:
+    row = session.get(ApiToken, token_id)
+    if row is None:
+        raise NotFound("token", str(token_id))
+    require_manage_tokens(actor, row.user)
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        audit.record(
+            session, actor, "api_token.revoke", "user", row.user.username, after={"token": row.id}
+        )
+    return row
+
+
+def is_live(row: ApiToken) -> bool:
+    now = utcnow()
+    return row.revoked_at is None and (row.expires_at is None or row.expires_at > now)
+
+
+def resolve(session: Session, token: str | None) -> User | None:
+    if not token or not token.startswith(TOKEN_PREFIX):
+        return None
+    row = session.scalar(select(ApiToken).where(ApiToken.token_sha256 == _digest(token)))
+    if row is None or not is_live(row) or not row.user.active:
+        return None
+    now = utcnow()
+    if row.last_used_at is None or now - row.last_used_at >= TOUCH_INTERVAL:
+        row.last_used_at = now
+    return row.user
