@@ -68,9 +68,13 @@ def _request_errors(error: HTTPException) -> dict[str, Any] | None:
     if not isinstance(messages, dict):
         return None
     merged: dict[str, Any] = {}
-    for part in messages.values():
+    for where, part in messages.items():
+        # Field messages per field; a message about the whole part (a body that is not
+        # JSON at all) under the part's name.
         if isinstance(part, dict):
             merged.update(part)
+        else:
+            merged[where] = part
     return merged or None
 
 

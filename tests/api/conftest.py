@@ -76,6 +76,8 @@ def api(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iter
         database_url=f"sqlite:///{root / 'archive.db'}",
         secret_key="test-secret-key-0123456789",
         ocr_workers=1,
+        # Small, so that a file above it is cheap to send (test_problems).
+        max_upload_bytes=256 * 1024,
         queue_name=f"test-{uuid.uuid4().hex[:12]}",
     )
     vault.ensure_master_key(settings)
