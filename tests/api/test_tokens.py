@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 
 from archive_app.models import ApiToken
 from archive_app.models.base import utcnow
-from archive_app.services import bootstrap, users
+from archive_app.services import api_tokens, bootstrap, users
 from tests.api.conftest import ApiInstance
 from tests.app.helpers import csrf_token, login
 from tests.conftest import ADMIN_PASSWORD, USER_PASSWORD
@@ -63,8 +63,6 @@ def test_deactivated_user_token_is_dead(api: ApiInstance) -> None:
     with api.container.database.session() as session:
         admin = bootstrap.get_admin(session)
         users.create_user(session, admin, username="leaver", role="staff", password=USER_PASSWORD)
-        from archive_app.services import api_tokens
-
         owner = users.get_user(session, "leaver")
         _row, token = api_tokens.create(session, owner, "leaver", "laptop script")
     assert _status(api, token) == 200
@@ -128,3 +126,27 @@ def test_garbage_tokens(api: ApiInstance) -> None:
     ):
         response = api.client().get("/api/v1/archives", headers={"Authorization": header})
         assert response.status_code == 401, header
+
+
+def test_token_acts_with_its_users_clearance(api: ApiInstance) -> None:
+    """A public-cleared user's token sees neither the internal archive nor its documents,
+    and is told they do not exist (as on the pages)."""
+    with api.container.database.session() as session:
+        admin = bootstrap.get_admin(session)
+        users.create_user(
+            session,
+            admin,
+            username="temp",
+            role="staff",
+            password=USER_PASSWORD,
+            clearance="public",
+        )
+        owner = users.get_user(session, "temp")
+        _row, token = api_tokens.create(session, owner, "temp", "kiosk")
+    headers = {"Authorization": f"Bearer {token}"}
+    client = api.client()
+    assert client.get(f"/api/v1/archives/{api.archive}", headers=headers).status_code == 404
+    assert client.get(f"/api/v1/documents/{api.document}", headers=headers).status_code == 404
+    assert client.get("/api/v1/archives", headers=headers).get_json()["total"] == 0
+    found = client.get("/api/v1/search?q=penalty", headers=headers).get_json()
+    assert found["total"] == 0 and found["hits"] == []

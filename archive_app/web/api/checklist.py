@@ -11,6 +11,7 @@ from flask_smorest import Blueprint
 
 from archive_app.services import checklist
 from archive_app.web.api import schemas
+from archive_app.web.api.paging import page_of
 from archive_app.web.context import db_session
 
 blueprint = Blueprint("api_checklist", __name__, url_prefix="/api/v1", description="Checklist")
@@ -31,16 +32,9 @@ def lines(
     _archive, views = checklist.list_lines(
         db_session(), current_user, number, location=location, unlocated=unlocated, state=state
     )
-    total = len(views)
-    pages = max(1, -(-total // per_page))
-    shown = views[(page - 1) * per_page : page * per_page]
-    return {
-        "items": [checklist.line_as_dict(view) for view in shown],
-        "total": total,
-        "page": page,
-        "per_page": per_page,
-        "pages": pages,
-    }
+    shown = page_of(views, page, per_page)
+    shown["items"] = [checklist.line_as_dict(view) for view in shown["items"]]
+    return shown
 
 
 @blueprint.route("/documents/<number>/checklist/submit", methods=["POST"])

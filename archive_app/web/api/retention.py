@@ -11,6 +11,7 @@ from flask_smorest import Blueprint
 
 from archive_app.services.retention import batches, holds, planning
 from archive_app.web.api import schemas
+from archive_app.web.api.paging import page_of
 from archive_app.web.context import db_session
 
 blueprint = Blueprint(
@@ -32,35 +33,36 @@ def plan(as_of: date | None = None):
 
 
 @blueprint.route("/holds", methods=["GET"])
+@blueprint.arguments(schemas.PageQuery, location="query", as_kwargs=True)
 @blueprint.response(200, schemas.HoldList)
-def hold_list():
+def hold_list(page: int, per_page: int):
+    """Legal holds, active first; ``hidden`` counts those covering records above the
+    caller's clearance."""
     listing = holds.list_holds(db_session(), current_user)
-    return {
-        "items": [
-            {**schemas.HoldSchema().dump(h), "targets": holds.hold_target_labels(h)}
-            for h in listing.holds
-        ],
-        "hidden": listing.hidden,
-    }
+    items = [
+        {**schemas.HoldSchema().dump(h), "targets": holds.hold_target_labels(h)}
+        for h in listing.holds
+    ]
+    return {**page_of(items, page, per_page), "hidden": listing.hidden}
 
 
 @blueprint.route("/batches", methods=["GET"])
+@blueprint.arguments(schemas.PageQuery, location="query", as_kwargs=True)
 @blueprint.response(200, schemas.BatchList)
-def batch_list():
+def batch_list(page: int, per_page: int):
+    """Destruction lists, newest first, with the items the caller may see."""
     listing = batches.list_batches(db_session(), current_user)
-    return {
-        "items": [
-            {
-                "batch": row.number,
-                "state": row.state,
-                "as_of": row.as_of,
-                "items": listing.visible_items[row.number],
-                "hidden_items": row.item_count - listing.visible_items[row.number],
-            }
-            for row in listing.rows
-        ],
-        "hidden": listing.hidden,
-    }
+    items = [
+        {
+            "batch": row.number,
+            "state": row.state,
+            "as_of": row.as_of,
+            "items": listing.visible_items[row.number],
+            "hidden_items": row.item_count - listing.visible_items[row.number],
+        }
+        for row in listing.rows
+    ]
+    return {**page_of(items, page, per_page), "hidden": listing.hidden}
 
 
 @blueprint.route("/batches/<number>", methods=["GET"])

@@ -257,7 +257,7 @@ class HoldSchema(Schema):
     release_reason = fields.String(allow_none=True)
 
 
-class HoldList(Schema):
+class HoldList(PageMeta):
     items = fields.List(fields.Nested(HoldSchema), required=True)
     hidden = fields.Integer(required=True)
 
@@ -270,6 +270,6 @@ class BatchSummary(Schema):
     hidden_items = fields.Integer()
 
 
-class BatchList(Schema):
+class BatchList(PageMeta):
     items = fields.List(fields.Nested(BatchSummary), required=True)
     hidden = fields.Integer(required=True)
