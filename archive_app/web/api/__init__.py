@@ -9,13 +9,17 @@ errors become RFC 9457 problem details in the one error mapping (``web/errors.py
 
 from __future__ import annotations
 
+import http
+
 from flask import Flask
 from flask_smorest import Api
+from flask_smorest.utils import prepare_response
 from flask_wtf.csrf import CSRFProtect
 
 from archive_app.web.api import archives, auth, checklist, docs, documents, retention, search
 from archive_app.web.api.schemas import ProblemSchema
 
+PROBLEM_JSON = "application/problem+json"
 BLUEPRINTS = (
     archives.blueprint,
     documents.blueprint,
@@ -26,8 +30,23 @@ BLUEPRINTS = (
 
 
 class ArchiveApi(Api):
-    # Error responses are documented as what web/errors.py sends: problem details.
+    """Error responses are documented as what ``web/errors.py`` sends: problem details,
+    as ``application/problem+json``."""
+
     ERROR_SCHEMA = ProblemSchema
+
+    def _register_responses(self) -> None:
+        # flask-smorest's own registration, with our error content type (it offers no
+        # setting for it apart from the content type of every response).
+        for status in http.HTTPStatus:
+            response: dict = {"description": status.phrase}
+            if status >= 400:
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, PROBLEM_JSON)
+            self.spec.components.response(status.name, response, lazy=True)
+        default = {"description": "Default error response", "schema": self.ERROR_SCHEMA}
+        prepare_response(default, self.spec, PROBLEM_JSON)
+        self.spec.components.response("DEFAULT_ERROR", default, lazy=True)
 
 
 def install(app: Flask, csrf: CSRFProtect) -> None:

@@ -6,15 +6,15 @@ Translation only: every call goes through ``services.archives`` as the token's u
 from __future__ import annotations
 
 from flask_login import current_user
-from flask_smorest import Blueprint
 
 from archive_app.services import archives, checklist
 from archive_app.services import documents as document_service
 from archive_app.services.archives import ArchiveInput as ArchiveValues
 from archive_app.web.api import schemas
+from archive_app.web.api.multipart import ApiBlueprint
 from archive_app.web.context import db_session, services
 
-blueprint = Blueprint(
+blueprint = ApiBlueprint(
     "api_archives", __name__, url_prefix="/api/v1/archives", description="Customer archives"
 )
 

@@ -7,14 +7,14 @@ to review answers 422 with what is missing, a self-review 403, a wrong state 409
 from __future__ import annotations
 
 from flask_login import current_user
-from flask_smorest import Blueprint
 
 from archive_app.services import checklist
 from archive_app.web.api import schemas
+from archive_app.web.api.multipart import ApiBlueprint
 from archive_app.web.api.paging import page_of
 from archive_app.web.context import db_session
 
-blueprint = Blueprint("api_checklist", __name__, url_prefix="/api/v1", description="Checklist")
+blueprint = ApiBlueprint("api_checklist", __name__, url_prefix="/api/v1", description="Checklist")
 
 
 @blueprint.route("/archives/<number>/checklist", methods=["GET"])

@@ -13,27 +13,28 @@ from pathlib import Path
 
 from flask import Response
 from flask_login import current_user
-from flask_smorest import Blueprint
 
 from archive_app.permissions import Capability, require
 from archive_app.services import archives
 from archive_app.services import documents as document_service
 from archive_app.services.intake import IntakeItem, take_in
 from archive_app.web.api import schemas
+from archive_app.web.api.multipart import ApiBlueprint
 from archive_app.web.context import db_session, end_unit_of_work, services
 from archive_app.web.downloads import attachment
+from indexing.extract.preflight import MIME_TYPES
 
-blueprint = Blueprint("api_documents", __name__, url_prefix="/api/v1", description="Documents")
+blueprint = ApiBlueprint("api_documents", __name__, url_prefix="/api/v1", description="Documents")
 
 
-def _binary(description: str) -> dict:
-    content = {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
+def _file(description: str, *media_types: str) -> dict:
+    schema = {"type": "string", "format": "binary"}
+    content = {media_type: {"schema": schema} for media_type in media_types}
     return {"responses": {"200": {"description": description, "content": content}}}
 
 
 @blueprint.route("/archives/<number>/documents", methods=["POST"])
-@blueprint.arguments(schemas.UploadForm, location="form", as_kwargs=True)
-@blueprint.arguments(schemas.UploadFiles, location="files", as_kwargs=True)
+@blueprint.arguments(schemas.Upload, location="multipart", as_kwargs=True)
 @blueprint.response(200, schemas.IntakeResultSchema(many=True))
 def upload(number: str, file: list, class_code: str | None = None):
     """File one or many scans (repeat the multipart field ``file``); one result per file."""
@@ -104,12 +105,12 @@ def _download(number: str, kind: str) -> Response:
 
 
 @blueprint.route("/documents/<number>/original", methods=["GET"])
-@blueprint.doc(**_binary("The file as it was filed"))
+@blueprint.doc(**_file("The file as it was filed", *MIME_TYPES.values()))
 def original(number: str):
     return _download(number, "original")
 
 
 @blueprint.route("/documents/<number>/pdf", methods=["GET"])
-@blueprint.doc(**_binary("The searchable PDF/A rendition"))
+@blueprint.doc(**_file("The searchable PDF/A rendition", "application/pdf"))
 def pdf(number: str):
     return _download(number, "pdf")

@@ -7,14 +7,14 @@ from datetime import date
 
 from flask import jsonify
 from flask_login import current_user
-from flask_smorest import Blueprint
 
 from archive_app.services.retention import batches, holds, planning
 from archive_app.web.api import schemas
+from archive_app.web.api.multipart import ApiBlueprint
 from archive_app.web.api.paging import page_of
 from archive_app.web.context import db_session
 
-blueprint = Blueprint(
+blueprint = ApiBlueprint(
     "api_retention", __name__, url_prefix="/api/v1/retention", description="Retention (read only)"
 )
 

@@ -96,16 +96,15 @@ class ArchivePage(PageMeta):
 # ------------------------------------------------------------------------------ documents
 
 
-class UploadFiles(Schema):
+class Upload(Schema):
+    """The multipart body of an upload: one or more files and an optional class."""
+
     file = fields.List(
         fields.Raw(metadata={"type": "string", "format": "binary"}),
         required=True,
         validate=validate.Length(min=1),
         metadata={"description": "One or more files (repeat the field)."},
     )
-
-
-class UploadForm(Schema):
     class_code = fields.String(
         data_key="class",
         validate=validate.Length(min=1, max=20),

@@ -7,14 +7,14 @@ The query string is checked by :class:`schemas.SearchQuery` for its shape, then 
 from __future__ import annotations
 
 from flask_login import current_user
-from flask_smorest import Blueprint
 
 from archive_app.search import queries as search_service
 from archive_app.search.queries import SearchParams
 from archive_app.web.api import schemas
+from archive_app.web.api.multipart import ApiBlueprint
 from archive_app.web.context import db_session, services
 
-blueprint = Blueprint("api_search", __name__, url_prefix="/api/v1", description="Search")
+blueprint = ApiBlueprint("api_search", __name__, url_prefix="/api/v1", description="Search")
 
 
 @blueprint.route("/search", methods=["GET"])
