@@ -70,12 +70,13 @@ def create(
 
 
 @tokens.command("list")
-@click.argument("username", metavar="USER")
+@click.argument("username", metavar="[USER]", required=False)
 @as_option
 @json_option
 @pass_runtime
-def list_tokens(runtime: Runtime, username: str, as_user: str | None, as_json: bool) -> None:
-    """USER's tokens, newest first (never the tokens themselves)."""
+def list_tokens(runtime: Runtime, username: str | None, as_user: str | None, as_json: bool) -> None:
+    """USER's tokens, or every token you may manage, newest first (never the tokens
+    themselves)."""
     with runtime.session() as session:
         rows = api_tokens.list_tokens(session, runtime.actor(session, as_user), username)
         result = [_token_document(row) for row in rows]
@@ -86,7 +87,8 @@ def list_tokens(runtime: Runtime, username: str, as_user: str | None, as_json: b
         state = "live" if item["live"] else ("revoked" if item["revoked_at"] else "expired")
         expires = item["expires_at"] or "never"
         click.echo(
-            f"{item['id']:>5} {item['prefix']}… {item['name']:<30} {state:<8} expires {expires}"
+            f"{item['id']:>5} {item['user']:<16} {item['prefix']}… {item['name']:<30} "
+            f"{state:<8} expires {expires}"
         )
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from archive_app.errors import NotFound, ValidationFailed
 from archive_app.models import ApiToken, User
 from archive_app.models.base import utcnow
-from archive_app.permissions import require_manage_tokens
+from archive_app.permissions import may_manage_tokens, require_manage_tokens
 from archive_app.services import audit
 from archive_app.services.users import get_user
 
@@ -71,14 +71,15 @@ def create(
     return row, token
 
 
-def list_tokens(session: Session, actor: User, username: str) -> list[ApiToken]:
-    owner = get_user(session, username)
-    require_manage_tokens(actor, owner)
-    return list(
-        session.scalars(
-            select(ApiToken).where(ApiToken.user_id == owner.id).order_by(ApiToken.id.desc())
-        )
-    )
+def list_tokens(session: Session, actor: User, username: str | None = None) -> list[ApiToken]:
+    """``username``'s tokens, newest first; without a name, every token the actor may
+    manage (their own, and for an admin those of the accounts they may manage)."""
+    query = select(ApiToken).order_by(ApiToken.id.desc())
+    if username is not None:
+        owner = get_user(session, username)
+        require_manage_tokens(actor, owner)
+        return list(session.scalars(query.where(ApiToken.user_id == owner.id)))
+    return [row for row in session.scalars(query) if may_manage_tokens(actor, row.user)]
 
 
 def revoke(session: Session, actor: User, token_id: int) -> ApiToken:

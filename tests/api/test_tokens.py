@@ -38,6 +38,11 @@ def test_cli_life_cycle(api: ApiInstance, cli_on) -> None:
     listed = json.loads(cli_on(api, "tokens", "list", "staff", "--json").stdout)
     assert document["id"] in [item["id"] for item in listed]
     assert token not in cli_on(api, "tokens", "list", "staff").stdout
+    # Without a user: every token the actor may manage (the admin: everyone's; staff: own).
+    everyone = json.loads(cli_on(api, "tokens", "list", "--json").stdout)
+    assert {"staff", "admin", "archivist"} <= {item["user"] for item in everyone}
+    own = json.loads(cli_on(api, "tokens", "list", "--as", "staff", "--json").stdout)
+    assert {item["user"] for item in own} == {"staff"}
 
     # A staff member may not mint a token for someone else (nor see theirs).
     refused = cli_on(api, "tokens", "create", "admin", "--name", "x", "--as", "staff")
