@@ -3,9 +3,10 @@
 Contract: :func:`create` returns the new row and the token itself, which is shown once
 and never stored (only its SHA-256). A user manages their own tokens; an administrator
 manages the tokens of the accounts they may manage (``permissions.require_manage_tokens``).
-:func:`resolve` answers which active user a presented token belongs to, or None when it is
-unknown, revoked or expired or its user is deactivated; the caller refuses the request.
-Creation and revocation are audited.
+:func:`authenticate` answers which active user a presented token acts as, and refuses
+(:class:`TokenRefused`) one that is unknown, revoked or expired or whose user is
+deactivated, recording the attempt like a failed login. Creation and revocation are
+audited.
 """
 
 from __future__ import annotations
@@ -13,18 +14,21 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
+from typing import NoReturn
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive_app.errors import NotFound, ValidationFailed
+from archive_app.errors import NotFound, TokenRefused, ValidationFailed
 from archive_app.models import ApiToken, User
 from archive_app.models.base import utcnow
 from archive_app.permissions import may_manage_tokens, require_manage_tokens
-from archive_app.services import audit
+from archive_app.services import audit, refusals
 from archive_app.services.users import get_user
 
 TOKEN_PREFIX = "arc_"
+# The name a refused token is recorded under when it matches no token at all.
+UNKNOWN_TOKEN = "(api token)"
 MAX_EXPIRY_DAYS = 3650
 # last_used_at is refreshed at most this often: a write per call would serialise every API
 # request behind SQLite's single writer for a value kept only for the owner's eyes.
@@ -100,13 +104,31 @@ def is_live(row: ApiToken) -> bool:
     return row.revoked_at is None and (row.expires_at is None or row.expires_at > now)
 
 
-def resolve(session: Session, token: str | None) -> User | None:
-    if not token or not token.startswith(TOKEN_PREFIX):
-        return None
-    row = session.scalar(select(ApiToken).where(ApiToken.token_sha256 == _digest(token)))
-    if row is None or not is_live(row) or not row.user.active:
-        return None
+def authenticate(session: Session, token: str, *, remote_addr: str | None = None) -> User:
+    """The active user a presented token acts as, or :class:`TokenRefused`. A refused
+    token is recorded like a failed login (the owner's name when the token is known, the
+    reason, ``remote_addr``; never the token), within the bounds of
+    :mod:`archive_app.services.refusals`."""
+    row = None
+    if token.startswith(TOKEN_PREFIX):
+        row = session.scalar(select(ApiToken).where(ApiToken.token_sha256 == _digest(token)))
+    if row is None:
+        _refused(session, UNKNOWN_TOKEN, "unknown API token", remote_addr)
+    elif row.revoked_at is not None:
+        _refused(session, row.user.username, f"revoked API token {row.id}", remote_addr)
+    elif not is_live(row):
+        _refused(session, row.user.username, f"expired API token {row.id}", remote_addr)
+    elif not row.user.active:
+        _refused(session, row.user.username, f"API token {row.id}: account inactive", remote_addr)
+    assert row is not None
     now = utcnow()
     if row.last_used_at is None or now - row.last_used_at >= TOUCH_INTERVAL:
         row.last_used_at = now
     return row.user
+
+
+def _refused(session: Session, name: str, reason: str, remote_addr: str | None) -> NoReturn:
+    if refusals.record_failed_login(session, name, reason, remote_addr):
+        # The attempt stays on record although the request fails.
+        session.commit()
+    raise TokenRefused()

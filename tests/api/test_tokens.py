@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from archive_app.models import ApiToken
+from archive_app.models import ApiToken, AuditEntry
 from archive_app.models.base import utcnow
 from archive_app.services import api_tokens, bootstrap, users
 from tests.api.conftest import ApiInstance
@@ -62,6 +62,19 @@ def test_cli_life_cycle(api: ApiInstance, cli_on) -> None:
     fresh_id = json.loads(cli_on(api, "tokens", "list", "staff", "--json").stdout)[0]["id"]
     assert cli_on(api, "tokens", "revoke", str(fresh_id)).returncode == 0
     assert _status(api, fresh) == 401
+    assert _status(api, "arc_made-up") == 401
+
+    # Refused tokens are in the trail like failed logins (never the token itself).
+    with api.container.database.session() as session:
+        failed = [
+            (entry.object_id, entry.after["reason"])
+            for entry in session.scalars(
+                select(AuditEntry).where(AuditEntry.action == "user.login_failed")
+            )
+        ]
+    assert ("staff", f"expired API token {document['id']}") in failed
+    assert ("staff", f"revoked API token {fresh_id}") in failed
+    assert ("(api token)", "unknown API token") in failed
 
 
 def test_deactivated_user_token_is_dead(api: ApiInstance) -> None:

@@ -29,9 +29,11 @@ def install(app: Flask) -> None:
             return
         # Set before any other hook asks for the current user: the cookie is never read.
         g._login_user = AnonymousUserMixin()
-        user = api_tokens.resolve(db_session(), bearer_token())
-        if user is None:
+        token = bearer_token()
+        if token is None:
             raise TokenRefused()
-        g._login_user = user
+        g._login_user = api_tokens.authenticate(
+            db_session(), token, remote_addr=request.remote_addr
+        )
 
     app.before_request_funcs.setdefault(None, []).insert(0, _authenticate)
