@@ -37,7 +37,7 @@ def problem(status: int, code: str, detail: str, errors: dict[str, Any] | None =
     code (also in ``type``), ``errors`` names each invalid field."""
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE + code,
-        "title": HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else code,
+        "title": _status_name(status, phrase=True) or code,
         "status": status,
         "detail": detail,
         "instance": request.path,
@@ -51,6 +51,15 @@ def problem(status: int, code: str, detail: str, errors: dict[str, Any] | None =
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
     return response
+
+
+def _status_name(status: int, *, phrase: bool = False) -> str | None:
+    """``Not Found`` (phrase) or ``not_found``; None for a status Python does not name."""
+    try:
+        known = HTTPStatus(status)
+    except ValueError:
+        return None
+    return known.phrase if phrase else known.name.lower()
 
 
 def _field_errors(error: AppError) -> dict[str, Any] | None:
@@ -129,7 +138,7 @@ def register(app: Flask) -> None:
         status = error.code or 500
         if _is_api():
             errors = _request_errors(error)
-            code = "invalid" if errors else HTTPStatus(status).name.lower()
+            code = "invalid" if errors else (_status_name(status) or str(status))
             detail = "the request does not match its schema" if errors else error.description
             return problem(status, code, detail or "", errors)
         return _render(status, str(error.code), error.description or "", str(error.code))
