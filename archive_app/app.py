@@ -24,6 +24,7 @@ from archive_app.models import User
 from archive_app.services import login_sessions
 from archive_app.web import (
     account,
+    api,
     archives,
     audit,
     auth,
@@ -90,7 +91,7 @@ def create_app(settings: Settings | None = None, *, testing: bool = False) -> Fl
     app.url_map.converters["int"] = RowIdConverter
     app.request_class = PrivateUploadRequest
     install(app, container)
-    CSRFProtect(app)
+    csrf = CSRFProtect(app)
     Babel(app, locale_selector=select_locale)
 
     login_manager = LoginManager(app)
@@ -118,6 +119,9 @@ def create_app(settings: Settings | None = None, *, testing: bool = False) -> Fl
     account.install(app)
     retention.install(app)
     notifications.install(app)
+    # Before errors.register: flask-smorest installs its own HTTP error handler, which the
+    # product's one error mapping then replaces.
+    api.install(app, csrf)
     errors.register(app)
     register_template_helpers(app, LANGUAGE_NAMES)
     worker_status.install(app)

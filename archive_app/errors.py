@@ -155,6 +155,17 @@ class AuthenticationFailed(AppError):
         super().__init__("wrong user name or password")
 
 
+class TokenRefused(AppError):
+    """An API call without a live bearer token (missing, unknown, revoked, expired, or its
+    user deactivated): all answered alike, so a caller learns nothing about a token."""
+
+    http_status = 401
+    code = "invalid_token"
+
+    def __init__(self) -> None:
+        super().__init__("send a valid API token: Authorization: Bearer TOKEN")
+
+
 class NotInitialised(AppError):
     code = "not_initialised"
 

@@ -227,3 +227,19 @@ def ensure_content_accessible(session: Session, user: User, document: Document) 
         and is_restricted(session, document.archive_id)
     ):
         raise RecordRestricted(document.number, user.username)
+
+
+# --- API tokens ------------------------------------------------------------------------------
+
+
+def may_manage_tokens(actor: User, owner: User) -> bool:
+    """A user manages their own tokens; an admin those of the accounts they may manage (a
+    token acts with its owner's role and clearance, so it is no wider a door than that)."""
+    if not actor.active:
+        return False
+    return actor.id == owner.id or may_manage_user(actor, owner)
+
+
+def require_manage_tokens(actor: User, owner: User) -> None:
+    if not may_manage_tokens(actor, owner):
+        raise PermissionDenied(f"manage the API tokens of {owner.username}", actor.username)

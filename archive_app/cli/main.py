@@ -19,6 +19,7 @@ from archive_app.cli import (
     retention,
     review,
     search,
+    tokens,
     users,
 )
 from archive_app.cli.runtime import Runtime
@@ -48,6 +49,7 @@ retention.register(cli)
 inspection.register(cli)
 review.register(cli)
 backup.register(cli)
+tokens.register(cli)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,5 +1,6 @@
 """Typed SQLAlchemy 2.0 models. Import from here; each module holds one concept."""
 
+from archive_app.models.api_token import ApiToken
 from archive_app.models.archive import CustomerArchive
 from archive_app.models.audit import AuditEntry, AuditHead
 from archive_app.models.base import Base
@@ -34,6 +35,7 @@ from archive_app.models.worker import Worker, WorkerKind
 from archive_app.models.year_end import YearEndReview
 
 __all__ = [
+    "ApiToken",
     "AuditEntry",
     "AuditHead",
     "Base",

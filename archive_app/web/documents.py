@@ -21,6 +21,7 @@ from archive_app.services.reading_checks import reading_warnings
 from archive_app.web import metadata_form
 from archive_app.web.checklist import document_panels
 from archive_app.web.context import db_session, end_unit_of_work, services
+from archive_app.web.downloads import attachment
 
 blueprint = Blueprint("documents", __name__)
 
@@ -231,15 +232,7 @@ def download(number: str, kind: str):
     response = Response(
         document_service.stream_export(services(), handle), mimetype=handle.mime_type
     )
-    response.headers["Content-Disposition"] = _attachment(handle.filename, inline=kind == "pdf")
+    response.headers["Content-Disposition"] = attachment(handle.filename, inline=kind == "pdf")
     if handle.size is not None:
         response.headers["Content-Length"] = str(handle.size)
     return response
-
-
-def _attachment(filename: str, *, inline: bool) -> str:
-    from urllib.parse import quote
-
-    ascii_name = filename.encode("ascii", "replace").decode().replace('"', "_").replace("?", "_")
-    disposition = "inline" if inline else "attachment"
-    return f"{disposition}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"

@@ -1,9 +1,12 @@
-"""The one place where errors become HTTP responses (HTML pages or JSON), and where a
-permission refusal is written to the audit trail (:func:`record_refusal`)."""
+"""The one place where errors become HTTP responses (HTML pages, JSON, or RFC 9457 problem
+details on ``/api/v1``), and where a permission refusal is written to the audit trail
+(:func:`record_refusal`)."""
 
 from __future__ import annotations
 
 import contextlib
+from http import HTTPStatus
+from typing import Any
 
 from flask import Flask, g, jsonify, render_template, request
 from flask_login import current_user
@@ -11,8 +14,9 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
-from archive_app.errors import AppError, LibraryError
+from archive_app.errors import AppError, LibraryError, ValidationFailed
 from archive_app.services import refusals
+from archive_app.services.checklist import ChecklistIncomplete
 from archive_app.web.context import services
 from indexing.extract.errors import ExtractError
 
@@ -21,7 +25,71 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
+PROBLEM_TYPE = "urn:records-archive:problem:"
+
+
+def _is_api() -> bool:
+    return request.path.startswith(("/api/v1/", "/api/openapi")) or request.path == "/api/v1"
+
+
+def problem(status: int, code: str, detail: str, errors: dict[str, Any] | None = None):
+    """An ``application/problem+json`` response (RFC 9457); ``code`` is the product's error
+    code (also in ``type``), ``errors`` names each invalid field."""
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE + code,
+        "title": _status_name(status, phrase=True) or code,
+        "status": status,
+        "detail": detail,
+        "instance": request.path,
+        "code": code,
+    }
+    if errors:
+        body["errors"] = errors
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = "application/problem+json"
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
+    return response
+
+
+def _status_name(status: int, *, phrase: bool = False) -> str | None:
+    """``Not Found`` (phrase) or ``not_found``; None for a status Python does not name."""
+    try:
+        known = HTTPStatus(status)
+    except ValueError:
+        return None
+    return known.phrase if phrase else known.name.lower()
+
+
+def _field_errors(error: AppError) -> dict[str, Any] | None:
+    if isinstance(error, ChecklistIncomplete):
+        return {p.field: [p.message] for p in error.problems}
+    if isinstance(error, ValidationFailed):
+        return {name: [message] for name, message in error.problems.items()}
+    return None
+
+
+def _request_errors(error: HTTPException) -> dict[str, Any] | None:
+    """Field messages of a request the API's schemas refused, whatever part of the request
+    (``json``, ``query``, ``form``, ``files``) they came from."""
+    messages = (getattr(error, "data", None) or {}).get("messages")
+    if not isinstance(messages, dict):
+        return None
+    merged: dict[str, Any] = {}
+    for where, part in messages.items():
+        # Field messages per field; a message about the whole part (a body that is not
+        # JSON at all) under the part's name.
+        if isinstance(part, dict):
+            merged.update(part)
+        else:
+            merged[where] = part
+    return merged or None
+
+
 def _render(status: int, title: str, message: str, code: str):
+    if _is_api():
+        return problem(status, code, message)
     if _wants_json():
         return jsonify({"error": code, "message": message}), status
     return render_template("errors/error.html", status=status, title=title, message=message), status
@@ -49,6 +117,8 @@ def register(app: Flask) -> None:
     @app.errorhandler(AppError)
     def _app_error(error: AppError):
         record_refusal(error)
+        if _is_api():
+            return problem(error.http_status, error.code, str(error), _field_errors(error))
         return _render(error.http_status, error.code, str(error), error.code)
 
     def _library_error(error: Exception):
@@ -65,4 +135,10 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):
-        return _render(error.code or 500, str(error.code), error.description or "", str(error.code))
+        status = error.code or 500
+        if _is_api():
+            errors = _request_errors(error)
+            code = "invalid" if errors else (_status_name(status) or str(status))
+            detail = "the request does not match its schema" if errors else error.description
+            return problem(status, code, detail or "", errors)
+        return _render(status, str(error.code), error.description or "", str(error.code))

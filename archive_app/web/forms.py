@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, EqualTo, Length, Optional
+from wtforms import (
+    BooleanField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional
 
 from archive_app.models.user import Level, Role
 
@@ -97,4 +104,12 @@ class ResetPasswordForm(FlaskForm):
             DataRequired(),
             EqualTo("password", message=_l("The two new passwords are not the same.")),
         ],
+    )
+
+
+class ApiTokenForm(FlaskForm):
+    name = StringField(_l("Token name"), validators=[DataRequired(), Length(max=80)])
+    expires = IntegerField(
+        _l("Expires after (days, empty for never)"),
+        validators=[Optional(), NumberRange(min=1, max=3650)],
     )
