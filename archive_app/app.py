@@ -36,6 +36,7 @@ from archive_app.web import (
     retention,
     search,
     users,
+    viewer,
     worker_status,
     year_end,
 )
@@ -115,6 +116,7 @@ def create_app(settings: Settings | None = None, *, testing: bool = False) -> Fl
     app.register_blueprint(documents.blueprint)
     app.register_blueprint(checklist.blueprint)
     app.register_blueprint(search.blueprint)
+    app.register_blueprint(viewer.blueprint)
     account.install(app)
     retention.install(app)
     notifications.install(app)
