@@ -10,7 +10,10 @@ from indexing.extract.lines import page_lines
 
 
 def _page(rotation: int, size: tuple[int, int], box: tuple[int, int, int, int]) -> PageText:
-    words = (Word("合同", 95.0, 1, box), Word("编号", 95.0, 1, (box[0] + box[2], box[1], 10, box[3])))
+    words = (
+        Word("合同", 95.0, 1, box),
+        Word("编号", 95.0, 1, (box[0] + box[2], box[1], 10, box[3])),
+    )
     return PageText(
         number=1, text="合同 编号", method="ocr", confidence=95.0, rotation=rotation,
         ocr_rotation=rotation, engine="paddle", words=words, image_size=size,
