@@ -34,6 +34,7 @@ from archive_app.web import (
     inspection,
     notifications,
     retention,
+    review_desk,
     search,
     users,
     viewer,
@@ -117,6 +118,7 @@ def create_app(settings: Settings | None = None, *, testing: bool = False) -> Fl
     app.register_blueprint(checklist.blueprint)
     app.register_blueprint(search.blueprint)
     app.register_blueprint(viewer.blueprint)
+    app.register_blueprint(review_desk.blueprint)
     account.install(app)
     retention.install(app)
     notifications.install(app)
