@@ -28,7 +28,7 @@ from archive_app.services.documents import get_content_visible
 from indexing.extract.preflight import MIME_TYPES
 from indexing.extract.preview import PageImage, PageOutOfRange, render_page
 
-PAGE_SIDE = 1600  # pixels on the longer side: an A4 page at about 140 dpi, sharp at 2x zoom
+PAGE_SIDE = 1400  # pixels on the longer side: an A4 page at 120 dpi, sharp at 2x zoom
 THUMBNAIL_SIDE = 200  # twice the size lists show, for high-density screens
 KINDS = {mime: kind for kind, mime in MIME_TYPES.items()}
 

@@ -21,7 +21,7 @@ from archive_app.infra.container import Container
 from archive_app.models import AuditEntry, CustomerArchive, Document, User
 from archive_app.models.base import utcnow
 from archive_app.models.retention import ErasureRequest
-from archive_app.services import archives
+from archive_app.services import archives, page_images
 from archive_app.services.archives import ArchiveInput
 from archive_app.services.intake import IntakeItem, take_in
 from tests import documents as docs
@@ -107,7 +107,7 @@ def test_pages_and_thumbnail_render_audited_and_nothing_decrypted_touches_the_di
     assert response.mimetype == "image/png"
     assert "no-store" in response.headers["Cache-Control"]
     image = Image.open(io.BytesIO(response.data))
-    assert max(image.size) == 1600 and image.height > image.width  # an upright A4 page
+    assert max(image.size) == page_images.PAGE_SIDE and image.height > image.width  # A4
 
     second = viewer.get(f"/documents/{scans['pdf']}/pages/2.png")
     assert second.status_code == 200
@@ -116,7 +116,7 @@ def test_pages_and_thumbnail_render_audited_and_nothing_decrypted_touches_the_di
 
     thumbnail = viewer.get(f"/documents/{scans['pdf']}/thumbnail.png")
     assert thumbnail.status_code == 200
-    assert max(Image.open(io.BytesIO(thumbnail.data)).size) == 200
+    assert max(Image.open(io.BytesIO(thumbnail.data)).size) == page_images.THUMBNAIL_SIDE
 
     [entry] = _audit(container, "document.view_page", scans["png"])
     assert (entry.actor_name, entry.after, entry.outcome) == ("li.na", {"page": 1}, "ok")

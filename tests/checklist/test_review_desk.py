@@ -96,6 +96,7 @@ def test_the_queue_form_cannot_confirm_an_unopened_line(
         "/review/confirm",
         data={"documents": [opened, unopened], "csrf_token": csrf_token(client, "/review")},
         follow_redirects=True,
+        headers={"Accept-Language": "en"},
     )
     assert "open it beside its scan first" in response.get_data(as_text=True)
     assert _state(container, opened) == "filed"
@@ -115,6 +116,7 @@ def test_the_desk_refuses_own_lines_and_lines_above_clearance(
         "/review/confirm",
         data={"documents": [submitted[0]], "csrf_token": csrf_token(other, "/review")},
         follow_redirects=True,
+        headers={"Accept-Language": "en"},
     )
     text = response.get_data(as_text=True)
     assert "open it beside its scan first" not in text  # its existence is not revealed
