@@ -35,8 +35,10 @@ from archive_app.web import (
     inspection,
     notifications,
     retention,
+    review_desk,
     search,
     users,
+    viewer,
     worker_status,
     year_end,
 )
@@ -116,6 +118,8 @@ def create_app(settings: Settings | None = None, *, testing: bool = False) -> Fl
     app.register_blueprint(documents.blueprint)
     app.register_blueprint(checklist.blueprint)
     app.register_blueprint(search.blueprint)
+    app.register_blueprint(viewer.blueprint)
+    app.register_blueprint(review_desk.blueprint)
     account.install(app)
     retention.install(app)
     notifications.install(app)

@@ -2,8 +2,11 @@
 engine read it and how sure it was, and the metadata suggested from the text.
 
 Contract: ``reading_document(extraction, rendition, suggestions)`` is the JSON document the
-pipeline stores (version 2); ``load_reading(raw)`` reads one back, version 1 included (written
-before suggestions moved out of the database: it has no suggestions and no per-page engine).
+pipeline stores (version 3); ``load_reading(raw)`` reads one back, versions 1 and 2 included
+(version 1 was written before suggestions moved out of the database: it has no suggestions
+and no per-page engine; versions before 3 have no ``lines``). Each OCR page of version 3
+keeps its lines with their boxes on the page (``indexing.extract.lines``), so the viewer can
+show where a line of text is on the scan.
 Suggestions hold OCR text (values, the lines they came from), so they live here, in the
 encrypted store, where destroying the record's keys destroys them too; the database keeps only
 what the archivist accepted.
@@ -16,8 +19,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from indexing.extract import Extraction, Rendition
+from indexing.extract.lines import page_lines
 
-VERSION = 2
+VERSION = 3
 
 
 def reading_document(
@@ -38,6 +42,7 @@ def reading_document(
                 "rotation": page.rotation,
                 "enhanced": page.enhanced,
                 "readable": page.readable,
+                "lines": page_lines(page),
             }
             for page in extraction.pages
         ],

@@ -259,7 +259,7 @@ def list_lines(
     return archive, lines
 
 
-def review_queue(session: Session, actor: User) -> list[ChecklistLine]:
+def review_queue(session: Session, actor: User, *, record_view: bool = True) -> list[ChecklistLine]:
     """Lines awaiting review across every archive the actor may see, oldest first."""
     require(actor, Capability.REVIEW_CHECKLIST)
     lines = list(
@@ -273,7 +273,10 @@ def review_queue(session: Session, actor: User) -> list[ChecklistLine]:
             .order_by(ChecklistLine.submitted_at, ChecklistLine.id)
         )
     )
-    audit.record(session, actor, "checklist.queue", "checklist", "*", after={"lines": len(lines)})
+    if record_view:
+        audit.record(
+            session, actor, "checklist.queue", "checklist", "*", after={"lines": len(lines)}
+        )
     return lines
 
 
@@ -332,7 +335,8 @@ def submit(session: Session, actor: User, number: str) -> ChecklistLine:
     return line
 
 
-def _reviewable(session: Session, actor: User, number: str) -> ChecklistLine:
+def reviewable(session: Session, actor: User, number: str) -> ChecklistLine:
+    """The line ``actor`` may review now: awaiting review, and not their own."""
     require(actor, Capability.REVIEW_CHECKLIST)
     line = line_for(session, actor, number)
     if line.state != ChecklistState.AWAITING_REVIEW:
@@ -346,7 +350,7 @@ def _reviewable(session: Session, actor: User, number: str) -> ChecklistLine:
 
 def confirm(session: Session, actor: User, number: str) -> ChecklistLine:
     """The reviewer's confirmation: the line is filed and the record declared."""
-    line = _reviewable(session, actor, number)
+    line = reviewable(session, actor, number)
     document = line.document
     # The checks ran at submission; run them again in case the record changed since.
     problems = check_document(document)
@@ -421,7 +425,7 @@ def reject(session: Session, actor: User, number: str, reason: str) -> Checklist
         raise ValidationFailed({"reason": "say why the line is rejected"})
     if len(text) > MAX_REASON:
         raise ValidationFailed({"reason": f"is longer than {MAX_REASON} characters"})
-    line = _reviewable(session, actor, number)
+    line = reviewable(session, actor, number)
     line.state = ChecklistState.DRAFT
     line.reviewer_id = actor.id
     line.reviewed_at = utcnow()

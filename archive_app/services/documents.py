@@ -124,13 +124,20 @@ class ExportHandle:
     object_id: str
 
 
-def prepare_export(session: Session, actor: User, number: str, kind: str) -> ExportHandle:
-    if kind not in EXPORT_KINDS:
-        raise ValidationFailed({"kind": f"must be one of {', '.join(EXPORT_KINDS)}"})
+def get_content_visible(session: Session, actor: User, number: str) -> Document:
+    """The document whose content the actor may read now (a download, a page image): refused
+    when it is not visible, destroyed, or being destroyed."""
     document = get_visible(session, actor, number)
     if document.is_destroyed:
         raise RecordDestroyed(document.number)
     ensure_not_being_destroyed(session, document)
+    return document
+
+
+def prepare_export(session: Session, actor: User, number: str, kind: str) -> ExportHandle:
+    if kind not in EXPORT_KINDS:
+        raise ValidationFailed({"kind": f"must be one of {', '.join(EXPORT_KINDS)}"})
+    document = get_content_visible(session, actor, number)
     if kind == "original":
         object_id, mime, size, name = (
             document.original_object_id,

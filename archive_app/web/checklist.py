@@ -20,7 +20,7 @@ from archive_app.errors import NotFound, ValidationFailed
 from archive_app.models import ChecklistState, Document, User
 from archive_app.models.base import utcnow
 from archive_app.permissions import Capability, allowed
-from archive_app.services import checklist, locations, printing, versions
+from archive_app.services import checklist, locations, printing, review_desk, versions
 from archive_app.services import documents as document_service
 from archive_app.services.checklist import ChecklistIncomplete, Problem
 from archive_app.services.reading_checks import reading_warnings
@@ -183,6 +183,7 @@ def queue():
         "checklist/queue.html",
         lines=lines,
         own=lambda line: checklist.is_own_line(line, current_user),
+        opened=review_desk.opened_numbers(db_session(), current_user, lines),
     )
 
 
@@ -193,7 +194,13 @@ def confirm_selected():
     if not numbers:
         flash(_("Tick the lines you want to confirm."), "warning")
         return redirect(url_for("checklist.queue"))
-    outcome = checklist.confirm_many(db_session(), current_user, numbers)
+    review = review_desk.confirm_opened(db_session(), current_user, numbers)
+    outcome = review.outcome
+    for number in review.not_opened:
+        flash(
+            _("Not confirmed: %(number)s (open it beside its scan first)", number=number),
+            "danger",
+        )
     if outcome.confirmed:
         flash(
             _("Confirmed and filed: %(numbers)s", numbers=", ".join(outcome.confirmed)),

@@ -1,6 +1,7 @@
 """In a real browser, with a real worker: an archivist uploads a scan on the upload page,
 waits for OCR, fixes the suggested metadata, submits the checklist line; a second
-archivist confirms it from the review queue; the record shows as filed."""
+archivist opens it from the review queue and confirms it beside its scan; the record shows
+as filed."""
 
 from __future__ import annotations
 
@@ -124,11 +125,12 @@ def test_upload_fix_submit_and_confirm_from_the_review_queue(
         reviewer.set_default_timeout(15_000)
         _log_in(reviewer, "wang.fang")
         reviewer.get_by_role("link", name="Review queue").click()
-        reviewer.get_by_label("Select all lines I may confirm").check()
-        expect(reviewer.get_by_label(f"Select {document}")).to_be_checked()
-        reviewer.get_by_role("button", name="Confirm selected lines").click()
+        # Bulk confirmation takes only lines opened beside their scan: no box to tick yet.
+        expect(reviewer.get_by_label(f"Select {document}")).to_have_count(0)
+        reviewer.get_by_role("link", name=f"Review {document} beside the scan").click()
+        reviewer.get_by_role("button", name="Confirm and file").click()
         expect(reviewer.locator(".alert-success")).to_contain_text(
-            f"Confirmed and filed: {document}"
+            f"{document} is confirmed and filed."
         )
         expect(reviewer.get_by_text("Nothing is waiting for review.")).to_be_visible()
     finally:
