@@ -34,7 +34,6 @@ import shutil
 import uuid
 import zipfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
@@ -292,16 +291,43 @@ def build_package(
     return summary
 
 
-@contextmanager
-def private_package(home: Path) -> Iterator[Path]:
-    """A path for a package inside this process's private temporary folder, removed on
-    leaving (whatever happened)."""
-    folder = scratch.process_folder(home) / f"handover-{uuid.uuid4().hex}"
+def build_private(
+    container: Container,
+    session: Session,
+    actor: User,
+    number: str,
+    progress: Progress | None = None,
+) -> tuple[Path, PackageSummary]:
+    """Build the package in a folder of its own inside this process's private temporary
+    folder; the caller removes it (:func:`remove_private`) once the package is delivered.
+    On failure nothing is left behind."""
+    folder = scratch.process_folder(container.settings.home) / f"handover-{uuid.uuid4().hex}"
     folder.mkdir(mode=0o700)
+    built = folder / "package.zip"
     try:
-        yield folder / "package.zip"
-    finally:
+        with built.open("wb") as out:
+            os.chmod(built, 0o600)
+            summary = build_package(container, session, actor, number, out, progress)
+        summary.size = built.stat().st_size
+    except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return built, summary
+
+
+def remove_private(built: Path) -> None:
+    shutil.rmtree(built.parent, ignore_errors=True)
+
+
+def stream_and_remove(built: Path) -> Iterator[bytes]:
+    """The package's bytes (a web download); its private folder is removed when the
+    stream ends or is abandoned."""
+    try:
+        with built.open("rb") as reader:
+            while chunk := reader.read(256 * 1024):
+                yield chunk
+    finally:
+        remove_private(built)
 
 
 def export_archive(
@@ -313,12 +339,11 @@ def export_archive(
     progress: Progress | None = None,
 ) -> PackageSummary:
     """Build the package in the private temporary folder, then move it to ``destination``."""
-    with private_package(container.settings.home) as built:
-        with built.open("wb") as out:
-            os.chmod(built, 0o600)
-            summary = build_package(container, session, actor, number, out, progress)
-        summary.size = built.stat().st_size
+    built, summary = build_private(container, session, actor, number, progress)
+    try:
         _move(built, destination)
+    finally:
+        remove_private(built)
     return summary
 
 
