@@ -277,7 +277,7 @@ def import_table(
             dry_run=dry_run,
             skip_invalid=skip_invalid,
             number_pattern=runtime.settings.archive_number_pattern,
-            on_created=runtime.on_archive_created,
+            on_created=runtime.on_archives_created,
         )
     if as_json:
         print_json(report.as_dict())

@@ -11,14 +11,19 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, insert, or_, select
 from sqlalchemy.orm import Session
 
-from archive_app.domain.numbering import ARCHIVE_SEQUENCE, format_archive_number, next_value
+from archive_app.domain.numbering import (
+    ARCHIVE_SEQUENCE,
+    format_archive_number,
+    next_value,
+    next_values,
+)
 from archive_app.errors import ValidationFailed
 from archive_app.models import CustomerArchive, CustomerTag, Document, User
 from archive_app.models.archive import CustomerType
@@ -53,6 +58,8 @@ GROUPS = ("type", "industry", "region", "tag", "level")
 # Called after an archive row is created, inside the same transaction, with its storage
 # id: the app wires the encrypted store here so every archive gets its key at creation.
 ArchiveCreatedHook = Callable[[CustomerArchive], None]
+# The same for many archives at once (an import), given their storage ids.
+ArchivesCreatedHook = Callable[[Sequence[str]], None]
 
 
 @dataclass(frozen=True)
@@ -167,6 +174,73 @@ def create_archive(
         on_created(archive)
     audit.record(session, actor, "archive.create", "archive", number, after=archive.snapshot())
     return archive
+
+
+def create_archives(
+    session: Session,
+    actor: User,
+    inputs: Sequence[ArchiveInput],
+    *,
+    number_pattern: str,
+    on_created: ArchivesCreatedHook | None = None,
+) -> list[str]:
+    """:func:`create_archive` for many archives in one go (an import): the same checks
+    (all before anything is written), consecutive numbers taken at once, rows inserted in
+    bulk, every key created in one step (``on_created`` gets the storage ids), and one
+    ``archive.create`` entry per archive written in bulk. Returns the new numbers."""
+    require(actor, Capability.MANAGE_ARCHIVES)
+    cleaned = [data.cleaned() for data in inputs]
+    for values in cleaned:
+        problems = _validate(values, actor)
+        if problems:
+            raise ValidationFailed(problems)
+    if not cleaned:
+        return []
+    now = utcnow()
+    rows = [
+        {
+            **{name: values[name] for name in CustomerArchive.EDITABLE_FIELDS},
+            "customer_type": CustomerType(values["customer_type"]),
+            "level": Level(values["level"]),
+            "number": format_archive_number(number_pattern, value),
+            "storage_id": uuid.uuid4().hex,
+            "created_at": now,
+            "updated_at": now,
+            "created_by_id": actor.id,
+        }
+        for values, value in zip(
+            cleaned, next_values(session, ARCHIVE_SEQUENCE, len(cleaned)), strict=True
+        )
+    ]
+    ids: list[int] = []
+    for start in range(0, len(rows), 1000):
+        ids.extend(
+            session.scalars(
+                insert(CustomerArchive).returning(CustomerArchive.id, sort_by_parameter_order=True),
+                rows[start : start + 1000],
+            )
+        )
+    tags = [
+        {"archive_id": archive_id, "tag": tag}
+        for archive_id, values in zip(ids, cleaned, strict=True)
+        for tag in split_tags(values["tags"])
+    ]
+    for start in range(0, len(tags), 1000):
+        session.execute(insert(CustomerTag), tags[start : start + 1000])
+    if on_created is not None:
+        on_created([row["storage_id"] for row in rows])
+    snapshot_fields = (*CustomerArchive.EDITABLE_FIELDS, "tags")
+    audit.record_many(
+        session,
+        actor,
+        "archive.create",
+        "archive",
+        (
+            (row["number"], {name: values[name] for name in snapshot_fields})
+            for row, values in zip(rows, cleaned, strict=True)
+        ),
+    )
+    return [row["number"] for row in rows]
 
 
 def update_archive(

@@ -38,7 +38,7 @@ from archive_app.permissions import Capability, require, visible_levels
 from archive_app.services import archives as archive_service
 from archive_app.services import audit
 from archive_app.services import documents as document_service
-from archive_app.services.archives import ArchiveCreatedHook, ArchiveInput
+from archive_app.services.archives import ArchiveInput, ArchivesCreatedHook
 from archive_app.services.customer_table import (
     COLUMNS,
     EXTRA_CELLS,
@@ -158,6 +158,20 @@ def _match(known: _Known, values: Mapping[str, str], problems: dict[str, str]) -
     return candidates[0]
 
 
+def _load(session: Session, ids: list[int]) -> dict[int, CustomerArchive]:
+    """The matched archives, with their tags, a few hundred per query."""
+    loaded: dict[int, CustomerArchive] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        loaded.update(
+            (archive.id, archive)
+            for archive in session.scalars(
+                select(CustomerArchive).where(CustomerArchive.id.in_(chunk))
+            )
+        )
+    return loaded
+
+
 def import_customers(
     session: Session,
     actor: User,
@@ -167,7 +181,7 @@ def import_customers(
     dry_run: bool = False,
     skip_invalid: bool = False,
     number_pattern: str,
-    on_created: ArchiveCreatedHook | None = None,
+    on_created: ArchivesCreatedHook | None = None,
 ) -> ImportReport:
     require(actor, Capability.MANAGE_ARCHIVES)
     table = read_table(data, filename)
@@ -180,7 +194,7 @@ def import_customers(
     seen_name: dict[str, int] = {}
     report = ImportReport(filename, dry_run, skip_invalid, [])
     plans: list[tuple[RowOutcome, dict[str, str], int | None]] = []
-    archives_by_id: dict[int, CustomerArchive] = {}
+    matched: list[tuple[RowOutcome, dict[str, str], int | None, dict[str, str]]] = []
     for row in table:
         given = _words(row.values)
         cleaned = ArchiveInput.from_mapping(
@@ -198,41 +212,43 @@ def import_customers(
         if cleaned["name"]:
             seen_name.setdefault(cleaned["name"], row.line)
         target = None if problems else _match(known, cleaned, problems)
-        outcome = RowOutcome(row.line, cleaned["name"], CREATE)
+        if target is not None and known.level_of[target] not in visible:
+            problems["name"] = "matches an existing archive you may not change"
+            target = None
+        outcome = RowOutcome(row.line, cleaned["name"], CREATE, problems=problems)
+        given_cells = {key: cleaned[key] for key in present if row.values.get(key, "")}
+        matched.append((outcome, cleaned, target, given_cells))
+    archives_by_id = _load(session, [target for _, _, target, _ in matched if target])
+    for outcome, cleaned, target, given_cells in matched:
         values = cleaned
         if target is not None:
-            if known.level_of[target] not in visible:
-                problems["name"] = "matches an existing archive you may not change"
-            else:
-                archive = session.get(CustomerArchive, target)
-                assert archive is not None
-                archives_by_id[target] = archive
-                values = archive.snapshot()
-                values.update({key: cleaned[key] for key in present if row.values.get(key, "")})
-                values = ArchiveInput.from_mapping(values).cleaned()
-                outcome.number = archive.number
-                outcome.action = UPDATE if values != archive.snapshot() else UNCHANGED
+            archive = archives_by_id[target]
+            current = archive.snapshot()
+            values = ArchiveInput.from_mapping({**current, **given_cells}).cleaned()
+            outcome.number = archive.number
+            outcome.action = UPDATE if values != current else UNCHANGED
+        problems = outcome.problems
         problems.update(
             {k: v for k, v in archive_service.validate(values, actor).items() if k not in problems}
         )
         if problems:
             outcome.action = INVALID
-            outcome.problems = problems
         report.rows.append(outcome)
         plans.append((outcome, values, target))
     if dry_run or report.refused:
         return report
+    creates = [(outcome, values) for outcome, values, _ in plans if outcome.action == CREATE]
+    created = archive_service.create_archives(
+        session,
+        actor,
+        [ArchiveInput.from_mapping(values) for _, values in creates],
+        number_pattern=number_pattern,
+        on_created=on_created,
+    )
+    for (outcome, _), number in zip(creates, created, strict=True):
+        outcome.number = number
     for outcome, values, target in plans:
-        if outcome.action == CREATE:
-            archive = archive_service.create_archive(
-                session,
-                actor,
-                ArchiveInput.from_mapping(values),
-                number_pattern=number_pattern,
-                on_created=on_created,
-            )
-            outcome.number = archive.number
-        elif outcome.action == UPDATE and target is not None:
+        if outcome.action == UPDATE and target is not None:
             archive_service.apply_update(session, actor, archives_by_id[target], values)
     report.written = True
     audit.record(

@@ -144,7 +144,7 @@ def import_page():
             dry_run=bool(request.form.get("dry_run")),
             skip_invalid=bool(request.form.get("skip_invalid")),
             number_pattern=services().settings.archive_number_pattern,
-            on_created=services().on_archive_created,
+            on_created=services().on_archives_created,
         )
     except customer_table.TableUnreadable as error:
         return _import_page(

@@ -14,6 +14,8 @@ from pathlib import Path
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
+from archive_app.infra import vault
+from archive_app.infra.config import Settings
 from archive_app.infra.db import Database
 from archive_app.models import AuditEntry, CustomerArchive
 from tests.paperwork import uscc
@@ -66,7 +68,7 @@ GOOD = [
 
 
 def test_import_creates_then_a_second_import_updates_instead_of_duplicating(
-    cli, database: Database, tmp_path: Path
+    cli, database: Database, settings: Settings, tmp_path: Path
 ) -> None:
     first = cli("archives", "import", str(write_csv(tmp_path / "t.csv", GOOD)), "--json")
     assert first.returncode == 0, first.stderr
@@ -74,6 +76,14 @@ def test_import_creates_then_a_second_import_updates_instead_of_duplicating(
     assert (report["create"], report["invalid"], report["written"]) == (3, 0, True)
     numbers = [row["number"] for row in report["rows"]]
     assert numbers == ["KH-000001", "KH-000002", "KH-000003"]
+    # Every imported archive has its key in the store, as one created by hand.
+    store = vault.open_store(settings)
+    try:
+        with database.session() as session:
+            for archive in session.scalars(select(CustomerArchive)):
+                assert store.archive_exists(archive.storage_id)
+    finally:
+        store.close()
     shown = json.loads(cli("archives", "show", "KH-000001", "--json").stdout)
     assert (shown["industry"], shown["region"], shown["tax_id"]) == ("批发和零售业", "上海", TAX[0])
     assert shown["tags"] == ["VIP", "华东"] and shown["level"] == "internal"
