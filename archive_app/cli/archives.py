@@ -293,7 +293,8 @@ def _print_report(report: customer_import.ImportReport) -> None:
             reasons = "; ".join(f"{key}: {text}" for key, text in row.problems.items())
             click.echo(f"line {row.line}: {row.name or '(no name)'}: {reasons}", err=True)
         elif row.action != customer_import.UNCHANGED:
-            click.echo(f"line {row.line}: {row.action} {row.number or ''} {row.name}".rstrip())
+            parts = [row.action, row.number or "", row.name]
+            click.echo(f"line {row.line}: " + " ".join(part for part in parts if part))
     counts = report.summary()
     click.echo(
         f"{counts['create']} to create, {counts['update']} to update, "
