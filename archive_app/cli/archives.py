@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +17,13 @@ from archive_app.cli.runtime import (
     pass_runtime,
     print_json,
 )
+from archive_app.cli.types import IsoDate
 from archive_app.errors import CannotWrite
 from archive_app.models import CustomerArchive
 from archive_app.models.archive import CustomerType
 from archive_app.models.user import Level
 from archive_app.services import archives as archive_service
-from archive_app.services import customer_import, customer_table, handover
+from archive_app.services import consents, customer_import, customer_table, handover
 from archive_app.services import documents as document_service
 from archive_app.services.archives import ArchiveInput
 
@@ -383,3 +385,88 @@ def verify_export(file: Path, as_json: bool) -> None:
         print_json(check.as_dict())
     else:
         click.echo(f"{file}: {check.files} files match the manifest of {check.archive}")
+
+
+@archives.group("consent")
+def consent() -> None:
+    """Consent records for the customer's personal data."""
+
+
+@consent.command("add")
+@click.argument("number")
+@click.option("--purpose", required=True, help="What the data may be used for.")
+@click.option("--scope", default="", help="Which data, how far.")
+@click.option("--date", "given_on", type=IsoDate(), required=True, help="Given on YYYY-MM-DD.")
+@click.option("--channel", required=True, help="How it was given (书面, 线上, 电话 ...).")
+@as_option
+@json_option
+@pass_runtime
+def consent_add(
+    runtime: Runtime,
+    number: str,
+    purpose: str,
+    scope: str,
+    given_on: date,
+    channel: str,
+    as_user: str | None,
+    as_json: bool,
+) -> None:
+    """Record a consent given by the archive's customer; prints its id."""
+    with runtime.session() as session:
+        actor = runtime.actor(session, as_user)
+        record = consents.record_consent(
+            session, actor, number, purpose=purpose, scope=scope, given_on=given_on, channel=channel
+        )
+        document = consents.as_dict(record)
+    if as_json:
+        print_json(document)
+    else:
+        click.echo(document["id"])
+
+
+@consent.command("withdraw")
+@click.argument("number")
+@click.argument("consent_id", type=int)
+@click.option("--date", "withdrawn_on", type=IsoDate(), required=True)
+@click.option("--channel", required=True, help="How it was withdrawn.")
+@as_option
+@json_option
+@pass_runtime
+def consent_withdraw(
+    runtime: Runtime,
+    number: str,
+    consent_id: int,
+    withdrawn_on: date,
+    channel: str,
+    as_user: str | None,
+    as_json: bool,
+) -> None:
+    """Record the withdrawal of a consent."""
+    with runtime.session() as session:
+        actor = runtime.actor(session, as_user)
+        record = consents.withdraw_consent(
+            session, actor, number, consent_id, withdrawn_on=withdrawn_on, channel=channel
+        )
+        document = consents.as_dict(record)
+    if as_json:
+        print_json(document)
+    else:
+        click.echo(f"consent {consent_id} withdrawn on {withdrawn_on.isoformat()}")
+
+
+@consent.command("list")
+@click.argument("number")
+@as_option
+@json_option
+@pass_runtime
+def consent_list(runtime: Runtime, number: str, as_user: str | None, as_json: bool) -> None:
+    """The archive's consent records, oldest first."""
+    with runtime.session() as session:
+        actor = runtime.actor(session, as_user)
+        rows = [consents.as_dict(c) for c in consents.list_consents(session, actor, number)]
+    if as_json:
+        print_json({"archive": number, "consents": rows})
+        return
+    for row in rows:
+        state = f"withdrawn {row['withdrawn_on']}" if row["withdrawn_on"] else "in force"
+        click.echo(f"{row['id']:>4}  {row['given_on']}  {state:<20} {row['purpose']}")

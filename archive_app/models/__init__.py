@@ -1,6 +1,6 @@
 """Typed SQLAlchemy 2.0 models. Import from here; each module holds one concept."""
 
-from archive_app.models.archive import CustomerArchive, CustomerTag
+from archive_app.models.archive import CustomerArchive, CustomerConsent, CustomerTag
 from archive_app.models.audit import AuditEntry, AuditHead
 from archive_app.models.base import Base
 from archive_app.models.checklist import (
@@ -40,6 +40,7 @@ __all__ = [
     "ChecklistLine",
     "ChecklistState",
     "CustomerArchive",
+    "CustomerConsent",
     "CustomerTag",
     "DestructionCertificate",
     "DestructionPlan",

@@ -13,7 +13,14 @@ from flask_login import current_user, login_required
 
 from archive_app.errors import ValidationFailed
 from archive_app.permissions import Capability, allowed, require
-from archive_app.services import archives, checklist, customer_import, customer_table, handover
+from archive_app.services import (
+    archives,
+    checklist,
+    consents,
+    customer_import,
+    customer_table,
+    handover,
+)
 from archive_app.services import documents as document_service
 from archive_app.services.archives import ArchiveInput
 from archive_app.web.context import db_session, end_unit_of_work, services
@@ -239,6 +246,7 @@ def detail(number: str):
         can_edit=allowed(current_user, Capability.MANAGE_ARCHIVES),
         can_file=allowed(current_user, Capability.FILE_DOCUMENTS),
         can_hand_over=allowed(current_user, Capability.EXPORT_ARCHIVE),
+        consents=consents.consents_of(db_session(), archive),
     )
 
 

@@ -1,4 +1,4 @@
-"""customers: industry, region and tags
+"""customers: industry, region, tags and consent records
 
 Revision ID: 0014_customers
 Revises: 0013_reminders
@@ -6,13 +6,15 @@ Create Date: 2026-12-03 15:45:00
 
 ``customer_archives`` gains ``industry`` and ``region`` (indexed: the archive list filters and
 groups by them); existing archives get empty values. ``customer_tags`` holds one row per tag
-of a customer.
+of a customer, ``customer_consents`` the customer's consents to processing personal data.
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+
+import archive_app.models.base
 
 revision = "0014_customers"
 down_revision = "0013_reminders"
@@ -41,9 +43,29 @@ def upgrade() -> None:
         sa.Column("tag", sa.String(length=60), primary_key=True),
     )
     op.create_index("ix_customer_tags_tag", "customer_tags", ["tag"])
+    op.create_table(
+        "customer_consents",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column(
+            "archive_id", sa.Integer(), sa.ForeignKey("customer_archives.id"), nullable=False
+        ),
+        sa.Column("purpose", sa.String(length=300), nullable=False),
+        sa.Column("scope", sa.String(length=500), nullable=False),
+        sa.Column("given_on", sa.Date(), nullable=False),
+        sa.Column("channel", sa.String(length=100), nullable=False),
+        sa.Column("withdrawn_on", sa.Date(), nullable=True),
+        sa.Column("withdrawal_channel", sa.String(length=100), nullable=False),
+        sa.Column("recorded_by_id", sa.Integer(), sa.ForeignKey("users.id"), nullable=False),
+        sa.Column(
+            "recorded_at", archive_app.models.base.UtcDateTime(timezone=True), nullable=False
+        ),
+    )
+    op.create_index("ix_customer_consents_archive_id", "customer_consents", ["archive_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_customer_consents_archive_id", table_name="customer_consents")
+    op.drop_table("customer_consents")
     op.drop_index("ix_customer_tags_tag", table_name="customer_tags")
     op.drop_table("customer_tags")
     with op.batch_alter_table("customer_archives", schema=None) as batch_op:
