@@ -336,12 +336,17 @@ def export_list(
 @click.option(
     "-o", "--output", required=True, type=click.Path(dir_okay=False), help="FILE.csv or FILE.xlsx"
 )
-def template(output: str) -> None:
+@json_option
+def template(output: str, as_json: bool) -> None:
     """Write an empty customer information table (one example row) to fill in."""
-    data = customer_table.template(customer_table.format_of(output))
+    fmt = customer_table.format_of(output)
+    data = customer_table.template(fmt)
     with output_file(output) as out:
         out.write(data)
-    click.echo(output)
+    if as_json:
+        print_json({"file": output, "format": fmt, "bytes": len(data)})
+    else:
+        click.echo(output)
 
 
 @archives.command("export")
