@@ -1,12 +1,14 @@
 """Consent records for a customer's personal data, through the real command line on both
 databases: recorded, listed, withdrawn once, with bad dates and refusals; shown on the
 archive page; an erasure request withdraws every consent still in force and its report
-lists them."""
+lists them, and the archive's records, now restricted, are exported for handover only by
+compliance."""
 
 from __future__ import annotations
 
 import json
 from datetime import date, timedelta
+from pathlib import Path
 
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -18,7 +20,13 @@ from tests.retention_app.conftest import make_archive
 
 
 def test_consents_are_recorded_withdrawn_and_shown(
-    cli, container: Container, admin: User, people, make_user, admin_client: FlaskClient
+    cli,
+    container: Container,
+    admin: User,
+    people,
+    make_user,
+    admin_client: FlaskClient,
+    tmp_path: Path,
 ) -> None:
     archive = make_archive(container, admin)
     make_user("zhao", "staff")
@@ -93,6 +101,14 @@ def test_consents_are_recorded_withdrawn_and_shown(
             "consent.withdraw",
             "consent.withdraw",
         ]
+
+    # Its records are now restricted to compliance: an admin may not export them for handover.
+    package = tmp_path / "restricted.zip"
+    refused = cli("archives", "export", archive, "-o", str(package))
+    assert refused.returncode == 1 and "restricted records" in refused.stderr
+    assert not package.exists()
+    allowed = cli("archives", "export", archive, "-o", str(package), "--as", "comp1")
+    assert allowed.returncode == 0, allowed.stderr
 
 
 def test_consents_of_an_archive_out_of_sight_are_not_found(
