@@ -19,9 +19,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from archive_app.errors import CannotWrite
 from archive_app.infra.config import Settings
 from archive_app.infra.container import Container
 from archive_app.models import AuditEntry, Document, User
+from archive_app.services import handover
 from archive_app.services.retention import batches, destruction
 from archive_app.services.retention.certificate_files import ensure_signing_key
 from tests.retention_app.conftest import add_document, make_archive
@@ -126,7 +128,7 @@ def test_the_package_holds_everything_and_verifies_against_its_manifest(
 
 
 def test_only_compliance_and_admins_export(
-    cli, container: Container, admin: User, make_user, tmp_path: Path
+    cli, container: Container, settings: Settings, admin: User, make_user, tmp_path: Path
 ) -> None:
     archive = make_archive(container, admin)
     make_user("li", "archivist")
@@ -141,6 +143,18 @@ def test_only_compliance_and_admins_export(
             select(AuditEntry).where(AuditEntry.action == "access.refused")
         ).all()
         assert {entry.actor_name for entry in refusals} == {"li", "aud"}
+    # A destination that cannot take the package (a folder is in its place): refused, the
+    # folder untouched, and the package built in the private temporary folder gone with it.
+    occupied = tmp_path / "occupied.zip"
+    occupied.mkdir()
+    (occupied / "keep").write_text("x")
+    with pytest.raises(CannotWrite), container.database.session() as session:
+        handover.export_archive(container, session, admin, archive, occupied)
+    assert (occupied / "keep").exists() and not list((settings.home / "tmp").glob("*/handover-*"))
+    with container.database.session() as session:
+        assert not session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "archive.export")
+        ).all()
     ok = cli("archives", "export", archive, "-o", str(tmp_path / "admin.zip"))
     assert ok.returncode == 0, ok.stderr
     assert cli("archives", "verify-export", str(tmp_path / "admin.zip")).returncode == 0
