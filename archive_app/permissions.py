@@ -47,6 +47,7 @@ class Capability(enum.StrEnum):
     MAINTAIN_INDEX = "rebuild or check the search index"
     READ_YEAR_END = "read the year-end review"
     SIGN_OFF_YEAR_END = "sign off the year-end review (compliance only)"
+    EXPORT_ARCHIVE = "export an archive for handover"
 
 
 _ARCHIVIST = {
@@ -75,6 +76,8 @@ _COMPLIANCE = {
     Capability.READ_YEAR_END,
     # The accounting-archive rules put the year-end check in the hands of compliance.
     Capability.SIGN_OFF_YEAR_END,
+    # A handover (移交) package holds every original: compliance and admins only.
+    Capability.EXPORT_ARCHIVE,
 }
 
 ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {

@@ -167,6 +167,10 @@ class BlobStore:
         """Give the archive its key; does nothing if it exists. A shredded id is refused."""
         self._keys.create_archive(_check_id("archive id", archive_id))
 
+    def create_archives(self, archive_ids: Iterable[str]) -> None:
+        """:meth:`create_archive` for many archives at once (one key-store transaction)."""
+        self._keys.create_archives([_check_id("archive id", a) for a in archive_ids])
+
     def archive_exists(self, archive_id: str) -> bool:
         return self._keys.archive_exists(_check_id("archive id", archive_id))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,6 +54,9 @@ class Runtime:
 
     def on_archive_created(self, archive: CustomerArchive) -> None:
         self.container.on_archive_created(archive)
+
+    def on_archives_created(self, storage_ids: Sequence[str]) -> None:
+        self.container.on_archives_created(storage_ids)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

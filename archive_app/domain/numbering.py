@@ -70,6 +70,30 @@ def next_value(session: Session, name: str) -> int:
         return session.execute(statement).scalar_one()
 
 
+def next_values(session: Session, name: str, count: int) -> range:
+    """Take the next ``count`` values of counter ``name`` at once, in the current
+    transaction (gap-free as long as the caller uses them all before it commits)."""
+    if count < 1:
+        return range(0)
+    statement = (
+        update(NumberSequence)
+        .where(NumberSequence.name == name)
+        .values(last_value=NumberSequence.last_value + count)
+        .returning(NumberSequence.last_value)
+    )
+    last = session.execute(statement).scalar_one_or_none()
+    if last is None:
+        first = next_value(session, name)  # creates the counter (see there)
+        last = session.execute(
+            update(NumberSequence)
+            .where(NumberSequence.name == name)
+            .values(last_value=NumberSequence.last_value + count - 1)
+            .returning(NumberSequence.last_value)
+        ).scalar_one()
+        return range(first, last + 1)
+    return range(last - count + 1, last + 1)
+
+
 def raise_to(session: Session, name: str, value: int) -> None:
     """Make counter ``name`` at least ``value`` (numbers a restore brings back from
     elsewhere must never be handed out again)."""

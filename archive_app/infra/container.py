@@ -7,6 +7,7 @@ Resources open lazily, so commands that need no store never ask for the master k
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -110,6 +111,10 @@ class Container:
     def on_archive_created(self, archive: CustomerArchive) -> None:
         """Every archive gets its own key in the store when it is created."""
         self.store.create_archive(archive.storage_id)
+
+    def on_archives_created(self, storage_ids: Sequence[str]) -> None:
+        """:meth:`on_archive_created` for many archives at once (an import)."""
+        self.store.create_archives(storage_ids)
 
     def enqueue_processing(self, document_id: int) -> None:
         from archive_app.tasks import PROCESS_DOCUMENT

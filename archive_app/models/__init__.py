@@ -1,7 +1,7 @@
 """Typed SQLAlchemy 2.0 models. Import from here; each module holds one concept."""
 
 from archive_app.models.api_token import ApiToken
-from archive_app.models.archive import CustomerArchive
+from archive_app.models.archive import CustomerArchive, CustomerConsent, CustomerTag
 from archive_app.models.audit import AuditEntry, AuditHead
 from archive_app.models.base import Base
 from archive_app.models.checklist import (
@@ -42,6 +42,8 @@ __all__ = [
     "ChecklistLine",
     "ChecklistState",
     "CustomerArchive",
+    "CustomerConsent",
+    "CustomerTag",
     "DestructionCertificate",
     "DestructionPlan",
     "DestructionRecord",

@@ -1,19 +1,31 @@
 """Customer archives: create, edit, list, view. Numbers are allocated gap-free in the
-creating transaction (see :mod:`archive_app.domain.numbering`)."""
+creating transaction (see :mod:`archive_app.domain.numbering`).
+
+A customer's 统一社会信用代码 is checked with its GB 32100 check digit (older 15-, 17- and
+20-character taxpayer numbers carry none and are accepted as they are). Tags are given as
+one string separated by ``;``, ``,`` or ``；``/``，`` and kept unique and sorted. The list
+filters by type, industry, region and tag and counts archives per value of one of them
+(:func:`group_counts`)."""
 
 from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, insert, or_, select
 from sqlalchemy.orm import Session
 
-from archive_app.domain.numbering import ARCHIVE_SEQUENCE, format_archive_number, next_value
+from archive_app.domain.numbering import (
+    ARCHIVE_SEQUENCE,
+    format_archive_number,
+    next_value,
+    next_values,
+)
 from archive_app.errors import ValidationFailed
-from archive_app.models import CustomerArchive, User
+from archive_app.models import CustomerArchive, CustomerTag, Document, User
 from archive_app.models.archive import CustomerType
 from archive_app.models.base import utcnow
 from archive_app.models.user import Level
@@ -26,21 +38,28 @@ from archive_app.permissions import (
 )
 from archive_app.search import updates as search_updates
 from archive_app.services import audit
+from indexing.extract.checks import uscc_problem
 
 FIELD_LIMITS = {
     "name": 300,
     "contact": 300,
     "address": 500,
     "business_unit": 200,
+    "industry": 100,
+    "region": 100,
     "tax_id": 64,
     "notes": 10_000,
 }
-# 统一社会信用代码 (18 characters) or an older 15-20 character tax registration number.
-_TAX_ID = re.compile(r"[0-9A-Z]{15,20}")
+TAG_LIMIT = 60
+MAX_TAGS = 20
+_TAG_SEPARATORS = re.compile(r"[;,；，]")
+GROUPS = ("type", "industry", "region", "tag", "level")
 
 # Called after an archive row is created, inside the same transaction, with its storage
 # id: the app wires the encrypted store here so every archive gets its key at creation.
 ArchiveCreatedHook = Callable[[CustomerArchive], None]
+# The same for many archives at once (an import), given their storage ids.
+ArchivesCreatedHook = Callable[[Sequence[str]], None]
 
 
 @dataclass(frozen=True)
@@ -50,9 +69,12 @@ class ArchiveInput:
     contact: str = ""
     address: str = ""
     business_unit: str = ""
+    industry: str = ""
+    region: str = ""
     tax_id: str = ""
     level: str = Level.INTERNAL.value
     notes: str = ""
+    tags: str = ""
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, object]) -> ArchiveInput:
@@ -66,7 +88,13 @@ class ArchiveInput:
     def cleaned(self) -> dict[str, str]:
         values = {name: str(getattr(self, name)).strip() for name in self.__dataclass_fields__}
         values["tax_id"] = values["tax_id"].upper().replace(" ", "")
+        values["tags"] = ";".join(split_tags(values["tags"]))
         return values
+
+
+def split_tags(text: str) -> list[str]:
+    """``"VIP; 华东,vip"`` → ``["VIP", "vip", "华东"]``: trimmed, unique, sorted."""
+    return sorted({part.strip() for part in _TAG_SEPARATORS.split(text) if part.strip()})
 
 
 def _validate(values: Mapping[str, str], actor: User) -> dict[str, str]:
@@ -82,11 +110,38 @@ def _validate(values: Mapping[str, str], actor: User) -> dict[str, str]:
         problems["level"] = f"must be one of {', '.join(level.value for level in Level)}"
     elif not may_see_level(actor, values["level"]):
         problems["level"] = "is above your own clearance"
-    if values["tax_id"] and not _TAX_ID.fullmatch(values["tax_id"]):
-        problems["tax_id"] = (
-            "must be 15 to 20 letters and digits (e.g. an 18-character credit code)"
-        )
+    if values["tax_id"]:
+        problem = uscc_problem(values["tax_id"])
+        if problem is not None:
+            problems["tax_id"] = problem
+    tags = split_tags(values["tags"])
+    if len(tags) > MAX_TAGS:
+        problems["tags"] = f"are more than {MAX_TAGS}"
+    elif any(len(tag) > TAG_LIMIT for tag in tags):
+        problems["tags"] = f"each must be at most {TAG_LIMIT} characters"
     return problems
+
+
+def validate(values: Mapping[str, str], actor: User) -> dict[str, str]:
+    """The problems of cleaned customer values (field → message), none when valid."""
+    return _validate(values, actor)
+
+
+def _assign(archive: CustomerArchive, values: Mapping[str, str]) -> None:
+    archive.name = values["name"]
+    archive.customer_type = CustomerType(values["customer_type"])
+    archive.contact = values["contact"]
+    archive.address = values["address"]
+    archive.business_unit = values["business_unit"]
+    archive.industry = values["industry"]
+    archive.region = values["region"]
+    archive.tax_id = values["tax_id"]
+    archive.level = Level(values["level"])
+    archive.notes = values["notes"]
+    wanted = set(split_tags(values["tags"]))
+    archive.tags = [tag for tag in archive.tags if tag.tag in wanted] + [
+        CustomerTag(tag=name) for name in sorted(wanted - {tag.tag for tag in archive.tags})
+    ]
 
 
 def create_archive(
@@ -109,22 +164,83 @@ def create_archive(
         updated_at=now,
         number=number,
         storage_id=uuid.uuid4().hex,
-        name=values["name"],
-        customer_type=CustomerType(values["customer_type"]),
-        contact=values["contact"],
-        address=values["address"],
-        business_unit=values["business_unit"],
-        tax_id=values["tax_id"],
-        level=Level(values["level"]),
-        notes=values["notes"],
         created_by_id=actor.id,
+        tags=[],
     )
+    _assign(archive, values)
     session.add(archive)
     session.flush()
     if on_created is not None:
         on_created(archive)
     audit.record(session, actor, "archive.create", "archive", number, after=archive.snapshot())
     return archive
+
+
+def create_archives(
+    session: Session,
+    actor: User,
+    inputs: Sequence[ArchiveInput],
+    *,
+    number_pattern: str,
+    on_created: ArchivesCreatedHook | None = None,
+) -> list[str]:
+    """:func:`create_archive` for many archives in one go (an import): the same checks
+    (all before anything is written), consecutive numbers taken at once, rows inserted in
+    bulk, every key created in one step (``on_created`` gets the storage ids), and one
+    ``archive.create`` entry per archive written in bulk. Returns the new numbers."""
+    require(actor, Capability.MANAGE_ARCHIVES)
+    cleaned = [data.cleaned() for data in inputs]
+    for values in cleaned:
+        problems = _validate(values, actor)
+        if problems:
+            raise ValidationFailed(problems)
+    if not cleaned:
+        return []
+    now = utcnow()
+    rows = [
+        {
+            **{name: values[name] for name in CustomerArchive.EDITABLE_FIELDS},
+            "customer_type": CustomerType(values["customer_type"]),
+            "level": Level(values["level"]),
+            "number": format_archive_number(number_pattern, value),
+            "storage_id": uuid.uuid4().hex,
+            "created_at": now,
+            "updated_at": now,
+            "created_by_id": actor.id,
+        }
+        for values, value in zip(
+            cleaned, next_values(session, ARCHIVE_SEQUENCE, len(cleaned)), strict=True
+        )
+    ]
+    ids: list[int] = []
+    for start in range(0, len(rows), 1000):
+        ids.extend(
+            session.scalars(
+                insert(CustomerArchive).returning(CustomerArchive.id, sort_by_parameter_order=True),
+                rows[start : start + 1000],
+            )
+        )
+    tags = [
+        {"archive_id": archive_id, "tag": tag}
+        for archive_id, values in zip(ids, cleaned, strict=True)
+        for tag in split_tags(values["tags"])
+    ]
+    for start in range(0, len(tags), 1000):
+        session.execute(insert(CustomerTag), tags[start : start + 1000])
+    if on_created is not None:
+        on_created([row["storage_id"] for row in rows])
+    snapshot_fields = (*CustomerArchive.EDITABLE_FIELDS, "tags")
+    audit.record_many(
+        session,
+        actor,
+        "archive.create",
+        "archive",
+        (
+            (row["number"], {name: values[name] for name in snapshot_fields})
+            for row, values in zip(rows, cleaned, strict=True)
+        ),
+    )
+    return [row["number"] for row in rows]
 
 
 def update_archive(
@@ -136,15 +252,17 @@ def update_archive(
     problems = _validate(values, actor)
     if problems:
         raise ValidationFailed(problems)
+    return apply_update(session, actor, archive, values)
+
+
+def apply_update(
+    session: Session, actor: User, archive: CustomerArchive, values: Mapping[str, str]
+) -> CustomerArchive:
+    """Write validated, cleaned ``values`` to a visible archive; audited when anything
+    changed (the import calls it after its own checks)."""
+    number = archive.number
     before = archive.snapshot()
-    archive.name = values["name"]
-    archive.customer_type = CustomerType(values["customer_type"])
-    archive.contact = values["contact"]
-    archive.address = values["address"]
-    archive.business_unit = values["business_unit"]
-    archive.tax_id = values["tax_id"]
-    archive.level = Level(values["level"])
-    archive.notes = values["notes"]
+    _assign(archive, values)
     after = archive.snapshot()
     changed_before = {k: v for k, v in before.items() if after[k] != v}
     if changed_before:
@@ -208,30 +326,29 @@ def list_archives(
     *,
     query: str = "",
     level: str | None = None,
+    customer_type: str | None = None,
+    industry: str | None = None,
+    region: str | None = None,
+    tag: str | None = None,
     sort: str = "number",
     descending: bool = False,
     page: int = 1,
     per_page: int = 50,
     record_view: bool = True,
 ) -> ArchivePage:
-    """Archives the actor may see, filtered by a number/name fragment, one page at a time."""
+    """Archives the actor may see, filtered by a number/name fragment and the customer's
+    attributes (exact values; a tag matches any of the archive's tags), one page at a time."""
     require(actor, Capability.VIEW_ARCHIVES)
-    conditions = [CustomerArchive.level.in_(visible_levels(actor))]
     text = query.strip()
-    if text:
-        pattern = f"%{_escape_like(text)}%"
-        conditions.append(
-            or_(
-                CustomerArchive.number.ilike(pattern, escape="\\"),
-                CustomerArchive.name.ilike(pattern, escape="\\"),
-            )
-        )
-    if level:
-        if level not in {known.value for known in Level}:
-            raise ValidationFailed(
-                {"level": f"must be one of {', '.join(known.value for known in Level)}"}
-            )
-        conditions.append(CustomerArchive.level == Level(level))
+    conditions = filter_conditions(
+        actor,
+        query=text,
+        level=level,
+        customer_type=customer_type,
+        industry=industry,
+        region=region,
+        tag=tag,
+    )
     total = session.scalar(select(func.count(CustomerArchive.id)).where(*conditions)) or 0
     column = SORTABLE.get(sort, CustomerArchive.number)
     order = column.desc() if descending else column.asc()
@@ -254,9 +371,110 @@ def list_archives(
             "archive.list",
             "archive",
             "*",
-            after={"query": text, "page": page, "results": total},
+            after={
+                "query": text,
+                "filters": {
+                    key: value
+                    for key, value in (
+                        ("level", level),
+                        ("type", customer_type),
+                        ("industry", industry),
+                        ("region", region),
+                        ("tag", tag),
+                    )
+                    if value
+                },
+                "page": page,
+                "results": total,
+            },
         )
     return ArchivePage(items=items, total=total, page=page, per_page=per_page)
+
+
+def filter_conditions(
+    actor: User,
+    *,
+    query: str = "",
+    level: str | None = None,
+    customer_type: str | None = None,
+    industry: str | None = None,
+    region: str | None = None,
+    tag: str | None = None,
+) -> list[Any]:
+    """The WHERE conditions of a list: clearance first, then each filter given."""
+    conditions: list[Any] = [CustomerArchive.level.in_(visible_levels(actor))]
+    if query:
+        pattern = f"%{_escape_like(query)}%"
+        conditions.append(
+            or_(
+                CustomerArchive.number.ilike(pattern, escape="\\"),
+                CustomerArchive.name.ilike(pattern, escape="\\"),
+            )
+        )
+    if level:
+        if level not in {known.value for known in Level}:
+            raise ValidationFailed(
+                {"level": f"must be one of {', '.join(known.value for known in Level)}"}
+            )
+        conditions.append(CustomerArchive.level == Level(level))
+    if customer_type:
+        if customer_type not in {known.value for known in CustomerType}:
+            raise ValidationFailed({"type": "must be company or person"})
+        conditions.append(CustomerArchive.customer_type == CustomerType(customer_type))
+    if industry:
+        conditions.append(CustomerArchive.industry == industry.strip())
+    if region:
+        conditions.append(CustomerArchive.region == region.strip())
+    if tag:
+        conditions.append(
+            CustomerArchive.id.in_(
+                select(CustomerTag.archive_id).where(CustomerTag.tag == tag.strip())
+            )
+        )
+    return conditions
+
+
+@dataclass(frozen=True)
+class Group:
+    value: str
+    archives: int
+    documents: int
+
+
+def group_counts(session: Session, actor: User, by: str, conditions: list[Any]) -> list[Group]:
+    """Archives and their documents per value of ``by`` (type, industry, region, tag or
+    level) among the archives matching ``conditions``; an archive with several tags counts
+    under each. Largest groups first."""
+    require(actor, Capability.VIEW_ARCHIVES)
+    if by not in GROUPS:
+        raise ValidationFailed({"group_by": f"must be one of {', '.join(GROUPS)}"})
+    documents = (
+        select(Document.archive_id, func.count(Document.id).label("n"))
+        .group_by(Document.archive_id)
+        .subquery()
+    )
+    keys: dict[str, Any] = {
+        "type": CustomerArchive.customer_type,
+        "industry": CustomerArchive.industry,
+        "region": CustomerArchive.region,
+        "level": CustomerArchive.level,
+        "tag": func.coalesce(CustomerTag.tag, ""),
+    }
+    key = keys[by]
+    statement = select(
+        key.label("value"),
+        func.count(CustomerArchive.id),
+        func.coalesce(func.sum(documents.c.n), 0),
+    ).select_from(CustomerArchive)
+    if by == "tag":
+        statement = statement.outerjoin(CustomerTag, CustomerTag.archive_id == CustomerArchive.id)
+    rows = session.execute(
+        statement.outerjoin(documents, documents.c.archive_id == CustomerArchive.id)
+        .where(*conditions)
+        .group_by(key)
+    )
+    groups = [Group(str(value or ""), int(count), int(docs)) for value, count, docs in rows]
+    return sorted(groups, key=lambda group: (-group.archives, group.value))
 
 
 def _escape_like(text: str) -> str:

@@ -1,26 +1,64 @@
-"""Customer archive pages: list with search-as-you-type, create, view, edit."""
+"""Customer archive pages: list with search-as-you-type, filters and groups, create, view,
+edit; the customer information table (import with its report, template, export of the
+list) and the handover package download."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from urllib.parse import quote
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from archive_app.errors import ValidationFailed
 from archive_app.permissions import Capability, allowed, require
-from archive_app.services import archives, checklist
+from archive_app.services import (
+    archives,
+    checklist,
+    consents,
+    customer_import,
+    customer_table,
+    handover,
+)
 from archive_app.services import documents as document_service
 from archive_app.services.archives import ArchiveInput
-from archive_app.web.context import db_session, services
+from archive_app.web.context import db_session, end_unit_of_work, services
 from archive_app.web.forms import ArchiveForm
 
 blueprint = Blueprint("archives", __name__)
 
 
+FILTERS = ("level", "type", "industry", "region", "tag")
+MIME = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def _filters() -> dict[str, str | None]:
+    """The list's filters as the services name them."""
+    values = {name: (request.args.get(name) or "").strip() or None for name in FILTERS}
+    return {
+        "query": request.args.get("q", "").strip(),
+        "level": values["level"],
+        "customer_type": values["type"],
+        "industry": values["industry"],
+        "region": values["region"],
+        "tag": values["tag"],
+    }
+
+
+def _filter_links() -> dict[str, str]:
+    """The filters as query arguments, for links that keep them (sorting, pages, export)."""
+    names = {"q": request.args.get("q", "").strip()}
+    names.update({name: (request.args.get(name) or "").strip() for name in FILTERS})
+    return {key: value for key, value in names.items() if value}
+
+
 def _list_arguments() -> dict[str, object]:
     return {
-        "query": request.args.get("q", ""),
-        "level": request.args.get("level") or None,
+        **_filters(),
         "sort": request.args.get("sort", "number"),
         "descending": request.args.get("dir") == "desc",
         "page": request.args.get("page", 1, type=int),
@@ -33,15 +71,131 @@ def _list_arguments() -> dict[str, object]:
 def list_page():
     arguments = _list_arguments()
     result = archives.list_archives(db_session(), current_user, **arguments)
+    group_by = request.args.get("group") or ""
+    groups = (
+        archives.group_counts(
+            db_session(),
+            current_user,
+            group_by,
+            archives.filter_conditions(current_user, **_filters()),
+        )
+        if group_by
+        else None
+    )
     template = "archives/_rows.html" if request.headers.get("HX-Request") else "archives/list.html"
     return render_template(
         template,
         page=result,
+        groups=groups,
+        group_by=group_by,
+        group_names=GROUP_NAMES,
+        filters=_filter_links(),
         counts=document_service.document_counts(db_session(), [a.id for a in result.items]),
         unlocated=checklist.unlocated_counts(db_session(), [a.id for a in result.items]),
         args=arguments,
         can_create=allowed(current_user, Capability.MANAGE_ARCHIVES),
     )
+
+
+GROUP_NAMES = {
+    "type": _l("Customer type"),
+    "industry": _l("Industry"),
+    "region": _l("Region"),
+    "tag": _l("Tag"),
+    "level": _l("Confidentiality level"),
+}
+
+
+def _download(data: bytes, filename: str, fmt: str) -> Response:
+    response = Response(data, mimetype=MIME[fmt])
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{filename.encode("ascii", "replace").decode()}"; '
+        f"filename*=UTF-8''{quote(filename)}"
+    )
+    return response
+
+
+@blueprint.route("/archives/export.<fmt>")
+@login_required
+def export_list(fmt: str):
+    """The list as the customer information table, with the filters shown."""
+    data = customer_import.export_list(
+        db_session(), current_user, customer_table.format_of(f"list.{fmt}"), _filters()
+    )
+    return _download(data, f"客户信息表.{fmt}", fmt)
+
+
+@blueprint.route("/archives/import/template.<fmt>")
+@login_required
+def import_template(fmt: str):
+    return _download(
+        customer_table.template(customer_table.format_of(f"t.{fmt}")), f"客户信息表模板.{fmt}", fmt
+    )
+
+
+@blueprint.route("/archives/import", methods=["GET", "POST"])
+@login_required
+def import_page():
+    require(current_user, Capability.MANAGE_ARCHIVES)
+    if request.method == "GET":
+        return _import_page(None, None, 200)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return _import_page(None, _("Choose a CSV or XLSX file."), 422)
+    try:
+        report = customer_import.import_customers(
+            db_session(),
+            current_user,
+            upload.read(customer_table.MAX_BYTES + 1),
+            upload.filename,
+            dry_run=bool(request.form.get("dry_run")),
+            skip_invalid=bool(request.form.get("skip_invalid")),
+            number_pattern=services().settings.archive_number_pattern,
+            on_created=services().on_archives_created,
+        )
+    except customer_table.TableUnreadable as error:
+        return _import_page(
+            None, _("The file cannot be read: %(reason)s", reason=error.reason), 422
+        )
+    return _import_page(report, None, 422 if report.refused else 200)
+
+
+COLUMN_LABELS = {
+    "name": _l("Customer name"),
+    "customer_type": _l("Customer type"),
+    "industry": _l("Industry"),
+    "region": _l("Region"),
+    "tax_id": _l("Unified social credit code (tax ID)"),
+    "contact": _l("Contact"),
+    "address": _l("Address"),
+    "business_unit": _l("Business unit"),
+    "level": _l("Confidentiality level"),
+    "tags": _l("Tags"),
+    "notes": _l("Notes"),
+    "row": _l("Row"),
+}
+
+
+def _import_page(report: customer_import.ImportReport | None, error: str | None, status: int):
+    return render_template(
+        "archives/import.html", report=report, error=error, column_labels=COLUMN_LABELS
+    ), status
+
+
+@blueprint.route("/archives/<number>/handover", methods=["POST"])
+@login_required
+def handover_package(number: str):
+    """The handover (移交) package, built in the private temporary folder and streamed."""
+    built, summary = handover.build_private(services(), db_session(), current_user, number)
+    try:
+        end_unit_of_work()  # the export is audited before the first byte leaves
+    except BaseException:
+        handover.remove_private(built)
+        raise
+    response = Response(handover.stream_and_remove(built), mimetype="application/zip")
+    response.headers["Content-Disposition"] = f'attachment; filename="{summary.archive}.zip"'
+    response.headers["Content-Length"] = str(summary.size)
+    return response
 
 
 @blueprint.route("/archives/quick-find")
@@ -91,6 +245,8 @@ def detail(number: str):
         documents=document_service.list_for_archive(db_session(), current_user, archive),
         can_edit=allowed(current_user, Capability.MANAGE_ARCHIVES),
         can_file=allowed(current_user, Capability.FILE_DOCUMENTS),
+        can_hand_over=allowed(current_user, Capability.EXPORT_ARCHIVE),
+        consents=consents.consents_of(db_session(), archive),
     )
 
 
@@ -103,6 +259,7 @@ def edit(number: str):
     if request.method == "GET":
         form.customer_type.data = archive.customer_type.value
         form.level.data = archive.level.value
+        form.tags.data = "; ".join(archive.tag_names)
     if form.validate_on_submit():
         try:
             archives.update_archive(

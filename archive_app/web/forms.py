@@ -50,7 +50,16 @@ class ArchiveForm(FlaskForm):
     contact = StringField(_l("Contact"), validators=[Optional(), Length(max=300)])
     address = StringField(_l("Address"), validators=[Optional(), Length(max=500)])
     business_unit = StringField(_l("Business unit"), validators=[Optional(), Length(max=200)])
-    tax_id = StringField(_l("Tax ID"), validators=[Optional(), Length(max=64)])
+    industry = StringField(_l("Industry"), validators=[Optional(), Length(max=100)])
+    region = StringField(_l("Region"), validators=[Optional(), Length(max=100)])
+    tax_id = StringField(
+        _l("Unified social credit code (tax ID)"), validators=[Optional(), Length(max=64)]
+    )
+    tags = StringField(
+        _l("Tags"),
+        validators=[Optional(), Length(max=1500)],
+        description=_l("Separate tags with ; or ,"),
+    )
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=10_000)])
 
     def __init__(self, *args, **kwargs) -> None:

@@ -92,7 +92,7 @@ def test_create_edit_and_view_an_archive(admin_client: FlaskClient, database: Da
             "contact": "张三 13800000000",
             "address": "深圳市南山区",
             "business_unit": "对公业务部",
-            "tax_id": "91440300319494375g",
+            "tax_id": "91440300319494375y",
             "notes": "",
         },
     )
@@ -100,7 +100,7 @@ def test_create_edit_and_view_an_archive(admin_client: FlaskClient, database: Da
     assert response.headers["Location"] == "/archives/KH-000001"
     page = admin_client.get("/archives/KH-000001").get_data(as_text=True)
     assert "深圳前海微众银行股份有限公司" in page
-    assert "91440300319494375G" in page  # normalised to upper case
+    assert "91440300319494375Y" in page  # normalised to upper case
     assert "对公业务部" in page
 
     response = post_form(
@@ -142,7 +142,7 @@ def test_invalid_archive_input_shows_what_to_fix(
         },
     )
     assert response.status_code == 422
-    assert "15 to 20 letters and digits" in response.get_data(as_text=True)
+    assert "is not an 18-character unified social credit code" in response.get_data(as_text=True)
     with database.session() as session:
         assert session.scalars(select(CustomerArchive)).all() == []
 

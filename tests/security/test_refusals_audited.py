@@ -80,6 +80,7 @@ def test_an_archive_above_clearance_is_not_found_but_recorded(
     response = client.get(f"/archives/{number}")
     missing = client.get("/archives/KH-999999")
     assert response.status_code == missing.status_code == 404
+
     # The page says exactly what a missing archive's page says, apart from the number (and
     # the CSRF token, which is signed with the time of the request).
     def page(answer, shown: str) -> str:

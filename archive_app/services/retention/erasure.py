@@ -10,8 +10,9 @@ a zero-year period has run out on the request day). Everything then eligible goe
 disposition batch linked to the request, the same machinery as any destruction (review,
 approvals by distinct compliance users, execution by someone else, certificate): nothing
 is destroyed without the approvals. ``erasure_report`` is the report for the customer:
-what was destroyed (with certificate), what is pending approval, and what is kept, why and
-until when.
+what was destroyed (with certificate), what is pending approval, what is kept, why and
+until when, and the customer's consents. The request withdraws every consent still in
+force (:func:`archive_app.services.consents.withdraw_all_for_erasure`).
 
 Access: requests are taken by compliance (``HANDLE_ERASURE``: everything a request touches
 becomes restricted to them), only for archives within the actor's clearance; requests and
@@ -45,7 +46,7 @@ from archive_app.permissions import (
     visible_levels,
 )
 from archive_app.search import updates as search_updates
-from archive_app.services import audit
+from archive_app.services import audit, consents
 from archive_app.services.retention import batches
 from archive_app.services.retention.events import record_event
 from archive_app.services.retention.planning import compute_plan
@@ -97,6 +98,8 @@ def request_erasure(
         archive.number,
         after={"request": number, "note": request.note},
     )
+    # Asking for erasure withdraws every consent the customer gave (PIPL art. 15, 47).
+    consents.withdraw_all_for_erasure(session, actor, archive, number, now.date())
     ended = relationship_ended or (now.date() - timedelta(days=1))
     by_class = rules_by_class(session)
     for document_number, class_code, has_event in _relationship_candidates(session, archive.id):
@@ -211,6 +214,17 @@ def erasure_report_data(session: Session, request: ErasureRequest) -> dict[str, 
         "destroyed": destroyed,
         "pending_destruction": pending_list,
         "kept_restricted": kept,
+        "consents": [
+            {
+                "purpose": consent.purpose,
+                "scope": consent.scope,
+                "given_on": consent.given_on.isoformat(),
+                "channel": consent.channel,
+                "withdrawn_on": consent.withdrawn_on.isoformat() if consent.withdrawn_on else None,
+                "withdrawal_channel": consent.withdrawal_channel,
+            }
+            for consent in consents.consents_of(session, request.archive)
+        ],
     }
 
 
