@@ -1,14 +1,14 @@
 """An error said in the user's language, from the data the typed error carries.
 
 Contract: :func:`explain` returns one sentence for a page or a flash message. The services
-word their errors in English for logs and the command line; a typed error the web shows
-often is said again here from its attributes, and any other is said by its HTTP status in
-the user's language, with the service's own English words added only on English pages.
+word their errors in English for logs and the command line, and English pages show those
+words; on a page in another language a typed error the web shows often is said again here
+from its attributes, and any other by what its HTTP status means.
 """
 
 from __future__ import annotations
 
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 
 from archive_app.errors import (
@@ -54,9 +54,12 @@ def _specific(error: Exception) -> str | None:
             number=error.document,
         )
     if isinstance(error, ClearanceInsufficient):
-        return _(
-            "Some of the records concerned are above your clearance or restricted, so you "
-            "may not do this."
+        return ngettext(
+            "%(num)d of the records concerned is above your clearance or restricted, so "
+            "you may not do this.",
+            "%(num)d of the records concerned are above your clearance or restricted, so "
+            "you may not do this.",
+            error.hidden,
         )
     if isinstance(error, SelfReviewRefused):
         return _(
@@ -105,10 +108,9 @@ def _english() -> bool:
 
 
 def explain(error: Exception, status: int) -> str:
-    """``error`` in the user's language."""
-    found = _specific(error)
-    if found is not None:
-        return found
+    """``error`` in the user's language: on English pages the service's own words (they
+    name the most), on others its data said again, or its status."""
     if isinstance(error, AppError) and _english():
         return str(error)
-    return by_status(status)
+    found = _specific(error)
+    return found if found is not None else by_status(status)
