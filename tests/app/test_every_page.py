@@ -226,6 +226,10 @@ def test_every_page_in_chinese(
     for address in admin_pages:
         _get(client, address, failures, codes)
 
+    # No form the reader could only have refused: an admin may not approve destruction.
+    approve = f'action="/retention/batches/{case.open_batch}/approve"'
+    assert approve not in client.get(f"/retention/batches/{case.open_batch}").get_data(True)
+
     compliance = client.application.test_client()
     assert login(compliance, "comp1", USER_PASSWORD).status_code == 302
     post_form(compliance, "/language/zh_CN", {"next": "/dashboard"})
@@ -236,6 +240,7 @@ def test_every_page_in_chinese(
         f"/retention/erasure/{case.erasure_request}",
     ):
         _get(compliance, address, failures, codes)
+    assert approve in compliance.get(f"/retention/batches/{case.open_batch}").get_data(True)
     archivist = client.application.test_client()
     assert login(archivist, "arch", USER_PASSWORD).status_code == 302
     post_form(archivist, "/language/zh_CN", {"next": "/dashboard"})
