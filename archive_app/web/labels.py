@@ -105,6 +105,16 @@ EVENT_LABELS = {
     "relationship_end": _l("end of the customer relationship"),
     "asset_scrapped": _l("asset scrapped"),
 }
+# How a document's text was obtained (``Document.extraction_method``).
+EXTRACTION_METHOD_LABELS = {
+    "text-layer": _l("The PDF's own text"),
+    "ocr": _l("Text recognition (OCR)"),
+    "mixed": _l("The PDF's own text and text recognition"),
+}
+# Codes kept as plain strings rather than enumerations, checked like them.
+STRING_CODE_LABELS: Mapping[str, Mapping[str, Any]] = {
+    "extraction_method": EXTRACTION_METHOD_LABELS,
+}
 # What search says of a hit: filed, its checklist state, or how far its reading got.
 FILING_STATE_LABELS = {
     "declared": CHECKLIST_STATE_LABELS["filed"],
@@ -216,6 +226,7 @@ def template_globals() -> dict[str, object]:
         "review_action_labels": REVIEW_ACTION_LABELS,
         "filing_state_labels": FILING_STATE_LABELS,
         "inspection_state_labels": INSPECTION_STATE_LABELS,
+        "extraction_method_labels": EXTRACTION_METHOD_LABELS,
         "label": label,
         "class_name": class_name,
         "skip_label": skip_label,

@@ -23,7 +23,7 @@ from flask_babel import get_translations
 from archive_app.domain.classes import DEFAULT_CLASSES
 from archive_app.infra.container import Container
 from archive_app.models import User
-from archive_app.web.labels import ENUM_LABELS
+from archive_app.web.labels import ENUM_LABELS, STRING_CODE_LABELS
 from tests import showcase
 from tests.app.helpers import login, post_form
 from tests.conftest import ADMIN_PASSWORD, USER_PASSWORD
@@ -64,6 +64,7 @@ WORDS_NOT_CHECKED = {
 def raw_codes() -> set[str]:
     values = {member.value for enum in ENUM_LABELS for member in enum}
     values |= {spec.code for spec in DEFAULT_CLASSES}
+    values |= {code for labels in STRING_CODE_LABELS.values() for code in labels}
     return {value for value in values if isinstance(value, str)} - DATA_WORDS
 
 
