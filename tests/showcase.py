@@ -97,7 +97,7 @@ def build(container: Container, admin: User, people: dict[str, User], folder: Pa
     restricted = document(person, "voucher", RECENT)
     approvals = container.settings.retention_approvals
     with container.database.session() as session:
-        holds.create_hold(session, c1, HOLD_NAME, "税务稽查 tax audit", documents=[held])
+        holds.create_hold(session, c1, HOLD_NAME, "税务稽查", documents=[held])
     with container.database.session() as session:
         row, _batch = batches.create(
             session, c1, RECENT, required_approvals=approvals, documents=[destroyed]

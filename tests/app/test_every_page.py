@@ -1,8 +1,9 @@
 """Every page in Chinese, from an instance with a record in every state (``tests.showcase``):
 the walk follows the application's URL map, so a new page is walked (or the test names it);
 each HTML page must render without asking for a message id the catalogue does not
-translate, and show no raw value of the enumerations that reach pages (collected from the
-code: decision reasons, batch and checklist states, roles, class codes, ...).
+translate, show no raw value of the enumerations that reach pages (collected from the
+code: decision reasons, batch and checklist states, roles, class codes, ...), and no run of
+English words (a hard-coded or passed-through English sentence).
 Also: every such value has a label in :mod:`archive_app.web.labels`, and the catalogue has
 no fuzzy entry.
 """
@@ -89,10 +90,19 @@ class _Text(HTMLParser):
             self.parts.append(data)
 
 
-def visible_words(html: str) -> set[str]:
+def visible_text(html: str) -> str:
     parser = _Text()
     parser.feed(html)
-    return set(re.findall(r"[A-Za-z_][A-Za-z0-9_.\-]*", " ".join(parser.parts)))
+    return " ".join(parser.parts)
+
+
+def visible_words(html: str) -> set[str]:
+    return set(re.findall(r"[A-Za-z_][A-Za-z0-9_.\-]*", visible_text(html)))
+
+
+# Three English words in a row on a Chinese page: a sentence nobody translated (a
+# hard-coded string, or a service's English words passed through).
+ENGLISH_RUN = re.compile(r"[A-Za-z][A-Za-z']+(?:[ ,;:]+[A-Za-z][A-Za-z']+){2,}")
 
 
 class _Missing(gettext.NullTranslations):
@@ -183,15 +193,19 @@ def test_the_catalogue_has_no_fuzzy_or_empty_entry() -> None:
 
 
 def _get(client: FlaskClient, address: str, failures: list[str], codes: set[str]) -> None:
-    response = client.get(address, headers={"Accept": "text/html"})
+    response = client.get(address, headers={"Accept": "text/html"}, follow_redirects=True)
     if response.status_code >= 500 or response.mimetype != "text/html":
         failures.append(f"{address}: {response.status_code} {response.mimetype}")
         return
     if any(address.split("?")[0].endswith(suffix) for suffix in WORDS_NOT_CHECKED):
         return
-    leaked = visible_words(response.get_data(as_text=True)) & codes
+    html = response.get_data(as_text=True)
+    leaked = visible_words(html) & codes
     if leaked:
         failures.append(f"{address}: raw codes {sorted(leaked)}")
+    english = ENGLISH_RUN.findall(visible_text(html))
+    if english:
+        failures.append(f"{address}: English on a Chinese page {english}")
 
 
 @pytest.mark.parametrize("database_kind", ["sqlite"], indirect=True)
