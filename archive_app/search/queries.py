@@ -309,7 +309,11 @@ def _hits(
         d.id: d
         for d in session.scalars(
             select(Document)
-            .options(joinedload(Document.archive), joinedload(Document.document_class))
+            .options(
+                joinedload(Document.archive),
+                joinedload(Document.document_class),
+                joinedload(Document.checklist_line),
+            )
             .where(Document.id.in_(ids))
         )
     }
@@ -334,12 +338,23 @@ def _hits(
                 class_name_en=document.document_class.name_en,
                 document_date=document.document_date,
                 amount=document.amount,
-                state="declared" if document.declared_at else document.status.value,
+                state=_filing_state(document),
                 snippet=make_snippet(decrypted_text(container, document), query),
                 score=hit.score,
             )
         )
     return hits
+
+
+def _filing_state(document: Document) -> str:
+    """``declared``, else the checklist line's state once the reading is done (a draft is
+    not awaiting review), else how far the reading got."""
+    if document.declared_at:
+        return "declared"
+    line = document.checklist_line
+    if line is not None and document.status.value == "ready":
+        return line.state.value
+    return document.status.value
 
 
 def _class_facets(results: SearchResults, classes: dict[str, DocumentClass]) -> list[Facet]:

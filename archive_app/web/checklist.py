@@ -26,15 +26,10 @@ from archive_app.services.checklist import ChecklistIncomplete, Problem
 from archive_app.services.reading_checks import reading_warnings
 from archive_app.services.retention.state import retention_state
 from archive_app.web.context import db_session, end_unit_of_work, services
+from archive_app.web.labels import CHECKLIST_STATE_LABELS as STATE_LABELS
 
 blueprint = Blueprint("checklist", __name__)
 
-STATE_LABELS = {
-    "draft": _l("Draft"),
-    "awaiting_review": _l("Awaiting review"),
-    # Not plain "Filed": that word already means the filing time on the document page.
-    "filed": _l("Confirmed and filed"),
-}
 STATE_BADGES = {"draft": "secondary", "awaiting_review": "warning", "filed": "success"}
 # The service's messages are English; these are the ones a user sees on screen.
 PROBLEM_MESSAGES = {
@@ -289,17 +284,32 @@ def download_version(number: str, version: int, kind: str):
     return response
 
 
+def frozen_state(document: Document, retention: dict[str, Any]) -> str | None:
+    """Why the record's content and metadata cannot change now (the services refuse it):
+    ``destroyed``, ``being_destroyed`` or ``held`` (a legal hold or an unsettled claim);
+    None when they can. The page offers no form that would only be refused."""
+    if document.is_destroyed:
+        return "destroyed"
+    if document.is_being_destroyed:
+        return "being_destroyed"
+    if retention["holds"] or retention["unsettled_claim"]:
+        return "held"
+    return None
+
+
 def document_panels(document: Document, user: User) -> dict[str, Any]:
     """What the document page shows about its retention, checklist, location and versions."""
     session = db_session()
     retention = retention_state(session, document)
+    frozen = frozen_state(document, retention)
     try:
         line = checklist.line_for(session, user, document.number)
     except NotFound:
         # Rows made outside intake (imports by other tools) have no line: no panels.
-        return {"retention": retention}
+        return {"retention": retention, "frozen": frozen}
     return {
         "retention": retention,
+        "frozen": frozen,
         "line": line,
         "line_problems": checklist.check_document(document)
         if line.state != ChecklistState.FILED

@@ -13,22 +13,18 @@ from typing import Any
 from flask import Blueprint, redirect, render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from archive_app.services import dashboard
 from archive_app.web.context import db_session
 from archive_app.web.inspection import STATE_BADGES as INSPECTION_BADGES
-from archive_app.web.inspection import STATE_LABELS as INSPECTION_LABELS
-from archive_app.web.view_helpers import DOCUMENT_STATUS_LABELS
+from archive_app.web.labels import (
+    BATCH_STATE_LABELS,
+    DOCUMENT_STATUS_LABELS,
+)
+from archive_app.web.labels import INSPECTION_STATE_LABELS as INSPECTION_LABELS
 
 blueprint = Blueprint("dashboard", __name__)
-
-BATCH_STATE_LABELS = {
-    "draft": _l("Being prepared"),
-    "under_review": _l("Under review"),
-    "approved": _l("Approved, not executed"),
-}
 
 
 @blueprint.route("/")

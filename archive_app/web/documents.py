@@ -13,6 +13,7 @@ from flask_login import current_user, login_required
 from werkzeug.datastructures import FileStorage
 
 from archive_app.errors import UnknownDocumentClass, ValidationFailed
+from archive_app.models import Document
 from archive_app.permissions import Capability, may_edit_metadata, require
 from archive_app.services import archives, bootstrap
 from archive_app.services import documents as document_service
@@ -132,8 +133,7 @@ def _render_detail(
         ),
         warnings=reading_warnings(services(), document),
         classes=classes,
-        can_edit=may_edit_metadata(current_user, document),
-        **document_panels(document, current_user),
+        **_with_edit_right(document_panels(document, current_user), document),
     )
 
 
@@ -236,3 +236,13 @@ def download(number: str, kind: str):
     if handle.size is not None:
         response.headers["Content-Length"] = str(handle.size)
     return response
+
+
+def _with_edit_right(panels: dict[str, object], document: Document) -> dict[str, object]:
+    """The panels, and whether the metadata form may be offered: the user's right, and a
+    record that can still change."""
+    return {
+        **panels,
+        "can_edit": may_edit_metadata(current_user, document) and not panels["frozen"],
+    }
+

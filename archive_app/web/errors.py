@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, g, jsonify, render_template, request
 from flask_login import current_user
@@ -18,6 +19,7 @@ from archive_app.errors import AppError, LibraryError, ValidationFailed
 from archive_app.services import refusals
 from archive_app.services.checklist import ChecklistIncomplete
 from archive_app.web.context import services
+from archive_app.web.error_messages import explain
 from indexing.extract.errors import ExtractError
 
 
@@ -87,12 +89,27 @@ def _request_errors(error: HTTPException) -> dict[str, Any] | None:
     return merged or None
 
 
-def _render(status: int, title: str, message: str, code: str):
+def _render(status: int, title: str, message: str, code: str, error: Exception):
     if _is_api():
         return problem(status, code, message)
     if _wants_json():
         return jsonify({"error": code, "message": message}), status
-    return render_template("errors/error.html", status=status, title=title, message=message), status
+    return render_template(
+        "errors/error.html",
+        status=status,
+        title=title,
+        message=explain(error, status),
+        back=_way_back(),
+    ), status
+
+
+def _way_back() -> str | None:
+    """The page the user came from, when it is one of ours and not this one."""
+    referrer = request.referrer or ""
+    parts = urlsplit(referrer)
+    if not referrer or parts.netloc != request.host or parts.path == request.path:
+        return None
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 def record_refusal(error: AppError) -> None:
@@ -119,19 +136,19 @@ def register(app: Flask) -> None:
         record_refusal(error)
         if _is_api():
             return problem(error.http_status, error.code, str(error), _field_errors(error))
-        return _render(error.http_status, error.code, str(error), error.code)
+        return _render(error.http_status, error.code, str(error), error.code, error)
 
     def _library_error(error: Exception):
         # A file the extraction refuses is the user's to fix (422); a store failure is ours.
         status = 422 if isinstance(error, ExtractError) else 500
-        return _render(status, type(error).__name__, str(error), type(error).__name__)
+        return _render(status, type(error).__name__, str(error), type(error).__name__, error)
 
     for library_error in LibraryError:
         app.register_error_handler(library_error, _library_error)
 
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError):
-        return _render(400, "csrf", error.description, "csrf")
+        return _render(400, "csrf", error.description, "csrf", error)
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):
@@ -141,4 +158,4 @@ def register(app: Flask) -> None:
             code = "invalid" if errors else (_status_name(status) or str(status))
             detail = "the request does not match its schema" if errors else error.description
             return problem(status, code, detail or "", errors)
-        return _render(status, str(error.code), error.description or "", str(error.code))
+        return _render(status, str(status), error.description or "", str(status), error)

@@ -15,6 +15,8 @@ from flask_login import current_user, login_required
 
 from archive_app.services import inspection_runs
 from archive_app.web.context import db_session, services
+from archive_app.web.labels import INSPECTION_STATE_LABELS as STATE_LABELS
+from archive_app.web.labels import INSPECTION_TRIGGER_LABELS as TRIGGER_LABELS
 
 blueprint = Blueprint("inspection", __name__, url_prefix="/inspection")
 
@@ -33,13 +35,6 @@ KIND_LABELS = {
     "text": _l("Extracted text"),
     "rendition": _l("Searchable PDF"),
 }
-STATE_LABELS = {
-    "running": _l("Running"),
-    "passed": _l("Passed"),
-    "failed": _l("Problems found"),
-    "error": _l("Could not run"),
-    "interrupted": _l("Interrupted"),
-}
 STATE_BADGES = {
     "running": "text-bg-info",
     "passed": "text-bg-success",
@@ -47,7 +42,6 @@ STATE_BADGES = {
     "error": "text-bg-warning",
     "interrupted": "text-bg-secondary",
 }
-TRIGGER_LABELS = {"scheduled": _l("Scheduled"), "manual": _l("By hand")}
 
 
 @blueprint.route("")

@@ -27,6 +27,7 @@ from archive_app.services.retention import (
 )
 from archive_app.services.retention.certificate_pdf import certificate_pdf
 from archive_app.web.context import db_session, services
+from archive_app.web.error_messages import explain
 from archive_app.web.errors import record_refusal
 
 blueprint = Blueprint("retention", __name__, url_prefix="/retention")
@@ -57,7 +58,7 @@ def _day(value: str | None) -> date:
 def _refused(error: AppError, endpoint: str, **values: str):
     db_session().rollback()
     record_refusal(error)
-    flash(str(error), "danger")
+    flash(explain(error, error.http_status), "danger")
     return redirect(url_for(endpoint, **values))
 
 
@@ -187,7 +188,7 @@ def batch_page(number: str):
                 services(), db_session(), current_user, number, dry_run=True
             ).as_dict()
         except AppError as error:
-            flash(str(error), "danger")
+            flash(explain(error, error.http_status), "danger")
     return render_template("retention/batch.html", batch=data, dry_run=report)
 
 

@@ -251,7 +251,7 @@ def _refused_by_count_on_the_web(container: Container, world: World, client: Fla
     refused = post_form(client, f"{page}/run", {}, page=page)
     assert refused.status_code == 302
     after = client.get(page).get_data(as_text=True)
-    assert "2 of its records are above your clearance" in after
+    assert "其中 2 份档案超出您的密级或已限制访问" in after  # the page is in Chinese
     client.delete_cookie("archive_session")
     assert login(client, "admi-secret-1", USER_PASSWORD).status_code == 302
     assert post_form(client, f"{page}/run", {}, page=page).status_code == 302
@@ -273,7 +273,8 @@ def _refused_by_count_on_the_web(container: Container, world: World, client: Fla
         page="/retention/erasure",
     )
     assert erased.status_code == 302
-    assert "not found" in client.get("/retention/erasure").get_data(as_text=True)
+    # Said in the page's language (Chinese): as missing as a number that does not exist.
+    assert "此名称或编号不存在" in client.get("/retention/erasure").get_data(as_text=True)
 
 
 def test_restricted_records_are_left_out_for_everyone_but_compliance(
