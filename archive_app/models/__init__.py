@@ -3,6 +3,7 @@
 from archive_app.models.archive import CustomerArchive
 from archive_app.models.audit import AuditEntry, AuditHead
 from archive_app.models.base import Base
+from archive_app.models.catalogue import DocumentNote, DocumentTag, SavedSearch
 from archive_app.models.checklist import (
     ChecklistLine,
     ChecklistState,
@@ -46,7 +47,9 @@ __all__ = [
     "DispositionBatch",
     "Document",
     "DocumentClass",
+    "DocumentNote",
     "DocumentStatus",
+    "DocumentTag",
     "DocumentVersion",
     "ErasureRequest",
     "InspectionRun",
@@ -62,6 +65,7 @@ __all__ = [
     "RetentionEvent",
     "RetentionNotification",
     "RetentionRuleVersion",
+    "SavedSearch",
     "UnsettledClaim",
     "User",
     "Worker",

@@ -163,7 +163,7 @@ def export_to(container: Container, handle: ExportHandle, out: BinaryIO) -> int:
 
 
 @dataclass
-class _Edit:
+class Edit:
     """What an edit asks for, once suggestions have filled in what it left out."""
 
     class_code: str | None
@@ -187,13 +187,22 @@ def edit_document(
     name the field and nothing changes. ``accept_suggestions`` takes every suggested value
     not given (they are read from the encrypted reading, so it needs the ``container``)."""
     document = get_visible(session, actor, number)
-    require_edit_metadata(actor, document)
-    ensure_changeable(session, document)
-    edit = _Edit(class_code, title, dict(values or {}), {})
+    edit = Edit(class_code, title, dict(values or {}), {})
     if accept_suggestions:
         if container is None:
             raise ValueError("accepting suggestions needs the container (the encrypted store)")
         edit = _with_suggestions(edit, document, _stored_reading(container, document).suggestions)
+    before = editable_snapshot(document)
+    apply_edit(session, actor, document, edit)
+    record_change(session, actor, document, before)
+    return document
+
+
+def apply_edit(session: Session, actor: User, document: Document, edit: Edit) -> None:
+    """Check and apply an edit to a document the actor may see, without auditing it
+    (:func:`record_change` does): nothing changes if a value is refused."""
+    require_edit_metadata(actor, document)
+    ensure_changeable(session, document)
     new_class = document.document_class
     if edit.class_code is not None and edit.class_code != new_class.code:
         new_class = active_class(session, edit.class_code)
@@ -204,13 +213,10 @@ def edit_document(
     fields = _checked_fields(document, new_class, proposed, problems)
     if problems:
         raise ValidationFailed(problems)
-    before = _editable_snapshot(document)
     _apply(document, new_class, new_title, fields)
-    _record_change(session, actor, document, before)
-    return document
 
 
-def _with_suggestions(edit: _Edit, document: Document, suggested: dict[str, Any]) -> _Edit:
+def _with_suggestions(edit: Edit, document: Document, suggested: dict[str, Any]) -> Edit:
     """The edit with every suggested value it does not give itself (suggested fields the
     document already has a value for are left out)."""
     class_code = edit.class_code
@@ -224,7 +230,7 @@ def _with_suggestions(edit: _Edit, document: Document, suggested: dict[str, Any]
         for name, entry in (suggested.get("fields") or {}).items()
         if not document.fields.get(name)
     }
-    return _Edit(class_code, title, edit.values, fields)
+    return Edit(class_code, title, edit.values, fields)
 
 
 def _checked_title(title: str | None, problems: dict[str, str]) -> str | None:
@@ -275,28 +281,43 @@ def _apply(
         document.amount = Decimal(fields["amount"])
 
 
-def _record_change(
-    session: Session, actor: User, document: Document, before: dict[str, Any]
-) -> None:
-    """Audit, reindex and withdraw the checklist line of what the edit changed, if anything."""
-    after = _editable_snapshot(document)
+def record_change(
+    session: Session,
+    actor: User,
+    document: Document,
+    before: dict[str, Any],
+    *,
+    action: str | None = None,
+    extra_before: dict[str, Any] | None = None,
+    extra_after: dict[str, Any] | None = None,
+) -> bool:
+    """Audit (one entry), reindex and withdraw the checklist line of what an edit changed,
+    if anything; ``extra_*`` add values that are not metadata (a bulk edit's tags).
+    Returns whether anything changed."""
+    after = editable_snapshot(document)
+    metadata_changed = [
+        key for key in before.keys() | after.keys() if before.get(key) != after.get(key)
+    ]
+    before, after = before | (extra_before or {}), after | (extra_after or {})
     changed = sorted(
         key for key in before.keys() | after.keys() if before.get(key) != after.get(key)
     )
     if not changed:
-        return
-    document.updated_at = utcnow()
-    withdraw_changed_line(document)
+        return False
+    if metadata_changed:
+        document.updated_at = utcnow()
+        withdraw_changed_line(document)
     search_updates.reindex(session, documents=[document.id])
     audit.record(
         session,
         actor,
-        "document.amend_declared" if document.is_declared else "document.update",
+        action or ("document.amend_declared" if document.is_declared else "document.update"),
         "document",
         document.number,
         before={key: before.get(key) for key in changed},
         after={key: after.get(key) for key in changed},
     )
+    return True
 
 
 def _first_date(fields: dict[str, str]) -> date | None:
@@ -306,7 +327,7 @@ def _first_date(fields: dict[str, str]) -> date | None:
     return None
 
 
-def _editable_snapshot(document: Document) -> dict[str, Any]:
+def editable_snapshot(document: Document) -> dict[str, Any]:
     return {
         "class": document.document_class.code,
         "title": document.title,
