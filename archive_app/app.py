@@ -27,6 +27,7 @@ from archive_app.web import (
     archives,
     audit,
     auth,
+    catalogue,
     checklist,
     dashboard,
     documents,
@@ -118,6 +119,7 @@ def create_app(settings: Settings | None = None, *, testing: bool = False) -> Fl
     account.install(app)
     retention.install(app)
     notifications.install(app)
+    catalogue.install(app)
     errors.register(app)
     register_template_helpers(app, LANGUAGE_NAMES)
     worker_status.install(app)
