@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from archive_app.domain import tags as domain_tags
 from archive_app.errors import ValidationFailed
-from archive_app.models import CustomerArchive, Document, DocumentTag, User
-from archive_app.permissions import Capability, require, visible_levels
+from archive_app.models import CustomerArchive, Document, DocumentTag, ErasureRequest, User
+from archive_app.permissions import Capability, require, sees_restricted, visible_levels
 from archive_app.search import updates as search_updates
 from archive_app.services import audit
 from archive_app.services.documents import get_visible
@@ -103,7 +103,7 @@ def tag_document(
 def tags_in_use(session: Session, actor: User) -> list[tuple[str, int]]:
     """Every tag on a document the actor may see, with how many such documents carry it."""
     require(actor, Capability.VIEW_ARCHIVES)
-    rows = session.execute(
+    query = (
         select(DocumentTag.name, func.count(DocumentTag.document_id))
         .join(Document, Document.id == DocumentTag.document_id)
         .join(CustomerArchive, CustomerArchive.id == Document.archive_id)
@@ -111,4 +111,8 @@ def tags_in_use(session: Session, actor: User) -> list[tuple[str, int]]:
         .group_by(DocumentTag.name)
         .order_by(DocumentTag.name)
     )
+    if not sees_restricted(actor):
+        # Records kept after an erasure request are for compliance only.
+        query = query.where(Document.archive_id.not_in(select(ErasureRequest.archive_id)))
+    rows = session.execute(query)
     return [(name, count) for name, count in rows]
