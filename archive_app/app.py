@@ -28,6 +28,7 @@ from archive_app.web import (
     archives,
     audit,
     auth,
+    catalogue,
     checklist,
     dashboard,
     documents,
@@ -123,6 +124,7 @@ def create_app(settings: Settings | None = None, *, testing: bool = False) -> Fl
     account.install(app)
     retention.install(app)
     notifications.install(app)
+    catalogue.install(app)
     # Before errors.register: flask-smorest installs its own HTTP error handler, which the
     # product's one error mapping then replaces.
     api.install(app, csrf)

@@ -32,6 +32,7 @@ class Capability(enum.StrEnum):
     VIEW_ARCHIVES = "view archives"
     MANAGE_ARCHIVES = "create or edit archives"
     FILE_DOCUMENTS = "file or edit documents"
+    ANNOTATE_DOCUMENTS = "tag documents and write notes on them"
     REVIEW_CHECKLIST = "review filing checklist lines"
     AMEND_DECLARED = "change the metadata of a declared record"
     MANAGE_USERS = "manage users"
@@ -54,6 +55,7 @@ _ARCHIVIST = {
     Capability.VIEW_ARCHIVES,
     Capability.MANAGE_ARCHIVES,
     Capability.FILE_DOCUMENTS,
+    Capability.ANNOTATE_DOCUMENTS,
     # Reviewers (复核) are archivists: the people who know what a correct line looks like.
     Capability.REVIEW_CHECKLIST,
     Capability.RECORD_EVENTS,
@@ -61,6 +63,8 @@ _ARCHIVIST = {
 _COMPLIANCE = {
     Capability.VIEW_ARCHIVES,
     Capability.READ_AUDIT,
+    # Tags and notes organise and comment records; they never change a record's content.
+    Capability.ANNOTATE_DOCUMENTS,
     # After declaration a record's metadata changes only under compliance's eye.
     Capability.AMEND_DECLARED,
     Capability.READ_RETENTION,

@@ -12,6 +12,7 @@ from archive_app.cli import (
     archives,
     audit,
     backup,
+    catalogue,
     checklist,
     documents,
     inspection,
@@ -45,6 +46,7 @@ audit.register(cli)
 documents.register(cli)
 checklist.register(cli)
 search.register(cli)
+catalogue.register(cli)
 retention.register(cli)
 inspection.register(cli)
 review.register(cli)

@@ -13,7 +13,6 @@ import html
 import re
 import sys
 from datetime import date
-from decimal import Decimal
 
 import click
 from rich.console import Console
@@ -31,7 +30,7 @@ from archive_app.cli.types import AMOUNT, DATE
 from archive_app.search import maintenance as search_maintenance
 from archive_app.search import queries as search_service
 from archive_app.search.queries import SearchParams
-from archive_app.services import audit
+from archive_app.services import audit, saved_searches
 
 _MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
 
@@ -43,17 +42,23 @@ def register(cli: click.Group) -> None:
 
 
 @click.command()
-@click.argument("query")
+@click.argument("query", required=False)
+@click.option("--saved", "saved_name", metavar="NAME", help="Run a saved search (yours or shared).")
 @click.option("--archive", "archive_number", metavar="NUMBER", help="Only this archive.")
 @click.option("--class", "class_code", metavar="CODE", help="Only this document class.")
+@click.option(
+    "--tag",
+    "tags",
+    multiple=True,
+    metavar="TAG",
+    help="Only documents with this tag (repeatable: all of them).",
+)
 @click.option("--state", type=click.Choice(search_service.STATES), help="Filing state.")
 @click.option("--from", "date_from", type=DATE, help="Document date on or after.")
 @click.option("--to", "date_to", type=DATE, help="Document date on or before.")
 @click.option("--min-amount", "amount_min", type=AMOUNT)
 @click.option("--max-amount", "amount_max", type=AMOUNT)
-@click.option(
-    "--sort", type=click.Choice(search_service.SORTS), default="relevance", show_default=True
-)
+@click.option("--sort", type=click.Choice(search_service.SORTS), help="[default: relevance]")
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 100))
 @click.option("--page", default=1, show_default=True, type=click.IntRange(1, 10_000))
 @as_option
@@ -61,38 +66,27 @@ def register(cli: click.Group) -> None:
 @pass_runtime
 def search(
     runtime: Runtime,
-    query: str,
-    archive_number: str | None,
-    class_code: str | None,
-    state: str | None,
-    date_from: date | None,
-    date_to: date | None,
-    amount_min: Decimal | None,
-    amount_max: Decimal | None,
-    sort: str,
+    query: str | None,
+    saved_name: str | None,
     limit: int,
     page: int,
     as_user: str | None,
     as_json: bool,
+    **filters: object,
 ) -> None:
-    """Full-text search in Chinese and English over what the user may see."""
-    params = SearchParams.parse(
-        {
-            "query": query,
-            "archive": archive_number,
-            "class_code": class_code,
-            "state": state,
-            "date_from": date_from.isoformat() if date_from else None,
-            "date_to": date_to.isoformat() if date_to else None,
-            "amount_min": str(amount_min) if amount_min is not None else None,
-            "amount_max": str(amount_max) if amount_max is not None else None,
-            "sort": sort,
-            "page": str(page),
-            "per_page": str(limit),
-        }
-    )
+    """Full-text search in Chinese and English over what the user may see.
+
+    With --saved NAME, the saved search runs (with the runner's clearance); a QUERY or
+    filters given as well replace the saved ones."""
+    if query is None and saved_name is None:
+        raise click.UsageError("give a QUERY or --saved NAME")
+    given = search_fields(query, **filters)
     with runtime.session() as session:
         actor = runtime.actor(session, as_user)
+        base: dict[str, object] = {}
+        if saved_name is not None:
+            base = dict(saved_searches.find_search(session, actor, saved_name).params)
+        params = SearchParams.parse(base | given | {"page": str(page), "per_page": str(limit)})
         outcome = search_service.search(runtime.container, session, actor, params)
     if as_json:
         print_json(outcome.as_json())
@@ -119,6 +113,32 @@ def search(
     if outcome.class_facets:
         counts = ", ".join(f"{f.key} {f.count}" for f in outcome.class_facets)
         console.print(f"per class: {counts}", style="dim", highlight=False)
+
+
+def search_fields(query: str | None, **filters: object) -> dict[str, object]:
+    """The search form's fields from the search options given (the others left out)."""
+    fields: dict[str, object] = {}
+    if query is not None:
+        fields["query"] = query
+    names = {
+        "archive_number": "archive",
+        "class_code": "class_code",
+        "state": "state",
+        "sort": "sort",
+    }
+    for option, name in names.items():
+        if filters.get(option) is not None:
+            fields[name] = filters[option]
+    for name in ("date_from", "date_to"):
+        value = filters.get(name)
+        if isinstance(value, date):
+            fields[name] = value.isoformat()
+    for name in ("amount_min", "amount_max"):
+        if filters.get(name) is not None:
+            fields[name] = str(filters[name])
+    if filters.get("tags"):
+        fields["tags"] = list(filters["tags"])  # type: ignore[call-overload]
+    return fields
 
 
 def _snippet_text(snippet: str) -> Text:

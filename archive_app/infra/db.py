@@ -33,6 +33,8 @@ def after_commit(session: Session, callback: Callable[[], None]) -> None:
 
 
 def _run_after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint was released: the transaction is still open
     for callback in session.info.pop(_AFTER_COMMIT, []):
         try:
             callback()
@@ -41,6 +43,8 @@ def _run_after_commit(session: Session) -> None:
 
 
 def _discard_after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint was rolled back: what the transaction queued before stays
     session.info.pop(_AFTER_COMMIT, None)
 
 

@@ -4,6 +4,7 @@ from archive_app.models.api_token import ApiToken
 from archive_app.models.archive import CustomerArchive, CustomerConsent, CustomerTag
 from archive_app.models.audit import AuditEntry, AuditHead
 from archive_app.models.base import Base
+from archive_app.models.catalogue import DocumentNote, DocumentTag, SavedSearch
 from archive_app.models.checklist import (
     ChecklistLine,
     ChecklistState,
@@ -50,7 +51,9 @@ __all__ = [
     "DispositionBatch",
     "Document",
     "DocumentClass",
+    "DocumentNote",
     "DocumentStatus",
+    "DocumentTag",
     "DocumentVersion",
     "ErasureRequest",
     "InspectionRun",
@@ -66,6 +69,7 @@ __all__ = [
     "RetentionEvent",
     "RetentionNotification",
     "RetentionRuleVersion",
+    "SavedSearch",
     "UnsettledClaim",
     "User",
     "Worker",

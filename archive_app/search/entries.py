@@ -4,7 +4,7 @@ Contract: one entry per document that is ``ready``, not destroyed nor being dest
 not restricted by an erasure request, keyed by the document's database id (as a string). The entry carries the
 archive id and number, the class code, the filing state (``ready``, or ``declared`` once
 the checklist line is confirmed), the archive's confidentiality level, the document date,
-the amount, the title, and the analysed text: archive name, class field values and the
+the amount, the title, the document's tags, and the analysed text: archive name, class field values and the
 extracted text, read from the encrypted store. The index never stores the text itself.
 
 :func:`write_entries` (re)writes the entries of some documents and deletes those that are
@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from archive_app.models import Document, DocumentStatus, ErasureRequest
+from archive_app.models import Document, DocumentStatus, DocumentTag, ErasureRequest
 from archive_app.search.backend import translate
 
 if TYPE_CHECKING:
@@ -54,7 +54,21 @@ def decrypted_text(container: Container, document: Document) -> str:
     return "\n".join(page["text"] for page in json.loads(raw)["pages"])
 
 
-def entry_for(container: Container, document: Document) -> IndexDocument:
+def tags_of(session: Session, ids: Iterable[int]) -> dict[int, tuple[str, ...]]:
+    """The tags of these documents, sorted by name."""
+    found: dict[int, list[str]] = {}
+    for document_id, name in session.execute(
+        select(DocumentTag.document_id, DocumentTag.name)
+        .where(DocumentTag.document_id.in_(list(ids)))
+        .order_by(DocumentTag.document_id, DocumentTag.name)
+    ):
+        found.setdefault(document_id, []).append(name)
+    return {key: tuple(names) for key, names in found.items()}
+
+
+def entry_for(
+    container: Container, document: Document, tags: tuple[str, ...] = ()
+) -> IndexDocument:
     from indexing.search import IndexDocument
 
     archive = document.archive
@@ -79,6 +93,7 @@ def entry_for(container: Container, document: Document) -> IndexDocument:
         text=body,
         document_date=document.document_date,
         amount=document.amount,
+        tags=tags,
     )
 
 
@@ -113,8 +128,9 @@ def write_entries(container: Container, document_ids: Iterable[int]) -> int:
         chunk = ids[start : start + BATCH]
         with container.database.session() as session:
             documents = load_documents(session, chunk)
+            tags = tags_of(session, chunk)
         # Decrypt outside the transaction: on SQLite it holds the write lock.
-        entries = [entry_for(container, d) for d in documents if indexable(d)]
+        entries = [entry_for(container, d, tags.get(d.id, ())) for d in documents if indexable(d)]
         stale = set(map(str, chunk)) - {e.doc_id for e in entries}
         try:
             if entries:

@@ -25,7 +25,13 @@ from sqlalchemy import func, select
 from archive_app.models import Document, DocumentStatus, User
 from archive_app.permissions import Capability, require
 from archive_app.search.backend import translate
-from archive_app.search.entries import entry_for, indexable, load_documents, not_restricted
+from archive_app.search.entries import (
+    entry_for,
+    indexable,
+    load_documents,
+    not_restricted,
+    tags_of,
+)
 
 if TYPE_CHECKING:
     from archive_app.infra.container import Container
@@ -76,8 +82,9 @@ def _source(container: Container, batch: int) -> Callable[[str | None], Iterator
                 if not ids:
                     return
                 documents = load_documents(session, ids)
+                tags = tags_of(session, ids)
             # Decrypt outside the transaction (the rows' attributes stay loaded).
-            page = [entry_for(container, d) for d in documents]
+            page = [entry_for(container, d, tags.get(d.id, ())) for d in documents]
             del documents
             yield from page
             last = ids[-1]
@@ -211,7 +218,8 @@ def check(container: Container, actor: User | None, *, repair: bool = False) -> 
         def load(ids: list[str]) -> list[IndexDocument]:
             with container.database.session() as session:
                 documents = load_documents(session, [int(i) for i in ids])
-            return [entry_for(container, d) for d in documents if indexable(d)]
+                tags = tags_of(session, [d.id for d in documents])
+            return [entry_for(container, d, tags.get(d.id, ())) for d in documents if indexable(d)]
 
         try:
             result = repair_drift(container.search, Drift(drift.missing, drift.extra), load)

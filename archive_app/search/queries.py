@@ -2,7 +2,7 @@
 
 :func:`search` runs a query for an acting user. It restricts the index search to the
 confidentiality levels the user may see (hits, totals and facet counts alike), applies the
-filters (archive, class, document date, amount, filing state), sorts and pages, then loads
+filters (archive, class, tags, document date, amount, filing state), sorts and pages, then loads
 the hits of the current page from the database, re-checks each against the user's
 clearance, and cuts snippets from their decrypted text (never stored; only this page's
 hits are decrypted). Every search is audited with its query, filters and result count.
@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from archive_app.domain.tags import clean_tags
 from archive_app.errors import AppError, NotFound, UnknownDocumentClass, ValidationFailed
 from archive_app.infra.container import Container
 from archive_app.models import CustomerArchive, Document, DocumentClass, User
@@ -76,6 +77,7 @@ class SearchParams:
     date_to: date | None = None
     amount_min: Decimal | None = None
     amount_max: Decimal | None = None
+    tags: tuple[str, ...] = ()  # documents carrying every one of them
     sort: str = "relevance"
     page: int = 1
     per_page: int = 20
@@ -129,6 +131,14 @@ class SearchParams:
         sort = text("sort") or "relevance"
         if sort not in SORTS:
             problems["sort"] = f"must be one of {', '.join(SORTS)}"
+        raw_tags = raw.get("tags") or ()
+        if isinstance(raw_tags, str):
+            raw_tags = raw_tags.split(",")
+        try:
+            tags = tuple(clean_tags(t for t in raw_tags if str(t).strip()))
+        except ValueError as error:
+            problems["tags"] = str(error)
+            tags = ()
         state = text("state")
         if state is not None and state not in STATES:
             problems["state"] = f"must be one of {', '.join(STATES)}"
@@ -141,6 +151,7 @@ class SearchParams:
             date_to=day("date_to"),
             amount_min=money("amount_min"),
             amount_max=money("amount_max"),
+            tags=tags,
             sort=sort,
             page=whole("page", 1, 1, 10_000),
             per_page=whole("per_page", 20, 1, MAX_PER_PAGE),
@@ -158,11 +169,26 @@ class SearchParams:
         return params
 
     def audit_values(self) -> dict[str, Any]:
-        return {
+        values = {
             key: str(value)
             for key, value in asdict(self).items()
-            if value is not None and key not in ("page", "per_page")
+            if value is not None and key not in ("page", "per_page", "tags")
         }
+        if self.tags:
+            values["tags"] = ",".join(self.tags)
+        return values
+
+    def form_values(self) -> dict[str, Any]:
+        """The fields as the search form and :meth:`parse` take them (without paging):
+        what a saved search keeps."""
+        values: dict[str, Any] = {
+            key: str(value)
+            for key, value in asdict(self).items()
+            if value not in (None, "", ()) and key not in ("page", "per_page", "tags")
+        }
+        if self.tags:
+            values["tags"] = list(self.tags)
+        return values
 
 
 @dataclass(frozen=True)
@@ -280,6 +306,7 @@ def _request_for(
         date_to=params.date_to,
         amount_min=params.amount_min,
         amount_max=params.amount_max,
+        tags=list(params.tags) or None,
         sort=params.sort,
         page=params.page,
         per_page=params.per_page,

@@ -91,7 +91,12 @@ class IndexCommitter:
         event.listen(factory, "after_commit", self._after_commit)
         event.listen(factory, "after_rollback", self._after_rollback)
 
+    # SQLAlchemy fires these events for savepoints too (a bulk edit's per-record
+    # savepoint): only the outermost transaction's end applies or forgets anything.
+
     def _before_commit(self, session: Session) -> None:
+        if session.in_nested_transaction():
+            return
         pending = session.info.get(_PENDING)
         if pending is None or not pending.removals - pending.removed:
             return
@@ -100,6 +105,8 @@ class IndexCommitter:
         pending.removed |= ids
 
     def _after_commit(self, session: Session) -> None:
+        if session.in_nested_transaction():
+            return
         pending: _Pending | None = session.info.pop(_PENDING, None)
         if pending is None:
             return
@@ -125,6 +132,8 @@ class IndexCommitter:
             log.exception("search index update after commit failed")
 
     def _after_rollback(self, session: Session) -> None:
+        if session.in_nested_transaction():
+            return
         pending: _Pending | None = session.info.pop(_PENDING, None)
         if pending is None or not pending.removed:
             return

@@ -7,7 +7,7 @@ encrypted store; exports write the decrypted bytes to the caller's stream.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any, BinaryIO
@@ -170,6 +170,19 @@ def export_to(container: Container, handle: ExportHandle, out: BinaryIO) -> int:
     return written
 
 
+@dataclass(frozen=True)
+class Edit:
+    """What an edit asks for: class, title and typed values, and which suggestions from the
+    text to take (see :func:`edit_document`)."""
+
+    class_code: str | None = None
+    title: str | None = None
+    values: dict[str, str] = field(default_factory=dict)
+    accept: frozenset[str] = frozenset()
+    accept_suggestions: bool = False
+    drop_inapplicable: bool = False
+
+
 def edit_document(
     session: Session,
     actor: User,
@@ -200,12 +213,41 @@ def edit_document(
     document = get_visible(session, actor, number)
     require_edit_metadata(actor, document)
     ensure_changeable(session, document)
-    explicit = set(accept)
+    edit = Edit(
+        class_code,
+        title,
+        dict(values or {}),
+        frozenset(accept),
+        accept_suggestions,
+        drop_inapplicable,
+    )
     suggested: dict[str, Any] = {}
-    if accept_suggestions or explicit:
+    if edit.accept_suggestions or edit.accept:
         if container is None:
             raise ValueError("accepting suggestions needs the container (the encrypted store)")
         suggested = _stored_reading(container, document).suggestions
+    before = editable_snapshot(document)
+    apply_edit(session, actor, document, edit, suggested)
+    record_change(session, actor, document, before)
+    return document
+
+
+def apply_edit(
+    session: Session,
+    actor: User,
+    document: Document,
+    edit: Edit,
+    suggested: dict[str, Any] | None = None,
+) -> None:
+    """Check and apply an edit to a document the actor may see, without auditing it
+    (:func:`record_change` does): nothing changes if a value is refused. ``suggested``: the
+    suggestions of the document's reading, needed when the edit accepts any."""
+    require_edit_metadata(actor, document)
+    ensure_changeable(session, document)
+    suggested = suggested or {}
+    explicit = set(edit.accept)
+    accept_suggestions = edit.accept_suggestions
+    class_code, title = edit.class_code, edit.title
     problems: dict[str, str] = {}
     suggested_class = (suggested.get("class") or {}).get("value")
     if suggested_class and ("class" in explicit or (accept_suggestions and class_code is None)):
@@ -220,7 +262,7 @@ def edit_document(
     ):
         title = suggested_title[:500]
     new_title = _checked_title(title, problems)
-    given = dict(values or {})
+    given = dict(edit.values)
     suggested_fields = suggested.get("fields") or {}
     if "class" in explicit and not suggested_class:
         problems["class"] = "has no suggestion to accept"
@@ -231,15 +273,12 @@ def edit_document(
             given[name] = str(suggested_fields[name]["value"])
         else:
             problems[name] = "has no suggestion to accept"
-    fields = _checked_fields(document, new_class, given, problems, drop_inapplicable)
+    fields = _checked_fields(document, new_class, given, problems, edit.drop_inapplicable)
     if accept_suggestions:
         _fill_from_suggestions(fields, new_class, suggested_fields)
     if problems:
         raise ValidationFailed(problems)
-    before = _editable_snapshot(document)
     _apply(document, new_class, new_title, fields)
-    _record_change(session, actor, document, before)
-    return document
 
 
 def _checked_title(title: str | None, problems: dict[str, str]) -> str | None:
@@ -330,28 +369,43 @@ def _apply(
         document.amount = Decimal(fields["amount"])
 
 
-def _record_change(
-    session: Session, actor: User, document: Document, before: dict[str, Any]
-) -> None:
-    """Audit, reindex and withdraw the checklist line of what the edit changed, if anything."""
-    after = _editable_snapshot(document)
+def record_change(
+    session: Session,
+    actor: User,
+    document: Document,
+    before: dict[str, Any],
+    *,
+    action: str | None = None,
+    extra_before: dict[str, Any] | None = None,
+    extra_after: dict[str, Any] | None = None,
+) -> bool:
+    """Audit (one entry), reindex and withdraw the checklist line of what an edit changed,
+    if anything; ``extra_*`` add values that are not metadata (a bulk edit's tags).
+    Returns whether anything changed."""
+    after = editable_snapshot(document)
+    metadata_changed = [
+        key for key in before.keys() | after.keys() if before.get(key) != after.get(key)
+    ]
+    before, after = before | (extra_before or {}), after | (extra_after or {})
     changed = sorted(
         key for key in before.keys() | after.keys() if before.get(key) != after.get(key)
     )
     if not changed:
-        return
-    document.updated_at = utcnow()
-    withdraw_changed_line(document)
+        return False
+    if metadata_changed:
+        document.updated_at = utcnow()
+        withdraw_changed_line(document)
     search_updates.reindex(session, documents=[document.id])
     audit.record(
         session,
         actor,
-        "document.amend_declared" if document.is_declared else "document.update",
+        action or ("document.amend_declared" if document.is_declared else "document.update"),
         "document",
         document.number,
         before={key: before.get(key) for key in changed},
         after={key: after.get(key) for key in changed},
     )
+    return True
 
 
 def _first_date(fields: dict[str, str]) -> date | None:
@@ -361,7 +415,7 @@ def _first_date(fields: dict[str, str]) -> date | None:
     return None
 
 
-def _editable_snapshot(document: Document) -> dict[str, Any]:
+def editable_snapshot(document: Document) -> dict[str, Any]:
     return {
         "class": document.document_class.code,
         "title": document.title,

@@ -56,6 +56,8 @@ class IndexDocument:
     text: str
     document_date: date | None = None
     amount: Decimal | None = None
+    # Labels people put on the document; none may contain a comma.
+    tags: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -64,7 +66,8 @@ class SearchRequest:
 
     ``allowed_levels`` is the permission filter and has no default: only documents whose
     confidentiality level is in it are matched, counted or faceted. An empty set sees
-    nothing. ``None`` in the other filters means "no restriction".
+    nothing. ``None`` in the other filters means "no restriction". ``tags`` matches the
+    documents that carry every one of the given tags.
     """
 
     query: str
@@ -76,6 +79,7 @@ class SearchRequest:
     date_to: date | None = None
     amount_min: Decimal | None = None
     amount_max: Decimal | None = None
+    tags: list[str] | None = None
     sort: SortOrder = "relevance"
     page: int = 1
     per_page: int = 20
@@ -226,6 +230,7 @@ def _analyse_one(doc: IndexDocument) -> AnalysedDocument:
         "",
         doc.document_date,
         doc.amount,
+        doc.tags,
     )
     return AnalysedDocument(slim, title_terms, body_terms)
 

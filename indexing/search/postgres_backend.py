@@ -18,13 +18,15 @@ The backend creates its own table (the application's migrations do not manage it
         level          text NOT NULL,
         document_date  date,
         amount         numeric(20, 2),
-        tsv            tsvector NOT NULL
+        tsv            tsvector NOT NULL,
+        tags           text[] NOT NULL DEFAULT '{}'   -- added to older tables on open
     );
     CREATE INDEX search_documents_tsv_idx ON search_documents
         USING rum (tsv rum_tsvector_ops);          -- or USING gin (tsv), see below
     -- btree indexes on archive_id, archive_number, document_date, amount. None on the
     -- low-cardinality class_code, status and level: those filters are applied to the rows
-    -- the text index finds (see _ensure_schema for why an index there is harmful).
+    -- the text index finds (see _ensure_schema for why an index there is harmful), nor on
+    -- tags (``tags @> ARRAY[...]``), filtered the same way.
 
 The text index. With ``text_index="auto"`` (the default) it is a RUM index when the server
 has the ``rum`` extension (created on first use if the role may), else GIN; ``"rum"``
@@ -65,7 +67,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR
+from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY, TSVECTOR
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from .analysis import PhraseUnit, PrefixUnit, TermUnit, Unit, query_units
@@ -168,6 +170,7 @@ def _row(ad: AnalysedDocument) -> dict[str, Any]:
         "document_date": d.document_date,
         "amount": d.amount,
         "tsv": tsvector_literal(ad.title_terms, ad.body_terms),
+        "tags": list(d.tags),
     }
 
 
@@ -221,6 +224,7 @@ class PostgresBackend:
             sa.Column("document_date", sa.Date, index=True),
             sa.Column("amount", sa.Numeric(20, 2), index=True),
             sa.Column("tsv", TSVECTOR, nullable=False),
+            sa.Column("tags", ARRAY(sa.Text), nullable=False, server_default="{}"),
         )
         self._md = md
         self._text_index_name = f"{table}_tsv_idx"
@@ -233,6 +237,13 @@ class PostgresBackend:
                 # Serialise concurrent creators: CREATE ... IF NOT EXISTS is not race-free.
                 self._lock_schema(conn)
                 self._md.create_all(conn, checkfirst=True)
+                # Tables made before documents had tags gain the column.
+                conn.execute(
+                    sa.text(
+                        f'ALTER TABLE "{self.table_name}" '
+                        "ADD COLUMN IF NOT EXISTS tags text[] NOT NULL DEFAULT '{}'"
+                    )
+                )
                 # An existing text index keeps its method (switching means rebuilding it:
                 # clear and reindex); a missing one (new table, or a bulk load interrupted
                 # before it rebuilt the index) is built with the preferred method.
@@ -614,6 +625,8 @@ class PostgresBackend:
             out.append(t.c.archive_id.in_(req.archive_ids))
         if req.class_codes is not None:
             out.append(t.c.class_code.in_(req.class_codes))
+        if req.tags:
+            out.append(t.c.tags.contains(list(req.tags)))
         if req.statuses is not None:
             out.append(t.c.status.in_(req.statuses))
         if req.date_from is not None:

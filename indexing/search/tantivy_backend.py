@@ -37,6 +37,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import threading
 import time
 import zlib
@@ -68,6 +69,7 @@ def _schema() -> tantivy.Schema:
     b.add_text_field("doc_id", stored=True, tokenizer_name="raw", fast=True)
     for name in KEYWORD_FIELDS:
         b.add_text_field(name, tokenizer_name="raw", fast=True)
+    b.add_text_field("tags", tokenizer_name="raw")  # one value per tag
     b.add_text_field("title", tokenizer_name="raw")
     b.add_text_field("body", tokenizer_name="raw")
     # Day ordinals and cents as integers: exact, and free of the date type's 1677..2262
@@ -76,6 +78,14 @@ def _schema() -> tantivy.Schema:
     b.add_integer_field("amount_cents", indexed=True, fast=True)
     b.add_bytes_field("postings", stored=True)
     return b.build()
+
+
+def _has_field(schema: tantivy.Schema, name: str) -> bool:
+    try:
+        tantivy.Query.term_query(schema, name, "")
+    except ValueError:
+        return False
+    return True
 
 
 def _cents(amount: Decimal) -> int:
@@ -119,6 +129,7 @@ def encode_postings(ad: AnalysedDocument) -> bytes:
         amount,
         *_pack_terms(ad.title_terms),
         *_pack_terms(ad.body_terms),
+        list(d.tags),
     ]
     return zlib.compress(json.dumps(row, ensure_ascii=False).encode("utf-8"), 1)
 
@@ -128,13 +139,15 @@ def _tokens(pairs: list[tuple[str, int]]) -> tantivy.PreTokenizedString:
 
 
 def _document(postings: bytes) -> tuple[str, tantivy.Document]:
-    doc_id, keywords, day, cents, t_terms, t_deltas, b_terms, b_deltas = json.loads(
-        zlib.decompress(postings)
-    )
+    row = json.loads(zlib.decompress(postings))
+    doc_id, keywords, day, cents, t_terms, t_deltas, b_terms, b_deltas = row[:8]
+    tags = row[8] if len(row) > 8 else []  # copies stored before documents had tags
     doc = tantivy.Document()
     doc.add_text("doc_id", doc_id)
     for name, value in zip(KEYWORD_FIELDS, keywords, strict=True):
         doc.add_text(name, value)
+    for tag in tags:
+        doc.add_text("tags", tag)
     doc.add_pre_tokenized_text("title", _tokens(_unpack_terms(t_terms, t_deltas)))
     doc.add_pre_tokenized_text("body", _tokens(_unpack_terms(b_terms, b_deltas)))
     doc.add_integer("document_day", day)
@@ -176,11 +189,39 @@ class TantivyBackend:
             os.makedirs(self.path, exist_ok=True)
             if tantivy.Index.exists(self.path):
                 self._index = tantivy.Index.open(self.path)
+                if not _has_field(self._index.schema, "tags"):
+                    self._index = self._rebuilt_with_current_schema()
             else:
                 self._index = tantivy.Index(_schema(), path=self.path)
         except (OSError, ValueError) as exc:
             raise BackendError(NAME, f"cannot open index at {self.path}: {exc}") from exc
         self._schema = self._index.schema
+
+    def _rebuilt_with_current_schema(self) -> tantivy.Index:
+        """An index made before documents had tags is rebuilt once from its stored
+        postings copies (a schema is fixed at creation): into a new folder beside it,
+        which then takes its place."""
+        with self._lock:
+            writer = self._acquire_writer()  # keeps other writers out while it is copied
+            searcher = self._fresh_searcher()
+            postings = [searcher.doc(a)["postings"][0] for a in self._all_addresses(searcher)]
+            fresh_path = f"{self.path}.rebuild"
+            shutil.rmtree(fresh_path, ignore_errors=True)
+            os.makedirs(fresh_path)
+            fresh = tantivy.Index(_schema(), path=fresh_path)
+            fresh_writer = fresh.writer(heap_size=self.writer_heap_mb * 2**20, num_threads=1)
+            for item in postings:
+                fresh_writer.add_document(_document(item)[1])
+            fresh_writer.commit()
+            fresh_writer.wait_merging_threads()
+            old_path = f"{self.path}.old"
+            shutil.rmtree(old_path, ignore_errors=True)
+            os.rename(self.path, old_path)
+            os.rename(fresh_path, self.path)
+            self._writer = None
+            del writer  # frees the old folder's lock
+            shutil.rmtree(old_path)
+            return tantivy.Index.open(self.path)
 
     # ------------------------------------------------------------------ writing
 
@@ -511,6 +552,7 @@ class _Compiler:
         ):
             if values:
                 parts.append(self.term_set(field, values))
+        parts.extend(self.term("tags", tag) for tag in req.tags or ())
         if req.date_from is not None or req.date_to is not None:
             # From day 1: undated documents (day 0) never pass a date filter.
             low = _day(req.date_from) if req.date_from else 1

@@ -109,7 +109,13 @@ def _schema() -> fields.Schema:
         amount=fields.NUMERIC(int, bits=64, signed=True, sortable=True),
         title=_text_field(placeholder, 2.0),
         body=_text_field(placeholder, 1.0),
+        tags=_tags_field(),
     )
+
+
+def _tags_field() -> fields.KEYWORD:
+    # One term per tag, exactly as given (tags never contain a comma).
+    return fields.KEYWORD(commas=True, lowercase=False, scorable=False)
 
 
 def _text_field(analyzer, boost: float) -> AnalysedText:
@@ -199,11 +205,20 @@ class WhooshBackend:
             storage = FileStorage(self.path, supports_mmap=False)
             if index.exists_in(self.path):
                 self._ix = storage.open_index()
+                if "tags" not in self._ix.schema:
+                    self._add_tags_field()
             else:
                 self._ix = storage.create_index(_schema())
             self._read_ix = FileStorage(self.path, supports_mmap=mmap).open_index()
         except (OSError, index.IndexError) as exc:
             raise BackendError(NAME, f"cannot open index at {self.path}: {exc}") from exc
+
+    def _add_tags_field(self) -> None:
+        """An index made before documents had tags gains the field (no document has one)."""
+        writer = self._writer()
+        writer.add_field("tags", _tags_field())
+        writer.commit()
+        self._ix = self._ix.refresh()
 
     # ------------------------------------------------------------------ writing
 
@@ -241,6 +256,8 @@ class WhooshBackend:
                     "title": ad.title_terms,
                     "body": ad.body_terms,
                 }
+                if d.tags:
+                    values["tags"] = ",".join(d.tags)
                 # Undated documents get day 0 (no real date has it), so they sort as the
                 # oldest; date filters start at day 1 and never match them.
                 values["document_date"] = (
@@ -409,6 +426,7 @@ def _filters(req: SearchRequest) -> wq.Query:
     ):
         if values:
             parts.append(wq.Or([wq.Term(fieldname, v) for v in values]))
+    parts.extend(wq.Term("tags", tag) for tag in req.tags or ())
     if req.date_from is not None or req.date_to is not None:
         parts.append(
             wq.NumericRange(

@@ -23,6 +23,7 @@ from archive_app.models import (
     User,
 )
 from archive_app.services import documents as document_service
+from archive_app.services import notes, tags
 from archive_app.services.audit import verify_chain
 from archive_app.services.retention import batches, destruction, holds, planning
 from archive_app.services.retention.errors import (
@@ -73,6 +74,9 @@ def test_destroying_defeats_a_backup_copy_and_leaves_stubs(
     storage_id = _storage_id(container, old)
     objects = [before.original_object_id, before.text_object_id, before.rendition_object_id]
     old_id, neighbour_id = document_row(container, old).id, document_row(container, neighbour).id
+    with container.database.session() as session:
+        notes.add_note(session, admin, old, "张三的凭证，原件在财务室")
+        tags.tag_document(session, admin, old, add=["张三"])
     assert index_ids(container) == sorted([str(old_id), str(neighbour_id)])
     number = _approved_batch(container, people)
 
@@ -117,6 +121,8 @@ def test_destroying_defeats_a_backup_copy_and_leaves_stubs(
     assert stub.sha256 is None and stub.original_object_id is None
     assert stub.text_object_id is None and stub.rendition_object_id is None
     assert stub.document_date == OLD
+    with container.database.session() as session:  # notes and tags went with the content
+        assert notes.notes_of(session, stub) == [] and tags.tags_of(session, stub) == []
     with container.database.session() as session:
         record = session.get(DestructionRecord, stub.id)
         assert record is not None and record.certificate_id == report.certificate_id

@@ -13,7 +13,8 @@ decision is committed (:mod:`.plans`), in named steps that can each be run again
    does nothing, so a crash anywhere in here is finished by running it again.
 3. **finish**, in one transaction (the plan row locked, so two completions never both
    finish): every record still pointing at the plan becomes a stub (content fields, hash
-   and object ids cleared, every version's too, ``destroyed_at`` set) with a
+   and object ids cleared, every version's too, its notes and tags deleted, ``destroyed_at``
+   set) with a
    ``destruction_records`` row; the certificate row and file; the erasure request
    completed; the records' search entries deleted as it commits and purged after; one
    ``document.destroy`` audit entry per record and ``retention.batch.execute`` for the
@@ -40,7 +41,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from archive_app.infra.container import Container
@@ -49,6 +50,8 @@ from archive_app.models import (
     DestructionPlan,
     DestructionRecord,
     Document,
+    DocumentNote,
+    DocumentTag,
     DocumentVersion,
     ErasureRequest,
 )
@@ -295,6 +298,9 @@ def _make_stubs(session: Session, ids: list[int], now: Any) -> None:
             )
             .execution_options(synchronize_session=False)
         )
+        # Notes are free text about the content, tags labels of it: neither outlives it.
+        session.execute(delete(DocumentNote).where(DocumentNote.document_id.in_(chunk)))
+        session.execute(delete(DocumentTag).where(DocumentTag.document_id.in_(chunk)))
         session.execute(
             update(DocumentVersion)
             .where(DocumentVersion.document_id.in_(chunk))

@@ -4,8 +4,12 @@ Contract: one ``RecordFacts`` per document, keyed by document number (the record
 engine, batches and certificates use). ``declared`` is ``Document.declared_at`` being set
 (the filing checklist confirmed); the anchor date is the document date, or the filing
 (declaration) date when a record has none, which can only keep a record longer. Events
-are the ones recorded with ``events.record_event`` (a contract's planned end date in its
-metadata is not the event: contracts get extended). Holds are the names of the active
+come from the record's own date fields (:data:`DATE_FIELD_EVENTS`: a contract's
+``end_date`` is its ``contract_end``, a ``scrapped_date`` the ``asset_scrapped``, a
+``relationship_end`` the ``relationship_end``), so the clock starts without a separate
+entry; an event recorded with ``events.record_event`` overrides the field's date (an
+extended contract whose metadata was not corrected, a correction by compliance), and
+both the field edit and the event are audited where they are made. Holds are the names of the active
 legal holds covering the record or its archive; ``unsettled_claim`` an open flag;
 ``erasure_requested`` an erasure request on the record's archive.
 """
@@ -32,7 +36,33 @@ from archive_app.services.retention.holds import (
     active_hold_names,
     unsettled_document_ids,
 )
-from retention import RecordFacts
+from retention import (
+    EVENT_ASSET_SCRAPPED,
+    EVENT_CONTRACT_END,
+    EVENT_RELATIONSHIP_END,
+    RecordFacts,
+)
+
+# A record's date field that, when filled in, is the date of a trigger event.
+DATE_FIELD_EVENTS = {
+    "end_date": EVENT_CONTRACT_END,
+    "scrapped_date": EVENT_ASSET_SCRAPPED,
+    "relationship_end": EVENT_RELATIONSHIP_END,
+}
+
+
+def field_events(fields: dict[str, object] | None) -> dict[str, date]:
+    """The trigger events a record's metadata fields date (values are ISO dates, checked
+    when they were entered; anything else is ignored)."""
+    found: dict[str, date] = {}
+    for name, event in DATE_FIELD_EVENTS.items():
+        value = (fields or {}).get(name)
+        if isinstance(value, str):
+            try:
+                found[event] = date.fromisoformat(value)
+            except ValueError:
+                continue
+    return found
 
 
 @dataclass(frozen=True)
@@ -73,6 +103,7 @@ def load_facts(
             Document.declared_at,
             Document.created_at,
             Document.destroyed_at,
+            Document.fields,
         )
         .join(DocumentClass, Document.class_id == DocumentClass.id)
         .join(CustomerArchive, Document.archive_id == CustomerArchive.id)
@@ -118,6 +149,7 @@ def load_facts(
         declared_at,
         created_at,
         destroyed_at,
+        fields,
     ) in raw:
         anchor = document_date or (declared_at or created_at).date()
         facts[number] = RecordFacts(
@@ -125,7 +157,7 @@ def load_facts(
             class_code=class_code,
             declared=declared_at is not None,
             document_date=anchor,
-            events=events.get(document_id, {}),
+            events=field_events(fields) | events.get(document_id, {}),
             hold_ids=frozenset(holds.get(document_id, ())),
             unsettled_claim=document_id in claims,
             erasure_requested=doc_archive_id in erasure_archives,
