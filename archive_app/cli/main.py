@@ -13,6 +13,7 @@ from archive_app.cli import (
     audit,
     backup,
     checklist,
+    consume,
     documents,
     inspection,
     instance,
@@ -42,6 +43,7 @@ users.register(cli)
 archives.register(cli)
 audit.register(cli)
 documents.register(cli)
+consume.register(cli)
 checklist.register(cli)
 search.register(cli)
 retention.register(cli)

@@ -58,6 +58,13 @@ class Settings:
     # Optional: reminders are also e-mailed through this server (see parse_smtp_url).
     smtp_url: str | None = None
     smtp_from: str | None = None
+    # The watched intake folder (``archive consume``; run beside ``archive serve``'s worker
+    # when set), the user its filings are made as, and how long a file's size and time must
+    # stay unchanged before it counts as complete.
+    consume_dir: Path | None = None
+    consume_user: str | None = None
+    consume_settle_seconds: float = 5.0
+    consume_rescan_seconds: float = 30.0
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -67,6 +74,7 @@ class Settings:
         database_url = env.get("ARCHIVE_DATABASE_URL") or f"sqlite:///{home / 'archive.db'}"
         master_key_file = env.get("ARCHIVE_MASTER_KEY_FILE")
         ledger_dir = env.get("ARCHIVE_LEDGER_DIR")
+        consume_dir = env.get("ARCHIVE_CONSUME_DIR")
         settings = cls(
             home=home,
             database_url=database_url,
@@ -100,6 +108,14 @@ class Settings:
             ),
             smtp_url=(env.get("ARCHIVE_SMTP_URL") or "").strip() or None,
             smtp_from=(env.get("ARCHIVE_SMTP_FROM") or "").strip() or None,
+            consume_dir=Path(consume_dir).expanduser().absolute() if consume_dir else None,
+            consume_user=(env.get("ARCHIVE_CONSUME_USER") or "").strip() or None,
+            consume_settle_seconds=_parse_float(
+                env, "ARCHIVE_CONSUME_SETTLE_SECONDS", cls.consume_settle_seconds
+            ),
+            consume_rescan_seconds=_parse_float(
+                env, "ARCHIVE_CONSUME_RESCAN_SECONDS", cls.consume_rescan_seconds
+            ),
         )
         settings.validate()
         return settings
@@ -161,6 +177,16 @@ class Settings:
                     "ARCHIVE_SMTP_FROM",
                     "set the sender address of the reminders, e.g. archive@example.com",
                 )
+        if self.consume_dir is not None and not self.consume_user:
+            raise SettingsError(
+                "ARCHIVE_CONSUME_USER",
+                "name the user (an archivist or admin) that files what arrives in "
+                "ARCHIVE_CONSUME_DIR",
+            )
+        if not 0.1 <= self.consume_settle_seconds <= 3600:
+            raise SettingsError("ARCHIVE_CONSUME_SETTLE_SECONDS", "must be between 0.1 and 3600")
+        if not 0.5 <= self.consume_rescan_seconds <= 3600:
+            raise SettingsError("ARCHIVE_CONSUME_RESCAN_SECONDS", "must be between 0.5 and 3600")
 
     @property
     def is_sqlite(self) -> bool:
@@ -351,6 +377,16 @@ def _parse_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     if value in _FALSE:
         return False
     raise SettingsError(name, f"{raw!r} is not a yes/no value (use 1 or 0)")
+
+
+def _parse_float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise SettingsError(name, f"{raw!r} is not a number") from None
 
 
 def _parse_int(env: Mapping[str, str], name: str, default: int) -> int:
