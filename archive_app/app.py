@@ -35,6 +35,7 @@ from archive_app.web import (
     notifications,
     retention,
     search,
+    throttle,
     users,
     worker_status,
     year_end,
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None, *, testing: bool = False) -> Fl
     app.request_class = PrivateUploadRequest
     install(app, container)
     CSRFProtect(app)
+    throttle.install(app, settings)
     Babel(app, locale_selector=select_locale)
 
     login_manager = LoginManager(app)

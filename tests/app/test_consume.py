@@ -22,6 +22,7 @@ from archive_app.infra.db import Database
 from archive_app.models import AuditEntry, Document, User
 from archive_app.services.intake import sha256_of
 from tests import documents as docs
+from tests.app.test_serve import _free_port
 from tests.app.workers import worker_env
 from tests.retention_app.conftest import make_archive
 
@@ -235,3 +236,44 @@ def test_the_consume_user_must_be_allowed_to_file(make_user, cli, intake: Path):
     assert "file or edit documents" in result.stderr
     result = cli("consume", str(intake))
     assert result.returncode != 0 and "ARCHIVE_CONSUME_USER" in result.stderr
+
+
+def test_serve_runs_the_consumer_when_the_folder_is_set(
+    container: Container, admin: User, archivist: User, database: Database, intake: Path, tmp_path
+):
+    archive = make_archive(container, admin)
+    log = tmp_path / "serve.log"
+    with log.open("ab") as out:
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "archive_app",
+                "serve",
+                "--no-worker",
+                "--port",
+                str(_free_port()),
+            ],
+            env=worker_env(
+                container.settings,
+                ARCHIVE_CONSUME_DIR=str(intake),
+                ARCHIVE_CONSUME_USER=archivist.username,
+                ARCHIVE_CONSUME_SETTLE_SECONDS=SETTLE,
+            ),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        dropped = pdf(intake / archive / "served.pdf", "Invoice 2001")
+        digest = sha256_of(dropped)
+        deadline = time.monotonic() + 60
+        while dropped.exists():
+            assert server.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        assert digest in filed(database)
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+    output = log.read_text()
+    assert f"filed     {archive}/served.pdf" in output
+    assert "stopping the intake folder's consumer" in output and "stopped" in output
