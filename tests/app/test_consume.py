@@ -205,7 +205,7 @@ def test_kill_9_at_any_moment_loses_nothing_and_files_nothing_twice(
     dropped: dict[str, str] = {}  # sha256 -> name
     # Killed at different moments after the consumer has started (its files settle after
     # 0.3 s): while it waits, while it stores, while it commits, while it removes.
-    for round_, delay in enumerate((0.0, 0.4, 0.5, 0.7)):
+    for round_, delay in enumerate((0.2, 0.5, 0.8, 1.2)):
         for index in range(3):
             name = f"r{round_}-{index}.pdf"
             made = pdf(sources / name, f"Invoice {round_}-{index}")
@@ -277,3 +277,34 @@ def test_serve_runs_the_consumer_when_the_folder_is_set(
     output = log.read_text()
     assert f"filed     {archive}/served.pdf" in output
     assert "stopping the intake folder's consumer" in output and "stopped" in output
+
+
+def test_a_file_filed_by_a_killed_pass_is_removed_not_filed_twice(
+    container: Container, admin: User, archivist: User, database: Database, intake: Path
+):
+    """The state a kill between the commit and the removal leaves: the file is filed (with
+    its place in the folder on record) and still there. A copy of the same content at
+    another place is a duplicate, and is rejected."""
+    from archive_app.services import consume
+    from archive_app.services.intake import IntakeItem, take_in
+
+    archive = make_archive(container, admin)
+    left = pdf(intake / archive / "left.pdf", "Invoice 3001")
+    [result] = take_in(
+        container,
+        archivist.id,
+        archive,
+        [IntakeItem(path=left, filename="left.pdf", origin=f"{archive}/left.pdf")],
+    )
+    copy = intake / archive / "copy.pdf"
+    copy.write_bytes(left.read_bytes())
+    events = [
+        consume.consume_one(container, archivist.id, intake, arrival)
+        for arrival in consume.arrivals(intake)
+    ]
+    assert [(e.outcome, e.file, e.document) for e in events] == [
+        ("rejected", f"{archive}/copy.pdf", None),
+        ("removed", f"{archive}/left.pdf", result.document),
+    ]
+    assert listing(intake) == [".rejected/copy.pdf", ".rejected/copy.pdf.reason.txt"]
+    assert len(filed(database)) == 1

@@ -26,7 +26,7 @@ from tests.app.conftest import REDIS_URL
 from tests.app.helpers import login, post_form
 from tests.app.test_serve import _free_port
 from tests.app.workers import worker_env
-from tests.conftest import ADMIN_PASSWORD, USER_PASSWORD
+from tests.conftest import ADMIN_PASSWORD, USER_PASSWORD, unavailable
 
 pytestmark = pytest.mark.parametrize("database_kind", ["sqlite"], indirect=True)
 
@@ -72,7 +72,7 @@ def test_account_locks_and_is_unlocked_by_admin_and_by_time(
     locked = attempt(app, USER_PASSWORD)
     assert locked.status_code == 429
     assert 1 <= int(locked.headers["Retry-After"]) <= 2
-    assert "Too many failed logins" in locked.get_data(as_text=True)
+    assert "登录失败次数过多" in locked.get_data(as_text=True)  # the default language
     [lock] = entries(database, "user.locked")
     assert lock.object_id == "clerk" and lock.after["failures"] == 3
     assert any(e.after["reason"] == "throttled" for e in entries(database, "user.login_failed"))
@@ -90,10 +90,10 @@ def test_account_locks_and_is_unlocked_by_admin_and_by_time(
     admin = app.test_client()
     assert login(admin, "admin", ADMIN_PASSWORD).status_code == 302
     page = admin.get("/admin/users/clerk").get_data(as_text=True)
-    assert "Locked after failed logins" in page
+    assert "因登录失败被锁定" in page
     unlocked = post_form(admin, "/admin/users/clerk/unlock", {}, page="/admin/users/clerk")
     assert unlocked.status_code == 302
-    assert "Not locked" in admin.get("/admin/users/clerk").get_data(as_text=True)
+    assert "未锁定" in admin.get("/admin/users/clerk").get_data(as_text=True)
     assert attempt(app, USER_PASSWORD).status_code == 302
 
     # By time: the lock lasts the limit's period (2 seconds here).
@@ -159,7 +159,7 @@ def test_an_address_is_throttled_across_two_web_processes_sharing_redis(
     try:
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
     except redis.RedisError as error:
-        pytest.skip(f"Redis is not reachable at {REDIS_URL}: {error}")
+        unavailable(f"Redis is not reachable at {REDIS_URL}: {error}")
     env = {
         "ARCHIVE_RATELIMIT_STORAGE_URL": REDIS_URL,
         "ARCHIVE_QUEUE": f"test-{uuid.uuid4().hex[:12]}",  # the counts' key prefix
