@@ -265,11 +265,12 @@ def validate_number_pattern(pattern: str) -> None:
 def parse_rate(variable: str, value: str) -> RateLimitItem:
     """A limit such as ``5 per 15 minutes`` or ``3/2seconds`` (the ``limits`` notation)."""
     try:
-        return parse(value)
+        item = parse(value)
     except ValueError:
-        raise SettingsError(
-            variable, f"{value!r} is not understood; write e.g. '5 per 15 minutes'"
-        ) from None
+        item = None
+    if item is None or item.amount < 1:
+        raise SettingsError(variable, f"{value!r} is not understood; write e.g. '5 per 15 minutes'")
+    return item
 
 
 _SCHEDULE_WORDS = {"daily": 24 * 60 * 60, "hourly": 60 * 60, "off": None}
