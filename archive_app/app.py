@@ -38,6 +38,7 @@ from archive_app.web import (
     retention,
     review_desk,
     search,
+    throttle,
     users,
     viewer,
     worker_status,
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None, *, testing: bool = False) -> Fl
     app.request_class = PrivateUploadRequest
     install(app, container)
     csrf = CSRFProtect(app)
+    throttle.install(app, settings)
     Babel(app, locale_selector=select_locale)
 
     login_manager = LoginManager(app)

@@ -253,3 +253,14 @@ class YearEndAlreadySignedOff(Conflict):
         self.scope = scope
         self.signed_by = signed_by
         self.signed_at = signed_at
+
+
+class ConsumeFolderBusy(AppError):
+    """Another process already consumes this intake folder (it holds the folder's lock)."""
+
+    http_status = 409
+    code = "consume_folder_busy"
+
+    def __init__(self, folder: object) -> None:
+        super().__init__(f"another process already consumes {folder}")
+        self.folder = folder

@@ -11,6 +11,7 @@ import click
 from archive_app.cli.runtime import Runtime, json_option, pass_runtime, print_json
 from archive_app.infra import processes, workers
 from archive_app.infra.supervisor import Supervisor, stop_strays
+from archive_app.services import consume as consume_service
 from archive_app.services.initialise import initialise
 
 
@@ -63,6 +64,8 @@ def serve(runtime: Runtime, host: str, port: int, threads: int, worker: bool) ->
     The worker runs as a supervised child process: restarted with a growing delay if it
     dies, stopped (running tasks finish, up to 30 seconds) when the server stops on
     SIGTERM or Ctrl+C. A worker left behind by a server that was killed is stopped first.
+    When ARCHIVE_CONSUME_DIR is set, ``archive consume`` runs beside it, supervised the same
+    way (it stops by itself when the server is gone).
     """
     from waitress import serve as waitress_serve
 
@@ -72,6 +75,7 @@ def serve(runtime: Runtime, host: str, port: int, threads: int, worker: bool) ->
     if worker:
         runtime.container.open_engines()  # a missing OCR engine stops us here, in one line
     supervisor = _embedded_worker(runtime) if worker else None
+    consumer = _consumer(runtime) if runtime.settings.consume_dir else None
     # SIGTERM (a service manager stopping us) ends the server like Ctrl+C does, so the
     # worker is stopped below instead of being left running.
     signal.signal(signal.SIGTERM, _interrupt)
@@ -79,6 +83,9 @@ def serve(runtime: Runtime, host: str, port: int, threads: int, worker: bool) ->
     try:
         waitress_serve(app, host=host, port=port, threads=threads, ident="archive")
     finally:
+        if consumer is not None:
+            click.echo("stopping the intake folder's consumer", err=True)
+            consumer.stop()
         if supervisor is not None:
             click.echo("stopping the background worker", err=True)
             supervisor.stop()
@@ -118,6 +125,29 @@ def _embedded_worker(runtime: Runtime) -> Supervisor:
             str(me.pid),
         ],
         on_exit=on_exit,
+    )
+    supervisor.start()
+    return supervisor
+
+
+def _consumer(runtime: Runtime) -> Supervisor:
+    settings = runtime.settings
+    assert settings.consume_dir is not None and settings.consume_user is not None
+    with runtime.session() as session:
+        consume_service.service_user(session, settings.consume_user)  # a bad user stops us here
+    me = processes.current()
+
+    def on_exit(pid: int, returncode: int, delay: float) -> None:
+        click.echo(
+            f"archive: the intake folder's consumer (pid {pid}) exited with status "
+            f"{returncode}; restarting it in {delay:g} s",
+            err=True,
+        )
+
+    supervisor = Supervisor(
+        [sys.executable, "-m", "archive_app", "consume", "--parent", str(me.pid)],
+        on_exit=on_exit,
+        stop_timeout=10.0,
     )
     supervisor.start()
     return supervisor

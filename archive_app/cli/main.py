@@ -14,6 +14,7 @@ from archive_app.cli import (
     backup,
     catalogue,
     checklist,
+    consume,
     documents,
     inspection,
     instance,
@@ -44,6 +45,7 @@ users.register(cli)
 archives.register(cli)
 audit.register(cli)
 documents.register(cli)
+consume.register(cli)
 checklist.register(cli)
 search.register(cli)
 catalogue.register(cli)

@@ -8,7 +8,7 @@ import click
 
 from archive_app.cli.runtime import Runtime, as_option, json_option, pass_runtime, print_json
 from archive_app.models.user import Level, Role
-from archive_app.services import passwords
+from archive_app.services import lockouts, passwords
 from archive_app.services import users as user_service
 
 
@@ -133,6 +133,22 @@ def set_email(runtime: Runtime, name: str, email: str, as_user: str | None, as_j
         print_json(result)
     else:
         click.echo(f"e-mail of {result['username']}: {result['email'] or '(none)'}")
+
+
+@users.command("unlock")
+@click.argument("name")
+@as_option
+@json_option
+@pass_runtime
+def unlock(runtime: Runtime, name: str, as_user: str | None, as_json: bool) -> None:
+    """Unlock NAME, locked after too many failed logins (recorded in the audit trail)."""
+    with runtime.session() as session:
+        user = lockouts.unlock(session, runtime.actor(session, as_user), name)
+        result = {"username": user.username, "locked": False}
+    if as_json:
+        print_json(result)
+    else:
+        click.echo(f"{result['username']} unlocked")
 
 
 def _read_password(from_stdin: bool) -> str:

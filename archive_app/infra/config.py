@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from limits import RateLimitItem, parse
+
 from archive_app.errors import SettingsError
 from indexing.extract.engines import ENGINE_CHOICES as OCR_ENGINES
 
@@ -58,6 +60,19 @@ class Settings:
     # Optional: reminders are also e-mailed through this server (see parse_smtp_url).
     smtp_url: str | None = None
     smtp_from: str | None = None
+    # The watched intake folder (``archive consume``; run beside ``archive serve``'s worker
+    # when set), the user its filings are made as, and how long a file's size and time must
+    # stay unchanged before it counts as complete.
+    consume_dir: Path | None = None
+    consume_user: str | None = None
+    consume_settle_seconds: float = 5.0
+    consume_rescan_seconds: float = 30.0
+    # Failed logins allowed per account and per remote address ("N per PERIOD"); an account
+    # that reaches its limit is locked for the period. Counted in Redis when the instance
+    # has Redis (its broker), so every web process shares the counts.
+    login_account_limit: str = "5 per 15 minutes"
+    login_address_limit: str = "30 per 15 minutes"
+    ratelimit_storage_url: str | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -67,6 +82,7 @@ class Settings:
         database_url = env.get("ARCHIVE_DATABASE_URL") or f"sqlite:///{home / 'archive.db'}"
         master_key_file = env.get("ARCHIVE_MASTER_KEY_FILE")
         ledger_dir = env.get("ARCHIVE_LEDGER_DIR")
+        consume_dir = env.get("ARCHIVE_CONSUME_DIR")
         settings = cls(
             home=home,
             database_url=database_url,
@@ -100,6 +116,21 @@ class Settings:
             ),
             smtp_url=(env.get("ARCHIVE_SMTP_URL") or "").strip() or None,
             smtp_from=(env.get("ARCHIVE_SMTP_FROM") or "").strip() or None,
+            consume_dir=Path(consume_dir).expanduser().absolute() if consume_dir else None,
+            consume_user=(env.get("ARCHIVE_CONSUME_USER") or "").strip() or None,
+            consume_settle_seconds=_parse_float(
+                env, "ARCHIVE_CONSUME_SETTLE_SECONDS", cls.consume_settle_seconds
+            ),
+            consume_rescan_seconds=_parse_float(
+                env, "ARCHIVE_CONSUME_RESCAN_SECONDS", cls.consume_rescan_seconds
+            ),
+            login_account_limit=(
+                env.get("ARCHIVE_LOGIN_ACCOUNT_LIMIT") or cls.login_account_limit
+            ).strip(),
+            login_address_limit=(
+                env.get("ARCHIVE_LOGIN_ADDRESS_LIMIT") or cls.login_address_limit
+            ).strip(),
+            ratelimit_storage_url=(env.get("ARCHIVE_RATELIMIT_STORAGE_URL") or "").strip() or None,
         )
         settings.validate()
         return settings
@@ -161,6 +192,24 @@ class Settings:
                     "ARCHIVE_SMTP_FROM",
                     "set the sender address of the reminders, e.g. archive@example.com",
                 )
+        if self.consume_dir is not None and not self.consume_user:
+            raise SettingsError(
+                "ARCHIVE_CONSUME_USER",
+                "name the user (an archivist or admin) that files what arrives in "
+                "ARCHIVE_CONSUME_DIR",
+            )
+        parse_rate("ARCHIVE_LOGIN_ACCOUNT_LIMIT", self.login_account_limit)
+        parse_rate("ARCHIVE_LOGIN_ADDRESS_LIMIT", self.login_address_limit)
+        if self.ratelimit_storage_url is not None and not self.ratelimit_storage_url.startswith(
+            ("memory://", "redis://", "rediss://")
+        ):
+            raise SettingsError(
+                "ARCHIVE_RATELIMIT_STORAGE_URL", "must be memory:// or a redis:// URL"
+            )
+        if not 0.1 <= self.consume_settle_seconds <= 3600:
+            raise SettingsError("ARCHIVE_CONSUME_SETTLE_SECONDS", "must be between 0.1 and 3600")
+        if not 0.5 <= self.consume_rescan_seconds <= 3600:
+            raise SettingsError("ARCHIVE_CONSUME_RESCAN_SECONDS", "must be between 0.5 and 3600")
 
     @property
     def is_sqlite(self) -> bool:
@@ -169,6 +218,16 @@ class Settings:
     @property
     def resolved_master_key_file(self) -> Path:
         return self.master_key_file or self.home / "keys" / "master.key"
+
+    @property
+    def resolved_ratelimit_storage_url(self) -> str:
+        """Where throttling counts live: ``ARCHIVE_RATELIMIT_STORAGE_URL``, else the Redis
+        broker when there is one (shared by every process), else this process's memory."""
+        if self.ratelimit_storage_url:
+            return self.ratelimit_storage_url
+        if self.broker_url and self.broker_url.startswith(("redis://", "rediss://")):
+            return self.broker_url
+        return "memory://"
 
     @property
     def inspection_interval_seconds(self) -> int | None:
@@ -201,6 +260,17 @@ def validate_number_pattern(pattern: str) -> None:
             "ARCHIVE_NUMBER_PATTERN",
             "may only use letters, digits, '.', '_', '/', '-' and must start with a letter or digit",
         )
+
+
+def parse_rate(variable: str, value: str) -> RateLimitItem:
+    """A limit such as ``5 per 15 minutes`` or ``3/2seconds`` (the ``limits`` notation)."""
+    try:
+        item = parse(value)
+    except ValueError:
+        item = None
+    if item is None or item.amount < 1:
+        raise SettingsError(variable, f"{value!r} is not understood; write e.g. '5 per 15 minutes'")
+    return item
 
 
 _SCHEDULE_WORDS = {"daily": 24 * 60 * 60, "hourly": 60 * 60, "off": None}
@@ -351,6 +421,16 @@ def _parse_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     if value in _FALSE:
         return False
     raise SettingsError(name, f"{raw!r} is not a yes/no value (use 1 or 0)")
+
+
+def _parse_float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise SettingsError(name, f"{raw!r} is not a number") from None
 
 
 def _parse_int(env: Mapping[str, str], name: str, default: int) -> int:

@@ -59,6 +59,10 @@ class User(Base):
     language: Mapped[str | None] = mapped_column(String(10))
     # Optional: where reminders are also sent when ARCHIVE_SMTP_URL is set.
     email: Mapped[str | None] = mapped_column(String(254))
+    # Too many failed logins lock the account until this moment (or an admin's unlock).
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # The last unlock: failed logins are counted afresh from it (archive_app.web.throttle).
+    unlocked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
     # Flask-Login protocol, kept here so the web layer needs no wrapper class.

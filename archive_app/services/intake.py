@@ -44,6 +44,9 @@ class IntakeItem:
     path: Path
     filename: str
     class_code: str | None = None
+    # Where the file was taken from, when that is not an upload or an import (the consume
+    # folder's relative path): recorded in the audit entry of its filing.
+    origin: str | None = None
 
 
 @dataclass(frozen=True)
@@ -227,6 +230,7 @@ def _file(
             "file": document.original_filename,
             "sha256": digest,
             "pages": info.pages,
+            **({"consumed_from": item.origin} if item.origin else {}),
         },
     )
     return IntakeResult(

@@ -5,13 +5,23 @@ from __future__ import annotations
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from archive_app.errors import AuthenticationFailed
 from archive_app.infra.config import SUPPORTED_LANGUAGES
-from archive_app.services import audit, login_sessions, users
+from archive_app.services import audit, login_sessions, refusals, users
+from archive_app.web import throttle
 from archive_app.web.context import db_session, services
 from archive_app.web.forms import LoginForm
 
@@ -38,6 +48,15 @@ def login():
     form = LoginForm()
     error = None
     if form.validate_on_submit():
+        wait = throttle.login_wait(db_session(), form.username.data or "")
+        if wait is not None:
+            refusals.record_failed_login(
+                db_session(), form.username.data or "", "throttled", request.remote_addr
+            )
+            db_session().commit()
+            error = _("Too many failed logins. Try again in %(seconds)d seconds.", seconds=wait)
+            page = make_response(render_template("auth/login.html", form=form, error=error))
+            return throttle.too_many(page, wait)
         try:
             user = users.authenticate(
                 db_session(),
@@ -46,6 +65,7 @@ def login():
                 remote_addr=request.remote_addr,
             )
         except AuthenticationFailed:
+            throttle.login_failed(db_session(), form.username.data or "")
             error = _("Wrong user name or password.")
         else:
             language = session.get("language")

@@ -1,16 +1,18 @@
 """User administration (admin only): list, create, change role/clearance/active, one
-user's page with the password reset."""
+user's page with the password reset and the unlock of an account locked after failed
+logins."""
 
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from archive_app.errors import Conflict, PasswordRefused, ValidationFailed
 from archive_app.models.user import Level
 from archive_app.permissions import Capability, may_grant_clearance, may_manage_user, require
-from archive_app.services import passwords, users
+from archive_app.services import lockouts, passwords, users
 from archive_app.web.context import db_session
 from archive_app.web.forms import ResetPasswordForm, UserForm, UserUpdateForm
 from archive_app.web.password_messages import messages
@@ -111,11 +113,25 @@ def reset_password(username: str):
     return redirect(url_for("users.detail", username=user.username))
 
 
+@blueprint.route("/<username>/unlock", methods=["POST"])
+@login_required
+def unlock(username: str):
+    try:
+        user = lockouts.unlock(db_session(), current_user, username)
+    except Conflict:
+        flash(_("User %(name)s is not locked.", name=username), "warning")
+    else:
+        flash(_("User %(name)s unlocked.", name=user.username), "success")
+    return redirect(url_for("users.detail", username=username))
+
+
 def _detail_page(username: str, form: ResetPasswordForm, status: int):
     user = users.get_user(db_session(), username)
+    locked = lockouts.remaining(db_session(), user) is not None
     return render_template(
         "users/detail.html",
         user=user,
+        locked_until=format_datetime(user.locked_until) if locked else None,
         form=form,
         manageable=user.id != current_user.id and may_manage_user(current_user, user),
     ), status

@@ -66,6 +66,12 @@ def test_ocr_engine_and_own_company_names_are_read(tmp_path: Path) -> None:
         ("ARCHIVE_SECRET_KEY", "short", "at least 16"),
         ("ARCHIVE_BROKER_URL", "http://x", "redis://"),
         ("ARCHIVE_OCR_ENGINE", "easyocr", "not one of auto, paddle, tesseract"),
+        ("ARCHIVE_CONSUME_DIR", "/srv/scans", "ARCHIVE_CONSUME_USER"),
+        ("ARCHIVE_CONSUME_SETTLE_SECONDS", "soon", "not a number"),
+        ("ARCHIVE_CONSUME_SETTLE_SECONDS", "0", "between 0.1 and 3600"),
+        ("ARCHIVE_LOGIN_ACCOUNT_LIMIT", "five a day", "5 per 15 minutes"),
+        ("ARCHIVE_LOGIN_ADDRESS_LIMIT", "0 per minute", "5 per 15 minutes"),
+        ("ARCHIVE_RATELIMIT_STORAGE_URL", "memcached://x", "redis://"),
     ],
 )
 def test_invalid_settings_name_the_variable(
