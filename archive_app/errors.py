@@ -166,6 +166,19 @@ class TokenRefused(AppError):
         super().__init__("send a valid API token: Authorization: Bearer TOKEN")
 
 
+class Throttled(AppError):
+    """A caller over its allowance of API calls (per user or per address): answered 429
+    with ``Retry-After: retry_after``."""
+
+    http_status = 429
+    code = "throttled"
+
+    def __init__(self, retry_after: int, limit: str) -> None:
+        super().__init__(f"too many requests ({limit}); retry in {retry_after} s")
+        self.retry_after = retry_after
+        self.limit = limit
+
+
 class NotInitialised(AppError):
     code = "not_initialised"
 

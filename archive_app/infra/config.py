@@ -72,6 +72,10 @@ class Settings:
     # has Redis (its broker), so every web process shares the counts.
     login_account_limit: str = "5 per 15 minutes"
     login_address_limit: str = "30 per 15 minutes"
+    # API calls allowed per token user and per remote address (same notation and storage);
+    # a call beyond either answers 429 with Retry-After.
+    api_user_limit: str = "1200 per minute"
+    api_address_limit: str = "2400 per minute"
     ratelimit_storage_url: str | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
 
@@ -129,6 +133,10 @@ class Settings:
             ).strip(),
             login_address_limit=(
                 env.get("ARCHIVE_LOGIN_ADDRESS_LIMIT") or cls.login_address_limit
+            ).strip(),
+            api_user_limit=(env.get("ARCHIVE_API_USER_LIMIT") or cls.api_user_limit).strip(),
+            api_address_limit=(
+                env.get("ARCHIVE_API_ADDRESS_LIMIT") or cls.api_address_limit
             ).strip(),
             ratelimit_storage_url=(env.get("ARCHIVE_RATELIMIT_STORAGE_URL") or "").strip() or None,
         )
@@ -200,6 +208,8 @@ class Settings:
             )
         parse_rate("ARCHIVE_LOGIN_ACCOUNT_LIMIT", self.login_account_limit)
         parse_rate("ARCHIVE_LOGIN_ADDRESS_LIMIT", self.login_address_limit)
+        parse_rate("ARCHIVE_API_USER_LIMIT", self.api_user_limit)
+        parse_rate("ARCHIVE_API_ADDRESS_LIMIT", self.api_address_limit)
         if self.ratelimit_storage_url is not None and not self.ratelimit_storage_url.startswith(
             ("memory://", "redis://", "rediss://")
         ):

@@ -63,6 +63,35 @@ def lock(
     )
 
 
+def record_api_throttled(
+    session: Session,
+    user_id: int,
+    *,
+    limit: str,
+    retry_after: int,
+    per: str,
+    where: str,
+    remote_addr: str | None,
+) -> None:
+    """The first API call of a window refused for being over an allowance (``per``: the
+    user's or the address's), as a refusal of the token's user."""
+    user = session.get(User, user_id)
+    audit.record(
+        session,
+        user,
+        "api.throttled",
+        "user" if per == "api-user" else "address",
+        user.username if user is not None and per == "api-user" else (remote_addr or ""),
+        after={
+            "limit": limit,
+            "retry_after": retry_after,
+            "where": where,
+            "remote_addr": remote_addr or "",
+        },
+        outcome=audit.REFUSED,
+    )
+
+
 def remaining(session: Session, user: User | None) -> int | None:
     if user is None or user.locked_until is None:
         return None

@@ -15,7 +15,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
-from archive_app.errors import AppError, LibraryError, ValidationFailed
+from archive_app.errors import AppError, LibraryError, Throttled, ValidationFailed
 from archive_app.services import refusals
 from archive_app.services.checklist import ChecklistIncomplete
 from archive_app.web.context import services
@@ -135,7 +135,10 @@ def register(app: Flask) -> None:
     def _app_error(error: AppError):
         record_refusal(error)
         if _is_api():
-            return problem(error.http_status, error.code, str(error), _field_errors(error))
+            response = problem(error.http_status, error.code, str(error), _field_errors(error))
+            if isinstance(error, Throttled):
+                response.headers["Retry-After"] = str(error.retry_after)
+            return response
         return _render(error.http_status, error.code, str(error), error.code, error)
 
     def _library_error(error: Exception):

@@ -16,6 +16,11 @@ Contract:
   (:mod:`archive_app.services.lockouts`, in the database, where an admin unlocks it). A
   name that is no account is throttled the same way, from the counts alone, so a 429
   does not tell whether an account exists.
+- API calls (``/api/v1``) are limited per token user (``ARCHIVE_API_USER_LIMIT``) and per
+  remote address (``ARCHIVE_API_ADDRESS_LIMIT``): :func:`api_call` counts one call and raises
+  :class:`~archive_app.errors.Throttled` (429, ``Retry-After``) beyond either. The first
+  throttled call of each window is recorded in the audit trail (``api.throttled``); the
+  rest are not, so a flood of calls cannot flood the trail.
 """
 
 from __future__ import annotations
@@ -27,16 +32,20 @@ from dataclasses import dataclass
 from flask import Flask, Response, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from limits import RateLimitItem
+from limits import RateLimitItem, RateLimitItemPerSecond
 from limits.strategies import RateLimiter
 from sqlalchemy.orm import Session
 
+from archive_app.errors import Throttled
 from archive_app.infra.config import Settings, parse_rate
 from archive_app.services import lockouts
 
 _EXTENSION = "archive.throttle"
 ADDRESS = "login-address"
 ACCOUNT = "login-account"
+API_USER = "api-user"
+API_ADDRESS = "api-address"
+API_NOTED = "api-throttle-noted"
 
 
 @dataclass(frozen=True)
@@ -44,6 +53,8 @@ class _Throttle:
     limiter: Limiter
     account: RateLimitItem
     address: RateLimitItem
+    api_user: RateLimitItem
+    api_address: RateLimitItem
 
     @property
     def counts(self) -> RateLimiter:
@@ -65,6 +76,8 @@ def install(app: Flask, settings: Settings) -> None:
         limiter,
         account=parse_rate("ARCHIVE_LOGIN_ACCOUNT_LIMIT", settings.login_account_limit),
         address=parse_rate("ARCHIVE_LOGIN_ADDRESS_LIMIT", settings.login_address_limit),
+        api_user=parse_rate("ARCHIVE_API_USER_LIMIT", settings.api_user_limit),
+        api_address=parse_rate("ARCHIVE_API_ADDRESS_LIMIT", settings.api_address_limit),
     )
 
 
@@ -124,6 +137,33 @@ def login_failed(session: Session, username: str) -> None:
             failures=throttle.account.amount,
         )
         session.commit()
+
+
+def api_call(session: Session, user_id: int) -> None:
+    """Count one API call of ``user_id`` from this address; raise ``Throttled`` beyond the
+    allowance of either (the call is then not counted)."""
+    throttle = _throttle()
+    for item, kind, identifier in (
+        (throttle.api_user, API_USER, str(user_id)),
+        (throttle.api_address, API_ADDRESS, _address()),
+    ):
+        if throttle.counts.hit(item, kind, identifier):
+            continue
+        wait = _wait(item, kind, identifier)
+        # One audit entry per breached window: the window's own length bounds the marker.
+        marker = RateLimitItemPerSecond(1, max(1, item.get_expiry()))
+        if throttle.counts.hit(marker, API_NOTED, kind, identifier):
+            lockouts.record_api_throttled(
+                session,
+                user_id,
+                limit=str(item),
+                retry_after=wait,
+                per=kind,
+                where=f"{request.method} {request.path}",
+                remote_addr=request.remote_addr,
+            )
+            session.commit()
+        raise Throttled(wait, str(item))
 
 
 def too_many(response: Response, seconds: int) -> Response:

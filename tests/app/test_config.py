@@ -71,6 +71,8 @@ def test_ocr_engine_and_own_company_names_are_read(tmp_path: Path) -> None:
         ("ARCHIVE_CONSUME_SETTLE_SECONDS", "0", "between 0.1 and 3600"),
         ("ARCHIVE_LOGIN_ACCOUNT_LIMIT", "five a day", "5 per 15 minutes"),
         ("ARCHIVE_LOGIN_ADDRESS_LIMIT", "0 per minute", "5 per 15 minutes"),
+        ("ARCHIVE_API_USER_LIMIT", "lots", "5 per 15 minutes"),
+        ("ARCHIVE_API_ADDRESS_LIMIT", "-3 per minute", "5 per 15 minutes"),
         ("ARCHIVE_RATELIMIT_STORAGE_URL", "memcached://x", "redis://"),
     ],
 )

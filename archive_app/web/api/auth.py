@@ -13,6 +13,7 @@ from flask_login import AnonymousUserMixin
 
 from archive_app.errors import TokenRefused
 from archive_app.services import api_tokens
+from archive_app.web import throttle
 from archive_app.web.context import db_session
 
 PREFIX = "/api/v1"
@@ -35,5 +36,6 @@ def install(app: Flask) -> None:
         g._login_user = api_tokens.authenticate(
             db_session(), token, remote_addr=request.remote_addr
         )
+        throttle.api_call(db_session(), g._login_user.id)
 
     app.before_request_funcs.setdefault(None, []).insert(0, _authenticate)
