@@ -47,6 +47,7 @@ class Capability(enum.StrEnum):
     MAINTAIN_INDEX = "rebuild or check the search index"
     READ_YEAR_END = "read the year-end review"
     SIGN_OFF_YEAR_END = "sign off the year-end review (compliance only)"
+    MANAGE_CLASSES = "create, edit or retire document classes and their fields"
 
 
 _ARCHIVIST = {

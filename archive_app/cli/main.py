@@ -13,6 +13,7 @@ from archive_app.cli import (
     audit,
     backup,
     checklist,
+    classes,
     documents,
     inspection,
     instance,
@@ -42,6 +43,7 @@ users.register(cli)
 archives.register(cli)
 audit.register(cli)
 documents.register(cli)
+classes.register(cli)
 checklist.register(cli)
 search.register(cli)
 retention.register(cli)

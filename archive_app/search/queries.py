@@ -309,7 +309,11 @@ def _hits(
         d.id: d
         for d in session.scalars(
             select(Document)
-            .options(joinedload(Document.archive), joinedload(Document.document_class))
+            .options(
+                joinedload(Document.archive),
+                joinedload(Document.document_class),
+                joinedload(Document.class_definition),
+            )
             .where(Document.id.in_(ids))
         )
     }
