@@ -191,4 +191,4 @@ def add_field(
             label_en=label_en,
         )
         result = as_dict(changed)
-    _show(result, "changed", as_json)
+    _show(result, f"added field {name} to", as_json)

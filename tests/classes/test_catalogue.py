@@ -256,3 +256,42 @@ def test_cli_manages_classes_with_json(cli, rules: None, make_user) -> None:
     denied = cli("classes", "retire", "contract", "--as", "clerk")
     assert denied.returncode != 0
     assert "may not create, edit or retire document classes" in denied.stderr
+
+
+def test_migration_0017_versions_existing_classes_and_adds_the_missing_ones(
+    container: Container, filer: User, ingest
+) -> None:
+    from alembic import command
+
+    from archive_app.infra import schema
+
+    number = ingest(filer)
+    engine = container.database.engine
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as connection:
+        # A downgrade on SQLite rebuilds `documents`, which other rows reference; the
+        # pragma works only outside a transaction, so on the driver's connection.
+        raw = connection.connection.dbapi_connection
+        if sqlite and raw is not None:
+            raw.execute("PRAGMA foreign_keys=OFF")
+        with connection.begin():
+            config = schema.alembic_config()
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0014_foreign_invoices")
+            # An instance from before the catalogue: no ledger classes.
+            connection.execute(
+                DocumentClass.__table__.delete().where(
+                    DocumentClass.__table__.c.code.in_(["journal", "general_ledger"])
+                )
+            )
+        if sqlite and raw is not None:
+            raw.execute("PRAGMA foreign_keys=ON")
+    schema.upgrade(engine)
+    with container.database.session() as session:
+        codes = {found.code: found for found in session.scalars(select(DocumentClass))}
+        assert {"journal", "general_ledger"} <= set(codes)
+        assert codes["journal"].retention_rule == "acc.ledger"
+        document = session.scalars(select(Document).where(Document.number == number)).one()
+        assert document.class_definition is not None
+        assert document.class_definition.version == 1
+        assert document.field_specs == codes["contract"].required_fields

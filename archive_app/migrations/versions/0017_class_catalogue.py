@@ -231,6 +231,8 @@ def _first_versions() -> None:
 
 def downgrade() -> None:
     # The added classes stay (documents may be filed under them); their history goes.
+    # On SQLite this rebuilds `documents`, as 0007's downgrade does: run it with foreign
+    # keys off, since other tables' rows reference documents.
     with op.batch_alter_table("documents", schema=None) as batch_op:
         batch_op.drop_column("class_version_id")
     op.drop_index("uq_document_class_versions_class_version", table_name="document_class_versions")
