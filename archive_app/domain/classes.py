@@ -7,7 +7,8 @@ items of 《会计档案管理办法》附表1, invoices, contracts, personal da
 Field types: ``text``; ``date`` (ISO ``YYYY-MM-DD``); ``money`` (decimal amount);
 ``invoice_code`` (10 or 12 digits); ``invoice_number`` (8 or 20 digits);
 ``fiscal_period`` (``YYYY`` or ``YYYY-MM``); ``currency`` (ISO 4217, ``USD``); ``flag``
-(``yes`` or ``no``). A field may carry rules keyed on a flag field of its class
+(``yes`` or ``no``); ``number``; ``choice`` (one of the field's ``choices``); ``tax_id``
+(统一社会信用代码, GB 32100 check character). A field may carry rules keyed on a flag field of its class
 (:mod:`archive_app.domain.field_rules` applies them): ``optional``, ``unless``,
 ``only_if``, ``optional_if`` and ``text_if``. Values are checked by
 :mod:`archive_app.domain.fieldtypes`; this module only declares what each class asks for.
