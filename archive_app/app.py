@@ -30,6 +30,7 @@ from archive_app.web import (
     auth,
     catalogue,
     checklist,
+    classes,
     dashboard,
     documents,
     errors,
@@ -118,6 +119,7 @@ def create_app(settings: Settings | None = None, *, testing: bool = False) -> Fl
     app.register_blueprint(year_end.blueprint)
     app.register_blueprint(archives.blueprint)
     app.register_blueprint(users.blueprint)
+    app.register_blueprint(classes.blueprint)
     app.register_blueprint(documents.blueprint)
     app.register_blueprint(checklist.blueprint)
     app.register_blueprint(search.blueprint)

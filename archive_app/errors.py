@@ -277,3 +277,108 @@ class ConsumeFolderBusy(AppError):
     def __init__(self, folder: object) -> None:
         super().__init__(f"another process already consumes {folder}")
         self.folder = folder
+class ClassDefinitionRefused(ValidationFailed):
+    """A class or field definition an administrator asked for is refused; ``field`` names
+    the part of the definition (``code``, ``number_code``, ``rule``, ``type``, ...) and
+    ``value`` what was given. Each kind below has its own ``code``."""
+
+    code = "class_definition_refused"
+
+    def __init__(self, field: str, value: str, problem: str) -> None:
+        super().__init__({field: problem})
+        self.field = field
+        self.value = value
+
+
+class InvalidClassCode(ClassDefinitionRefused):
+    code = "invalid_class_code"
+
+    def __init__(self, value: str) -> None:
+        super().__init__(
+            "code", value, "must be 2-32 lowercase letters, digits or _, starting with a letter"
+        )
+
+
+class InvalidNumberCode(ClassDefinitionRefused):
+    code = "invalid_number_code"
+
+    def __init__(self, value: str) -> None:
+        super().__init__("number_code", value, "must be 2-4 capital letters (like HT)")
+
+
+class DuplicateClassCode(ClassDefinitionRefused):
+    http_status = 409
+    code = "duplicate_class_code"
+
+    def __init__(self, value: str) -> None:
+        super().__init__("code", value, "is already the code of a class")
+
+
+class DuplicateNumberCode(ClassDefinitionRefused):
+    http_status = 409
+    code = "duplicate_number_code"
+
+    def __init__(self, value: str, used_by: str) -> None:
+        super().__init__("number_code", value, f"is already used by class {used_by}")
+        self.used_by = used_by
+
+
+class UnknownRetentionRule(ClassDefinitionRefused):
+    code = "unknown_rule"
+
+    def __init__(self, value: str, known: Sequence[str]) -> None:
+        super().__init__("rule", value, f"is not a retention rule; use one of: {', '.join(known)}")
+        self.known = tuple(known)
+
+
+class UnknownFieldType(ClassDefinitionRefused):
+    code = "unknown_field_type"
+
+    def __init__(self, value: str, known: Sequence[str]) -> None:
+        super().__init__("type", value, f"is not a field type; use one of: {', '.join(known)}")
+        self.known = tuple(known)
+
+
+class InvalidFieldName(ClassDefinitionRefused):
+    code = "invalid_field_name"
+
+    def __init__(self, value: str) -> None:
+        super().__init__(
+            "name",
+            value,
+            "must be 1-40 lowercase letters, digits or _, starting with a letter "
+            "(not class or title)",
+        )
+
+
+class DuplicateField(ClassDefinitionRefused):
+    http_status = 409
+    code = "duplicate_field"
+
+    def __init__(self, value: str, class_code: str) -> None:
+        super().__init__("name", value, f"is already a field of class {class_code}")
+        self.class_code = class_code
+
+
+class ChoicesMissing(ClassDefinitionRefused):
+    code = "choices_missing"
+
+    def __init__(self, value: str) -> None:
+        super().__init__("choices", value, "a choice field needs at least two choices")
+
+
+class ChoicesNotAllowed(ClassDefinitionRefused):
+    code = "choices_not_allowed"
+
+    def __init__(self, value: str, field_type: str) -> None:
+        super().__init__("choices", value, f"only a choice field has choices, not {field_type}")
+
+
+class ClassRetired(Conflict):
+    """A retired class takes no changes and no new documents (its documents keep it)."""
+
+    code = "class_retired"
+
+    def __init__(self, class_code: str) -> None:
+        super().__init__(f"document class {class_code!r} is retired")
+        self.class_code = class_code

@@ -49,6 +49,7 @@ class Capability(enum.StrEnum):
     READ_YEAR_END = "read the year-end review"
     SIGN_OFF_YEAR_END = "sign off the year-end review (compliance only)"
     EXPORT_ARCHIVE = "export an archive for handover"
+    MANAGE_CLASSES = "create, edit or retire document classes and their fields"
 
 
 _ARCHIVIST = {

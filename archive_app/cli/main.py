@@ -15,6 +15,7 @@ from archive_app.cli import (
     catalogue,
     checklist,
     consume,
+    classes,
     documents,
     inspection,
     instance,
@@ -46,6 +47,7 @@ archives.register(cli)
 audit.register(cli)
 documents.register(cli)
 consume.register(cli)
+classes.register(cli)
 checklist.register(cli)
 search.register(cli)
 catalogue.register(cli)

@@ -1,9 +1,14 @@
-"""The default document classes and the metadata each requires.
+"""The document classes a new instance ships with and the metadata each requires.
+
+Administrators add, change and retire classes afterwards (``archive_app.services.classes``);
+these are only the starting catalogue: one class for every shipped retention rule (the
+items of 《会计档案管理办法》附表1, invoices, contracts, personal data) plus ``other``.
 
 Field types: ``text``; ``date`` (ISO ``YYYY-MM-DD``); ``money`` (decimal amount);
 ``invoice_code`` (10 or 12 digits); ``invoice_number`` (8 or 20 digits);
 ``fiscal_period`` (``YYYY`` or ``YYYY-MM``); ``currency`` (ISO 4217, ``USD``); ``flag``
-(``yes`` or ``no``). A field may carry rules keyed on a flag field of its class
+(``yes`` or ``no``); ``number``; ``choice`` (one of the field's ``choices``); ``tax_id``
+(统一社会信用代码, GB 32100 check character). A field may carry rules keyed on a flag field of its class
 (:mod:`archive_app.domain.field_rules` applies them): ``optional``, ``unless``,
 ``only_if``, ``optional_if`` and ``text_if``. Values are checked by
 :mod:`archive_app.domain.fieldtypes`; this module only declares what each class asks for.
@@ -25,10 +30,11 @@ class FieldSpec:
     only_if: str = ""  # a flag field: this field applies only while it is set
     optional_if: str = ""  # a flag field: while it is set, this field may stay empty
     text_if: str = ""  # a flag field: while it is set, any text is a valid value
+    choices: tuple[str, ...] = ()  # the values a ``choice`` field takes
 
-    def as_dict(self) -> dict[str, str | bool]:
+    def as_dict(self) -> dict[str, str | bool | list[str]]:
         """The field as stored in ``document_classes.required_fields`` (rules only when set)."""
-        stored: dict[str, str | bool] = {
+        stored: dict[str, str | bool | list[str]] = {
             "name": self.name,
             "type": self.type,
             "label_zh": self.label_zh,
@@ -39,6 +45,8 @@ class FieldSpec:
         for rule in ("unless", "only_if", "optional_if", "text_if"):
             if getattr(self, rule):
                 stored[rule] = getattr(self, rule)
+        if self.choices:
+            stored["choices"] = list(self.choices)
         return stored
 
 
@@ -71,6 +79,9 @@ INVOICE_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("amount", "money", "金额", "Amount"),
     FieldSpec("tax", "money", "税额", "Tax", optional_if=ABROAD),
 )
+# Every accounting class is filed by the fiscal period its content covers.
+_PERIOD = FieldSpec("fiscal_period", "fiscal_period", "会计期间", "Fiscal period")
+# One class per item of 《会计档案管理办法》附表1, each under the shipped rule for that item.
 DEFAULT_CLASSES: tuple[ClassSpec, ...] = (
     ClassSpec(
         "personal",
@@ -119,6 +130,76 @@ DEFAULT_CLASSES: tuple[ClassSpec, ...] = (
         ),
         "voucher",
         40,
+    ),
+    *(
+        ClassSpec(code, number_code, name_zh, name_en, (_PERIOD,), rule, sort_order)
+        for code, number_code, name_zh, name_en, rule, sort_order in (
+            ("original_voucher", "YS", "原始凭证", "Original voucher", "acc.voucher", 41),
+            ("bookkeeping_voucher", "JZ", "记账凭证", "Bookkeeping voucher", "acc.voucher", 42),
+            ("general_ledger", "ZZ", "总账", "General ledger", "acc.ledger", 50),
+            ("subsidiary_ledger", "MX", "明细账", "Subsidiary ledger", "acc.ledger", 51),
+            ("journal", "RJ", "日记账", "Journal", "acc.ledger", 52),
+            ("asset_card", "KP", "固定资产卡片", "Fixed-asset card", "acc.asset_card", 53),
+            ("auxiliary_ledger", "FZ", "其他辅助账簿", "Other auxiliary ledger", "acc.ledger", 54),
+            (
+                "report_periodic",
+                "BB",
+                "月度、季度、半年度财务会计报告",
+                "Monthly, quarterly or half-year financial report",
+                "acc.report_periodic",
+                60,
+            ),
+            (
+                "report_annual",
+                "NB",
+                "年度财务会计报告",
+                "Annual financial report",
+                "acc.report_annual",
+                61,
+            ),
+            (
+                "bank_reconciliation",
+                "TJ",
+                "银行存款余额调节表",
+                "Bank reconciliation",
+                "acc.bank_statement",
+                70,
+            ),
+            ("bank_statement", "DZ", "银行对账单", "Bank statement", "acc.bank_statement", 71),
+            ("tax_return", "NS", "纳税申报表", "Tax return", "acc.tax_return", 72),
+            (
+                "transfer_register",
+                "YJ",
+                "会计档案移交清册",
+                "Accounting archive transfer register",
+                "acc.transfer_register",
+                73,
+            ),
+            (
+                "custody_register",
+                "BG",
+                "会计档案保管清册",
+                "Accounting archive custody register",
+                "acc.register",
+                74,
+            ),
+            (
+                "destruction_register",
+                "XC",
+                "会计档案销毁清册",
+                "Accounting archive destruction register",
+                "acc.register",
+                75,
+            ),
+            (
+                "appraisal_opinion",
+                "JD",
+                "会计档案鉴定意见书",
+                "Accounting archive appraisal opinion",
+                "acc.register",
+                76,
+            ),
+        )
     ),
     ClassSpec("other", "QT", "其他", "Other", (), "other", 90),
 )

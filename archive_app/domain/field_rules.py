@@ -28,6 +28,10 @@ class AppliedField:
     label_en: str
     spec: Mapping[str, Any]
 
+    @property
+    def choices(self) -> tuple[str, ...]:
+        return tuple(self.spec.get("choices") or ())
+
     def label(self, language: str) -> str:
         return self.label_zh if language.startswith("zh") else self.label_en
 

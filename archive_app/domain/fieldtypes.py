@@ -2,12 +2,17 @@
 
 ``normalise(type, raw)`` returns the canonical string for a valid value or raises
 ``ValueError`` with a message that says what a valid value looks like. A ``flag`` is
-``yes`` or ``no`` (a checkbox, or yes/no/true/false/1/0/是/否 typed).
+``yes`` or ``no`` (a checkbox, or yes/no/true/false/1/0/是/否 typed). A ``choice`` is one of
+the field's ``choices``; a ``tax_id`` is a 统一社会信用代码 whose check digit is right
+(GB 32100-2015); a ``number`` is a decimal number.
+
+``ADMIN_TYPES`` are the types an administrator may give a field of their own class.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
@@ -16,14 +21,58 @@ _INVOICE_NUMBER = re.compile(r"\d{8}|\d{20}")
 _FISCAL_PERIOD = re.compile(r"(\d{4})(?:-(\d{2}))?")
 _DATE_SEPARATORS = re.compile(r"[./年月]")
 _CURRENCY = re.compile(r"[A-Z]{3}")
+# GB 32100-2015: 18 characters over this alphabet (no I, O, S, V, Z), the last a check.
+_TAX_ID_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_TAX_ID_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+ADMIN_TYPES: tuple[str, ...] = (
+    "text",
+    "number",
+    "money",
+    "date",
+    "choice",
+    "tax_id",
+    "invoice_code",
+)
 _YES = {"yes", "y", "true", "1", "on", "是"}
 _NO = {"no", "n", "false", "0", "off", "否"}
 
 
-def normalise(field_type: str, raw: str) -> str:
+def tax_id_check_character(first17: str) -> str:
+    """The GB 32100 check character of the first 17 characters of a tax ID."""
+    total = sum(
+        _TAX_ID_ALPHABET.index(char) * weight
+        for char, weight in zip(first17, _TAX_ID_WEIGHTS, strict=True)
+    )
+    return _TAX_ID_ALPHABET[(31 - total % 31) % 31]
+
+
+def _tax_id(value: str) -> str:
+    code = value.upper()
+    if len(code) != 18 or any(char not in _TAX_ID_ALPHABET for char in code):
+        raise ValueError("must be an 18-character unified social credit code")
+    if tax_id_check_character(code[:17]) != code[17]:
+        raise ValueError("has a wrong check character (GB 32100)")
+    return code
+
+
+def normalise(field_type: str, raw: str, choices: Sequence[str] = ()) -> str:
     value = raw.strip()
     if not value:
         raise ValueError("is empty")
+    if field_type == "choice":
+        if value not in choices:
+            raise ValueError("is not one of the field's choices")
+        return value
+    if field_type == "tax_id":
+        return _tax_id(value)
+    if field_type == "number":
+        try:
+            number = Decimal(value.replace(",", ""))
+        except InvalidOperation:
+            raise ValueError("must be a number like 42 or 3.5") from None
+        if not number.is_finite() or abs(number) >= Decimal("1e15"):
+            raise ValueError("must be a number below 10^15")
+        return str(number)
     if field_type == "date":
         candidate = _DATE_SEPARATORS.sub("-", value).rstrip("日").rstrip("-")
         try:

@@ -12,7 +12,7 @@ from archive_app.models.checklist import (
     PaperLocationMove,
 )
 from archive_app.models.document import Document, DocumentStatus
-from archive_app.models.document_class import DocumentClass
+from archive_app.models.document_class import DocumentClass, DocumentClassVersion
 from archive_app.models.inspection import InspectionRun, InspectionState, InspectionTrigger
 from archive_app.models.login_session import LoginSession
 from archive_app.models.pending_object import PendingObject
@@ -52,6 +52,7 @@ __all__ = [
     "Document",
     "DocumentClass",
     "DocumentNote",
+    "DocumentClassVersion",
     "DocumentStatus",
     "DocumentTag",
     "DocumentVersion",

@@ -34,7 +34,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from archive_app.models.archive import CustomerArchive
 from archive_app.models.base import Base, StrEnumType, UtcDateTime, utcnow
-from archive_app.models.document_class import DocumentClass
+from archive_app.models.document_class import DocumentClass, DocumentClassVersion
 from archive_app.models.user import User
 from archive_app.models.worker import Worker
 
@@ -62,6 +62,9 @@ class Document(Base):
     number: Mapped[str] = mapped_column(String(96), unique=True)
     archive_id: Mapped[int] = mapped_column(ForeignKey("customer_archives.id"), index=True)
     class_id: Mapped[int] = mapped_column(ForeignKey("document_classes.id"))
+    # The class definition the document was filed or last edited under (see
+    # archive_app.models.document_class): what its checklist and declaration check it by.
+    class_version_id: Mapped[int | None] = mapped_column(ForeignKey("document_class_versions.id"))
     title: Mapped[str] = mapped_column(String(500), default="")
     status: Mapped[DocumentStatus] = mapped_column(
         StrEnumType(DocumentStatus), default=DocumentStatus.QUEUED
@@ -117,6 +120,7 @@ class Document(Base):
 
     archive: Mapped[CustomerArchive] = relationship()
     document_class: Mapped[DocumentClass] = relationship()
+    class_definition: Mapped[DocumentClassVersion | None] = relationship()
     created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
     declared_by: Mapped[User | None] = relationship(foreign_keys=[declared_by_id])
     claimed_by: Mapped[Worker | None] = relationship()
@@ -124,6 +128,14 @@ class Document(Base):
     checklist_line: Mapped[ChecklistLine | None] = relationship(
         "ChecklistLine", uselist=False, viewonly=True
     )
+
+    @property
+    def field_specs(self) -> list[dict[str, Any]]:
+        """The fields of the class definition this document is held to."""
+        pinned = self.class_definition
+        if pinned is not None and pinned.class_id == self.class_id:
+            return pinned.required_fields
+        return list(self.document_class.required_fields)
 
     @property
     def is_declared(self) -> bool:

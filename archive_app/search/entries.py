@@ -73,9 +73,7 @@ def entry_for(
 
     archive = document.archive
     # Flags (yes/no) say nothing a search would look for.
-    flags = {
-        spec["name"] for spec in document.document_class.required_fields if spec["type"] == "flag"
-    }
+    flags = {spec["name"] for spec in document.field_specs if spec["type"] == "flag"}
     metadata = " ".join(
         str(value) for name, value in (document.fields or {}).items() if value and name not in flags
     )
@@ -109,7 +107,11 @@ def load_documents(session: Session, ids: list[int]) -> list[Document]:
     return list(
         session.scalars(
             select(Document)
-            .options(joinedload(Document.archive), joinedload(Document.document_class))
+            .options(
+                joinedload(Document.archive),
+                joinedload(Document.document_class),
+                joinedload(Document.class_definition),
+            )
             .where(Document.id.in_(ids), not_restricted())
             .order_by(Document.id)
         )

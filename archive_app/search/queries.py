@@ -340,6 +340,7 @@ def _hits(
                 joinedload(Document.archive),
                 joinedload(Document.document_class),
                 joinedload(Document.checklist_line),
+                joinedload(Document.class_definition),
             )
             .where(Document.id.in_(ids))
         )

@@ -13,6 +13,7 @@ from archive_app.models import AuditHead, DocumentClass, NumberSequence, User
 from archive_app.models.audit import GENESIS_HASH
 from archive_app.models.user import Role
 from archive_app.services import audit
+from archive_app.services.class_definitions import record_version
 from archive_app.services.users import create_user
 
 ADMIN_USERNAME = "admin"
@@ -33,22 +34,25 @@ def seed_document_classes(session: Session) -> list[str]:
     for spec in DEFAULT_CLASSES:
         if spec.code in existing:
             continue
-        session.add(
-            DocumentClass(
-                code=spec.code,
-                number_code=spec.number_code,
-                name_zh=spec.name_zh,
-                name_en=spec.name_en,
-                required_fields=[field.as_dict() for field in spec.fields],
-                retention_rule=spec.retention_rule,
-                sort_order=spec.sort_order,
-                active=True,
-            )
+        document_class = DocumentClass(
+            code=spec.code,
+            number_code=spec.number_code,
+            name_zh=spec.name_zh,
+            name_en=spec.name_en,
+            required_fields=[field.as_dict() for field in spec.fields],
+            retention_rule=spec.retention_rule,
+            sort_order=spec.sort_order,
+            active=True,
+            version=1,
         )
+        session.add(document_class)
+        session.flush()
+        record_version(session, document_class, None, "shipped default")
         added.append(spec.code)
-    session.flush()
     if added:
-        audit.record(session, None, "class.seed", "document_class", ",".join(added))
+        audit.record(
+            session, None, "class.seed", "document_class", "defaults", after={"added": added}
+        )
     return added
 
 

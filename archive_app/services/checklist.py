@@ -146,7 +146,7 @@ def check_document(document: Document) -> list[Problem]:
     values: dict[str, str] = {}
     stored = document.fields or {}
     # Only saved values count: a suggestion from the text is missing until accepted.
-    for applied in applicable_fields(document.document_class.required_fields, stored):
+    for applied in applicable_fields(document.field_specs, stored):
         name = applied.name
         labels = {"label_zh": applied.label_zh, "label_en": applied.label_en}
         raw = str(stored.get(name) or "")
@@ -155,7 +155,7 @@ def check_document(document: Document) -> list[Problem]:
                 problems.append(Problem(name, "missing", "is missing", **labels))
             continue
         try:
-            values[name] = normalise(applied.type, raw)
+            values[name] = normalise(applied.type, raw, applied.choices)
         except ValueError as error:
             problems.append(Problem(name, "invalid", str(error), **labels))
     if (

@@ -33,6 +33,7 @@ from archive_app.permissions import (
 from archive_app.search import updates as search_updates
 from archive_app.services import audit, claims
 from archive_app.services.bootstrap import active_class
+from archive_app.services.class_definitions import current_definition
 from archive_app.services.declaration import withdraw_changed_line
 from archive_app.services.retention.errors import RecordDestroyed
 from archive_app.services.retention.holds import ensure_changeable, ensure_not_being_destroyed
@@ -275,10 +276,10 @@ def apply_edit(
             problems[name] = "has no suggestion to accept"
     fields = _checked_fields(document, new_class, given, problems, edit.drop_inapplicable)
     if accept_suggestions:
-        _fill_from_suggestions(fields, new_class, suggested_fields)
+        _fill_from_suggestions(document, fields, new_class, suggested_fields)
     if problems:
         raise ValidationFailed(problems)
-    _apply(document, new_class, new_title, fields)
+    _apply(session, document, new_class, new_title, fields)
 
 
 def _checked_title(title: str | None, problems: dict[str, str]) -> str | None:
@@ -301,7 +302,7 @@ def _checked_fields(
     clears the field) normalised by the type that applies; each refused value is named in
     ``problems``. Kept values are not checked again: a value the new class finds invalid
     stays, for the checklist to point at."""
-    specs = new_class.required_fields
+    specs = _held_to(document, new_class)
     declared = field_names(specs)
     merged = {name: value for name, value in (document.fields or {}).items() if name in declared}
     for name, raw in proposed.items():
@@ -336,31 +337,48 @@ def _checked_fields(
             fields[name] = raw
             continue
         try:
-            fields[name] = normalise(applied[name].type, raw)
+            fields[name] = normalise(applied[name].type, raw, applied[name].choices)
         except ValueError as error:
             problems[name] = str(error)
     return fields
 
 
+def _held_to(document: Document, new_class: DocumentClass) -> list[dict[str, Any]]:
+    """The fields an edit is checked by: a declared record keeps the class definition it
+    was declared under until its class is changed; anything else follows the current one."""
+    if document.is_declared and new_class.id == document.class_id:
+        return document.field_specs
+    return list(new_class.required_fields)
+
+
 def _fill_from_suggestions(
-    fields: dict[str, str], new_class: DocumentClass, suggested: dict[str, Any]
+    document: Document,
+    fields: dict[str, str],
+    new_class: DocumentClass,
+    suggested: dict[str, Any],
 ) -> None:
     """Every valid suggestion for an applicable field that is still empty."""
-    for applied in applicable_fields(new_class.required_fields, fields):
+    for applied in applicable_fields(_held_to(document, new_class), fields):
         entry = suggested.get(applied.name)
         if entry is None or fields.get(applied.name):
             continue
         try:
-            fields[applied.name] = normalise(applied.type, str(entry["value"]))
+            fields[applied.name] = normalise(applied.type, str(entry["value"]), applied.choices)
         except ValueError:
             continue  # stays a suggestion; the page says why it does not pass
 
 
 def _apply(
-    document: Document, new_class: DocumentClass, title: str | None, fields: dict[str, str]
+    session: Session,
+    document: Document,
+    new_class: DocumentClass,
+    title: str | None,
+    fields: dict[str, str],
 ) -> None:
     if title is not None:
         document.title = title
+    if not document.is_declared or new_class.id != document.class_id:
+        document.class_definition = current_definition(session, new_class)
     document.class_id = new_class.id
     document.document_class = new_class
     document.fields = fields

@@ -32,6 +32,7 @@ from archive_app.permissions import Capability, require
 from archive_app.services import audit, checklist
 from archive_app.services.archives import get_visible
 from archive_app.services.bootstrap import active_class
+from archive_app.services.class_definitions import current_definition
 from indexing.extract import Limits, Preflight, PreflightRejected, preflight
 
 HASH_CHUNK = 1024 * 1024
@@ -202,6 +203,7 @@ def _file(
         number=number,
         archive_id=archive.id,
         class_id=document_class.id,
+        class_definition=current_definition(session, document_class),
         status=DocumentStatus.QUEUED,
         original_filename=info.filename or item.filename,
         mime_type=info.mime,

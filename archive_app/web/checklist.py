@@ -51,6 +51,13 @@ PROBLEM_MESSAGES = {
     "does not apply to this document": _l("does not apply to this document"),
     "has no suggestion to accept": _l("has no suggestion to accept"),
     "is longer than 500 characters": _l("is longer than 500 characters"),
+    "is not one of the field's choices": _l("is not one of the field's choices"),
+    "must be an 18-character unified social credit code": _l(
+        "must be an 18-character unified social credit code"
+    ),
+    "has a wrong check character (GB 32100)": _l("has a wrong check character (GB 32100)"),
+    "must be a number like 42 or 3.5": _l("must be a number like 42 or 3.5"),
+    "must be a number below 10^15": _l("must be a number below 10^15"),
 }
 
 

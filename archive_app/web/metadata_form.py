@@ -43,6 +43,7 @@ class Row:
     problem: str | None  # the checklist's word on the saved value, or the refused input
     missing: bool
     suggestion: Suggestion | None
+    choices: tuple[str, ...] = ()  # a choice field's values (offered as a list)
 
 
 @dataclass
@@ -66,13 +67,15 @@ def message(text: str) -> str:
     return str(PROBLEM_MESSAGES.get(text, text))
 
 
-def _suggestion(entry: dict[str, Any] | None, field_type: str) -> Suggestion | None:
+def _suggestion(
+    entry: dict[str, Any] | None, field_type: str, choices: tuple[str, ...]
+) -> Suggestion | None:
     if not entry or not str(entry.get("value") or "").strip():
         return None
     value = str(entry["value"])
     refusal = None
     try:
-        normalise(field_type, value)
+        normalise(field_type, value, choices)
     except ValueError as error:
         refusal = message(str(error))
     return Suggestion(
@@ -112,12 +115,10 @@ def build(
     saved = dict(document.fields or {})
     shown = {**saved, **submitted}
     checks = {problem.field: problem for problem in check_document(document)}
-    applied = {
-        row.name: row for row in applicable_fields(document.document_class.required_fields, shown)
-    }
+    applied = {row.name: row for row in applicable_fields(document.field_specs, shown)}
     suggested_fields = suggestions.get("fields") or {}
     rows = []
-    specs = document.document_class.required_fields
+    specs = document.field_specs
     for spec in specs:
         name = spec["name"]
         current = applied.get(name)
@@ -141,7 +142,8 @@ def build(
                 missing=bool(check and check.code == "missing"),
                 suggestion=None
                 if saved.get(name) or current is None
-                else _suggestion(suggested_fields.get(name), current.type),
+                else _suggestion(suggested_fields.get(name), current.type, current.choices),
+                choices=tuple(spec.get("choices") or ()),
             )
         )
     suggested_class = (suggestions.get("class") or {}).get("value")
@@ -152,7 +154,9 @@ def build(
     return MetadataForm(
         title=document.title if submitted_title is None else submitted_title,
         title_problem=title_problem,
-        title_suggestion=None if document.title else _suggestion(suggestions.get("title"), "text"),
+        title_suggestion=None
+        if document.title
+        else _suggestion(suggestions.get("title"), "text", ()),
         class_suggestion=next(
             (c for c in classes if c.code == suggested_class and c.id != document.class_id), None
         ),

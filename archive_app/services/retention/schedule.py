@@ -7,12 +7,13 @@ still the shipped placeholder (its own code) at the rule for that class. ``chang
 goes through the engine (``RetentionRule.with_period``), so nothing can be configured below
 a statutory minimum (``BelowMinimum`` carries rule, requested and minimum), and writes a new
 version with its reason and actor, audited. ``rules_by_class`` maps each document class code
-to the current rule its ``retention_rule`` names (classes without one get none: NO_RULE).
+to the current rule its ``retention_rule`` names, relabelled for that class (several classes
+may share a rule); classes without one get none (NO_RULE).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -118,9 +119,9 @@ def rules_by_class(session: Session, rule_set: RuleSet | None = None) -> dict[st
         select(DocumentClass.code, DocumentClass.retention_rule)
     ):
         if rule_code and rule_code in rule_set:
-            rule = rule_set.get(rule_code)
-            if rule.class_code == code:
-                mapping[code] = rule
+            # Several classes may file under one rule (总账, 明细账 and 日记账 under the
+            # ledger rule): each is decided by the rule as if written for its own class.
+            mapping[code] = replace(rule_set.get(rule_code), class_code=code)
     return mapping
 
 
