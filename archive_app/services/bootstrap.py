@@ -95,6 +95,13 @@ def list_classes(session: Session) -> list[DocumentClass]:
     )
 
 
+def class_names(session: Session) -> dict[str, tuple[str, str]]:
+    """Every class's code → (Chinese name, English name), retired ones included (their
+    documents still name them)."""
+    rows = session.execute(select(DocumentClass.code, DocumentClass.name_zh, DocumentClass.name_en))
+    return {code: (name_zh, name_en) for code, name_zh, name_en in rows}
+
+
 def active_class(session: Session, code: str) -> DocumentClass:
     """The active class ``code``, or :class:`UnknownDocumentClass` listing the valid codes."""
     found = session.scalar(

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from enum import Enum
 from typing import Any
 
+from flask import g, has_request_context
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -22,6 +23,8 @@ from archive_app.models import ChecklistState, DocumentStatus
 from archive_app.models.archive import CustomerType
 from archive_app.models.inspection import InspectionState, InspectionTrigger
 from archive_app.models.user import Level, Role
+from archive_app.services import bootstrap
+from archive_app.web.context import db_session
 from retention.decide import ReasonCode
 from retention.disposition import BatchState, ReviewAction, SkipReason
 
@@ -153,11 +156,24 @@ def label(mapping: Mapping[str, Any], value: object) -> str:
 
 
 def class_name(code: str | None) -> str:
-    """A document class code as its name in the user's language."""
-    for spec in DEFAULT_CLASSES:
-        if spec.code == code:
-            return spec.name_zh if _chinese() else spec.name_en
-    return code or "—"
+    """A document class code as its name in the user's language: the names the catalogue
+    holds (classes are data an administrator adds to), else the shipped ones."""
+    names = _catalogue_names()
+    found = names.get(code or "")
+    if found is None:
+        found = next(((s.name_zh, s.name_en) for s in DEFAULT_CLASSES if s.code == code), None)
+    if found is None:
+        return code or "—"
+    return found[0] if _chinese() else found[1]
+
+
+def _catalogue_names() -> dict[str, tuple[str, str]]:
+    """Every class's (Chinese, English) names, read once per request."""
+    if not has_request_context():
+        return {}
+    if "class_names" not in g:
+        g.class_names = bootstrap.class_names(db_session())
+    return g.class_names
 
 
 def date_label(name: str) -> str:

@@ -46,7 +46,13 @@ NOT_PAGES = {
     "search.api",
     "year_end.pdf",
     "retention.certificate_page",  # walked by hand below: it takes the batch number
+    "archives.export_list",
+    "archives.import_template",
+    "viewer.page_image",
+    "viewer.thumbnail",
 }
+# The JSON API (and its browsable description, Swagger UI's own page) is not a page of ours.
+NOT_PAGE_PREFIXES = ("/api/",)
 
 
 # Pages whose words may coincide with codes, and why they are not searched for them (they
@@ -54,6 +60,9 @@ NOT_PAGES = {
 WORDS_NOT_CHECKED = {
     # The trail shows each entry's recorded before/after values verbatim: the evidence.
     "/audit",
+    # Class administration shows each class's code: the identifier the administrator sets.
+    "/admin/classes/",
+    "/admin/classes/contract",
     # Printed for the paper folder in both languages side by side: "Accounting voucher",
     # "filed" are English words there, not codes.
     "/checklist/print",
@@ -144,6 +153,10 @@ def pages(app: Flask, case: showcase.Showcase) -> list[str]:
         "checklist.print_cover": {"number": case.archive},
         "documents.upload_page": {"number": case.archive},
         "documents.detail": {"number": case.draft},
+        # The draft is not submitted: its review page is the refusal, in the user's language.
+        "review_desk.line": {"number": case.draft},
+        "catalogue.panel": {"number": case.filed},
+        "classes.detail": {"code": "contract"},
         "retention.batch_page": {"number": case.open_batch},
         "retention.erasure_report": {"number": case.erasure_request},
         "users.detail": {"username": "arch"},
@@ -156,7 +169,11 @@ def pages(app: Flask, case: showcase.Showcase) -> list[str]:
         from flask import url_for
 
         for rule in app.url_map.iter_rules():
-            if "GET" not in (rule.methods or ()) or rule.endpoint in NOT_PAGES:
+            if (
+                "GET" not in (rule.methods or ())
+                or rule.endpoint in NOT_PAGES
+                or rule.rule.startswith(NOT_PAGE_PREFIXES)
+            ):
                 continue
             if rule.arguments and rule.endpoint not in arguments:
                 unknown.append(rule.endpoint)

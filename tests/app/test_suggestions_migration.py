@@ -8,7 +8,6 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from alembic import command
 from sqlalchemy import inspect, text
 
 from archive_app.domain.reading import load_reading
@@ -17,6 +16,7 @@ from archive_app.infra.config import Settings
 from archive_app.infra.container import Container
 from archive_app.models import User
 from archive_app.services.initialise import initialise
+from tests.migrations import downgraded
 from tests.retention_app.conftest import add_document, document_row, make_archive
 
 OLD_SUGGESTIONS = {
@@ -38,10 +38,7 @@ def _as_before_0008(container: Container, number: str) -> tuple[str, str]:
     reading["version"] = 1
     (old,) = container.store.put_many(storage_id, [[json.dumps(reading).encode()]])
     container.store.delete(storage_id, row.text_object_id)
-    with container.database.engine.begin() as connection:
-        config = schema.alembic_config()
-        config.attributes["connection"] = connection
-        command.downgrade(config, "0007")
+    with downgraded(container.database.engine, "0007") as connection:
         connection.execute(
             text("UPDATE documents SET suggestions = :s, text_object_id = :t WHERE id = :id"),
             {

@@ -17,6 +17,7 @@ from archive_app.services import checklist, documents
 from archive_app.services import classes as class_service
 from archive_app.services.retention.schedule import current_rule_set, rules_by_class
 from retention import default_rules
+from tests.migrations import downgraded
 
 
 def test_every_shipped_rule_has_an_active_class_filed_under_it(
@@ -260,34 +261,20 @@ def test_cli_manages_classes_with_json(cli, rules: None, make_user) -> None:
     assert "may not create, edit or retire document classes" in denied.stderr
 
 
-def test_migration_0017_versions_existing_classes_and_adds_the_missing_ones(
+def test_migration_0019_versions_existing_classes_and_adds_the_missing_ones(
     container: Container, filer: User, ingest
 ) -> None:
-    from alembic import command
-
     from archive_app.infra import schema
 
     number = ingest(filer)
     engine = container.database.engine
-    sqlite = engine.dialect.name == "sqlite"
-    with engine.connect() as connection:
-        # A downgrade on SQLite rebuilds `documents`, which other rows reference; the
-        # pragma works only outside a transaction, so on the driver's connection.
-        raw = connection.connection.dbapi_connection
-        if sqlite and raw is not None:
-            raw.execute("PRAGMA foreign_keys=OFF")
-        with connection.begin():
-            config = schema.alembic_config()
-            config.attributes["connection"] = connection
-            command.downgrade(config, "0018_login_lockouts")
-            # An instance from before the catalogue: no ledger classes.
-            connection.execute(
-                DocumentClass.__table__.delete().where(
-                    DocumentClass.__table__.c.code.in_(["journal", "general_ledger"])
-                )
+    with downgraded(engine, "0018_login_lockouts") as connection:
+        # An instance from before the catalogue: no ledger classes.
+        connection.execute(
+            DocumentClass.__table__.delete().where(
+                DocumentClass.__table__.c.code.in_(["journal", "general_ledger"])
             )
-        if sqlite and raw is not None:
-            raw.execute("PRAGMA foreign_keys=ON")
+        )
     schema.upgrade(engine)
     with container.database.session() as session:
         codes = {found.code: found for found in session.scalars(select(DocumentClass))}

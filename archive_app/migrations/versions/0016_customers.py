@@ -68,8 +68,9 @@ def downgrade() -> None:
     op.drop_table("customer_consents")
     op.drop_index("ix_customer_tags_tag", table_name="customer_tags")
     op.drop_table("customer_tags")
-    with op.batch_alter_table("customer_archives", schema=None) as batch_op:
-        batch_op.drop_index("ix_customer_archives_region")
-        batch_op.drop_index("ix_customer_archives_industry")
-        batch_op.drop_column("region")
-        batch_op.drop_column("industry")
+    # Not a batch (copy and drop) of customer_archives: documents reference it, and on
+    # SQLite the drop of the old copy fails their foreign keys. Columns are dropped in place.
+    op.drop_index("ix_customer_archives_region", table_name="customer_archives")
+    op.drop_index("ix_customer_archives_industry", table_name="customer_archives")
+    op.execute("ALTER TABLE customer_archives DROP COLUMN region")
+    op.execute("ALTER TABLE customer_archives DROP COLUMN industry")
