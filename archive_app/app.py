@@ -31,6 +31,7 @@ from archive_app.web import (
     catalogue,
     checklist,
     classes,
+    consents,
     dashboard,
     documents,
     errors,
@@ -126,6 +127,7 @@ def create_app(settings: Settings | None = None, *, testing: bool = False) -> Fl
     app.register_blueprint(viewer.blueprint)
     app.register_blueprint(review_desk.blueprint)
     account.install(app)
+    consents.install(app)
     retention.install(app)
     notifications.install(app)
     catalogue.install(app)

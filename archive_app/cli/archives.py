@@ -46,6 +46,9 @@ def archive_document(archive: CustomerArchive) -> dict[str, Any]:
         "tax_id": archive.tax_id,
         "tags": archive.tag_names,
         "notes": archive.notes,
+        "relationship_end": (
+            archive.relationship_end.isoformat() if archive.relationship_end else None
+        ),
         "created_at": archive.created_at.isoformat(),
         "updated_at": archive.updated_at.isoformat(),
     }
@@ -63,6 +66,11 @@ def customer_options(function: Any) -> Any:
         click.option("--tax-id", help="统一社会信用代码 (its check digit is verified)."),
         click.option("--tags", help="Tags separated by ';' or ',' (replaces the list)."),
         click.option("--notes"),
+        click.option(
+            "--relationship-end",
+            help="YYYY-MM-DD: the relationship ended (starts the clock of rules kept from "
+            "the relationship's end); '' clears it.",
+        ),
     ]
     for option in reversed(options):
         function = option(function)

@@ -39,6 +39,9 @@ class CustomerArchive(Base):
     tax_id: Mapped[str] = mapped_column(String(64), default="")
     level: Mapped[Level] = mapped_column(StrEnumType(Level))
     notes: Mapped[str] = mapped_column(Text, default="")
+    # The end of the business relationship: the date of the customer's documents'
+    # ``relationship_end`` trigger event (see services/retention/facts.py).
+    relationship_end: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
@@ -59,6 +62,7 @@ class CustomerArchive(Base):
         "tax_id",
         "level",
         "notes",
+        "relationship_end",
     )
 
     @property

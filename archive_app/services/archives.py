@@ -13,6 +13,7 @@ import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import func, insert, or_, select
@@ -75,6 +76,7 @@ class ArchiveInput:
     level: str = Level.INTERNAL.value
     notes: str = ""
     tags: str = ""
+    relationship_end: str = ""
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, object]) -> ArchiveInput:
@@ -89,6 +91,9 @@ class ArchiveInput:
         values = {name: str(getattr(self, name)).strip() for name in self.__dataclass_fields__}
         values["tax_id"] = values["tax_id"].upper().replace(" ", "")
         values["tags"] = ";".join(split_tags(values["tags"]))
+        day = _day(values["relationship_end"])
+        if day is not None:
+            values["relationship_end"] = day.isoformat()
         return values
 
 
@@ -119,7 +124,17 @@ def _validate(values: Mapping[str, str], actor: User) -> dict[str, str]:
         problems["tags"] = f"are more than {MAX_TAGS}"
     elif any(len(tag) > TAG_LIMIT for tag in tags):
         problems["tags"] = f"each must be at most {TAG_LIMIT} characters"
+    if values["relationship_end"] and _day(values["relationship_end"]) is None:
+        problems["relationship_end"] = "must be a date as YYYY-MM-DD"
     return problems
+
+
+def _day(text: str) -> date | None:
+    """An ISO date (a spreadsheet's ``2026-06-30 00:00:00`` too); None when empty or bad."""
+    try:
+        return date.fromisoformat(text[:10]) if len(text) in (10, 19) else None
+    except ValueError:
+        return None
 
 
 def validate(values: Mapping[str, str], actor: User) -> dict[str, str]:
@@ -138,6 +153,7 @@ def _assign(archive: CustomerArchive, values: Mapping[str, str]) -> None:
     archive.tax_id = values["tax_id"]
     archive.level = Level(values["level"])
     archive.notes = values["notes"]
+    archive.relationship_end = _day(values["relationship_end"])
     wanted = set(split_tags(values["tags"]))
     archive.tags = [tag for tag in archive.tags if tag.tag in wanted] + [
         CustomerTag(tag=name) for name in sorted(wanted - {tag.tag for tag in archive.tags})
@@ -202,6 +218,7 @@ def create_archives(
             **{name: values[name] for name in CustomerArchive.EDITABLE_FIELDS},
             "customer_type": CustomerType(values["customer_type"]),
             "level": Level(values["level"]),
+            "relationship_end": _day(values["relationship_end"]),
             "number": format_archive_number(number_pattern, value),
             "storage_id": uuid.uuid4().hex,
             "created_at": now,

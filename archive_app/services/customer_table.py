@@ -33,6 +33,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("level", "保密级别"),
     ("tags", "标签"),
     ("notes", "备注"),
+    ("relationship_end", "业务关系终止日期"),
 )
 # Written by the export, ignored by the import (so an exported list imports back).
 EXPORT_ONLY: tuple[tuple[str, str], ...] = (("number", "档案编号"), ("documents", "文件数"))
@@ -206,5 +207,6 @@ def template(fmt: str) -> bytes:
         "level": "internal",
         "tags": "VIP;华东",
         "notes": "",
+        "relationship_end": "",
     }
     return write_table([example], fmt, export=False)

@@ -172,6 +172,7 @@ COLUMN_LABELS = {
     "level": _l("Confidentiality level"),
     "tags": _l("Tags"),
     "notes": _l("Notes"),
+    "relationship_end": _l("Relationship ended on"),
     "row": _l("Row"),
 }
 

@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    DateField,
     IntegerField,
     PasswordField,
     SelectField,
@@ -61,10 +62,27 @@ class ArchiveForm(FlaskForm):
         description=_l("Separate tags with ; or ,"),
     )
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=10_000)])
+    relationship_end = DateField(
+        _l("Relationship ended on"),
+        validators=[Optional()],
+        description=_l("Starts the retention clock of records kept from the relationship's end"),
+    )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.level.choices = level_choices()
+
+
+class ConsentForm(FlaskForm):
+    purpose = StringField(_l("Purpose"), validators=[DataRequired(), Length(max=300)])
+    scope = StringField(_l("Scope"), validators=[Optional(), Length(max=500)])
+    given_on = DateField(_l("Given on"), validators=[DataRequired()])
+    channel = StringField(_l("Channel"), validators=[DataRequired(), Length(max=100)])
+
+
+class ConsentWithdrawalForm(FlaskForm):
+    withdrawn_on = DateField(_l("Withdrawn on"), validators=[DataRequired()])
+    channel = StringField(_l("Channel"), validators=[DataRequired(), Length(max=100)])
 
 
 class UserForm(FlaskForm):

@@ -29,6 +29,7 @@ ENDPOINTS = [
     ("GET", "/api/v1/archives/{a}", EVERYONE, {}),
     ("PATCH", "/api/v1/archives/{a}", FILERS, {"json": {"notes": "via the API"}}),
     ("POST", "/api/v1/archives/{a}/documents", FILERS, {"upload": True}),
+    ("POST", "/api/v1/archives/import", FILERS, {"table": "客户名称\n杭州远望咨询有限公司\n"}),
     ("GET", "/api/v1/documents/{d}", EVERYONE, {}),
     ("PATCH", "/api/v1/documents/{d}", FILERS, {"json": {"title": "Service Agreement"}}),
     ("GET", "/api/v1/documents/{d}/status", EVERYONE, {}),
@@ -52,6 +53,10 @@ def _call(api: ApiInstance, method: str, path: str, extras: dict, headers: dict[
         kwargs["json"] = extras["json"]
     if extras.get("upload"):
         kwargs["data"] = {"file": [(io.BytesIO(_pdf(api, f"upload {method}")), "scan.pdf")]}
+        kwargs["content_type"] = "multipart/form-data"
+    if "table" in extras:
+        table = io.BytesIO(extras["table"].encode())
+        kwargs["data"] = {"file": (table, "客户.csv"), "dry_run": "true"}
         kwargs["content_type"] = "multipart/form-data"
     return api.client().open(url, method=method, **kwargs)
 
@@ -162,3 +167,42 @@ def test_filing_flow_over_the_api(api: ApiInstance) -> None:
         ]
     assert ("reviewer", "checklist.confirm", "ok") in trail
     assert ("archivist", "access.refused", "refused") in trail
+
+
+def test_customers_import_over_the_api(api: ApiInstance) -> None:
+    """The same report as ``archive archives import --json``: a bad row refuses the file,
+    ``skip_invalid`` imports the rest (audited as the token's user), an unreadable file is
+    a problem."""
+    client = api.client()
+    table = "客户名称,统一社会信用代码\n宁波远洋贸易有限公司,\n坏号码公司,91310000MA1K4LXN02\n"
+
+    def send(**form: str):
+        return client.post(
+            "/api/v1/archives/import",
+            data={"file": (io.BytesIO(table.encode()), "客户.csv"), **form},
+            content_type="multipart/form-data",
+            headers=api.headers("archivist"),
+        )
+
+    refused = send().get_json()
+    assert (refused["refused"], refused["written"], refused["create"]) == (True, False, 1)
+    assert [(row["line"], row["action"]) for row in refused["rows"]] == [
+        (2, "create"),
+        (3, "invalid"),
+    ]
+    assert "tax_id" in refused["rows"][1]["problems"]
+    done = send(skip_invalid="true").get_json()
+    assert (done["refused"], done["written"], done["invalid"]) == (False, True, 1)
+    with api.container.database.session() as session:
+        entry = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "archive.import")
+        ).one()
+        assert entry.after["create"] == 1 and entry.after["skipped_lines"] == [3]
+    bad = client.post(
+        "/api/v1/archives/import",
+        data={"file": (io.BytesIO(b"\x00\x01"), "客户.xlsx")},
+        content_type="multipart/form-data",
+        headers=api.headers("admin"),
+    )
+    assert bad.status_code == 422 and bad.mimetype == "application/problem+json"
+    assert bad.get_json()["code"] == "table_unreadable"

@@ -15,7 +15,8 @@ from sqlalchemy import select
 
 from archive_app.infra.container import Container
 from archive_app.infra.db import Database
-from archive_app.models import AuditEntry, ErasureRequest, User
+from archive_app.models import AuditEntry, CustomerConsent, ErasureRequest, User
+from tests.app.helpers import post_form
 from tests.retention_app.conftest import make_archive
 
 
@@ -119,3 +120,41 @@ def test_consents_of_an_archive_out_of_sight_are_not_found(
     make_user("wang", "archivist", "internal")
     result = cli("archives", "consent", "list", archive, "--as", "wang")
     assert result.returncode == 1 and "not found" in result.stderr
+
+
+def test_consents_are_recorded_and_withdrawn_on_the_archive_page(
+    container: Container, admin: User, admin_client: FlaskClient
+) -> None:
+    archive = make_archive(container, admin)
+    page = f"/archives/{archive}"
+    post_form(admin_client, "/language/zh_CN", {"next": page}, page)
+    added = post_form(
+        admin_client,
+        f"{page}/consents",
+        {"purpose": "营销短信", "scope": "手机号", "given_on": "2025-03-01", "channel": "线上"},
+        page,
+    )
+    assert added.status_code == 302 and added.location.endswith(f"{page}#consents")
+    shown = admin_client.get(page).get_data(as_text=True)
+    assert "营销短信" in shown and "已记录同意" in shown
+    refused = post_form(
+        admin_client, f"{page}/consents", {"purpose": "x", "given_on": "2025-03-01"}, page
+    )
+    assert refused.status_code == 302
+    assert "请检查：渠道" in admin_client.get(page).get_data(as_text=True)
+    with container.database.session() as session:
+        [consent] = session.scalars(select(CustomerConsent)).all()
+        consent_id = consent.id
+    url = f"{page}/consents/{consent_id}/withdraw"
+    post_form(admin_client, url, {"withdrawn_on": "2025-02-01", "channel": "电话"}, page)
+    assert "请检查：撤回日期" in admin_client.get(page).get_data(as_text=True)
+    post_form(admin_client, url, {"withdrawn_on": "2025-05-01", "channel": "电话"}, page)
+    assert "2025-05-01 · 电话" in admin_client.get(page).get_data(as_text=True)
+    again = post_form(admin_client, url, {"withdrawn_on": "2025-05-02", "channel": "电话"}, page)
+    assert again.status_code == 302
+    assert "该同意已撤回" in admin_client.get(page).get_data(as_text=True)
+    with container.database.session() as session:
+        trail = session.scalars(
+            select(AuditEntry.action).where(AuditEntry.action.startswith("consent."))
+        ).all()
+    assert trail == ["consent.record", "consent.withdraw"]

@@ -10,7 +10,9 @@ from sqlalchemy import select
 
 from archive_app.infra.container import Container
 from archive_app.models import AuditEntry, User
+from archive_app.services import archives
 from archive_app.services import documents as document_service
+from archive_app.services.archives import ArchiveInput
 from archive_app.services.retention import events, planning
 from archive_app.services.retention.facts import field_events
 from tests.retention_app.conftest import add_document, make_archive
@@ -70,3 +72,37 @@ def test_date_fields_name_their_events() -> None:
     ) == {"contract_end": date(2030, 1, 31), "asset_scrapped": date(2029, 5, 1)}
     assert field_events({"end_date": "not a date"}) == {}
     assert field_events(None) == {}
+
+
+def test_the_customers_relationship_end_starts_the_clock_and_an_event_overrides_it(
+    container: Container, admin: User, people: dict[str, User], tmp_path: Path
+) -> None:
+    number = make_archive(container, admin)
+    record = add_document(
+        container, admin, number, "personal", tmp_path / "p", document_date=date(2000, 1, 1)
+    )
+    assert _reason(container, people["c1"], record, date(2200, 1, 1)) == "EVENT_MISSING"
+    with container.database.session() as session:
+        archive = archives.get_visible(session, admin, number)
+        values = {**archive.snapshot(), "relationship_end": "2020-03-31"}
+        archives.update_archive(session, admin, number, ArchiveInput.from_mapping(values))
+    # Three years (the personal-data period) from the end of the customer relationship.
+    assert _reason(container, people["c1"], record, date(2023, 3, 31)) == "PERIOD_RUNNING"
+    assert _reason(container, people["c1"], record, date(2023, 4, 1)) == "ELIGIBLE"
+    with container.database.session() as session:
+        events.record_event(session, people["arch"], record, "relationship_end", "2022-01-31")
+    assert _reason(container, people["c1"], record, date(2023, 4, 1)) == "PERIOD_RUNNING"
+    with container.database.session() as session:
+        trail = [
+            (e.action, e.after)
+            for e in session.scalars(
+                select(AuditEntry)
+                .where(AuditEntry.object_id.in_([number, record]))
+                .where(AuditEntry.action.in_(["archive.update", "retention.event.record"]))
+                .order_by(AuditEntry.seq)
+            )
+        ]
+    assert trail == [
+        ("archive.update", {"relationship_end": "2020-03-31"}),
+        ("retention.event.record", {"relationship_end": "2022-01-31"}),
+    ]

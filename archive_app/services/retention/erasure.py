@@ -5,7 +5,8 @@ then on the engine keeps its records only as long as the *statutory minimum* req
 (``erasure_requested``), and every record still kept is restricted to storage and security
 (``access.ensure_accessible``: no view, text or download for anyone but compliance) until
 it is destroyed. The customer relationship ends with the request: records whose rule runs
-from ``relationship_end`` and lack that event get it, dated the day before the request (so
+from ``relationship_end`` and lack that event get it, dated the archive's own
+``relationship_end`` when one was entered, else the day before the request (so
 a zero-year period has run out on the request day). Everything then eligible goes into a
 disposition batch linked to the request, the same machinery as any destruction (review,
 approvals by distinct compliance users, execution by someone else, certificate): nothing
@@ -100,7 +101,7 @@ def request_erasure(
     )
     # Asking for erasure withdraws every consent the customer gave (PIPL art. 15, 47).
     consents.withdraw_all_for_erasure(session, actor, archive, number, now.date())
-    ended = relationship_ended or (now.date() - timedelta(days=1))
+    ended = relationship_ended or archive.relationship_end or (now.date() - timedelta(days=1))
     by_class = rules_by_class(session)
     for document_number, class_code, has_event in _relationship_candidates(session, archive.id):
         rule = by_class.get(class_code)

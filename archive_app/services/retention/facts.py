@@ -6,8 +6,9 @@ engine, batches and certificates use). ``declared`` is ``Document.declared_at`` 
 (declaration) date when a record has none, which can only keep a record longer. Events
 come from the record's own date fields (:data:`DATE_FIELD_EVENTS`: a contract's
 ``end_date`` is its ``contract_end``, a ``scrapped_date`` the ``asset_scrapped``, a
-``relationship_end`` the ``relationship_end``), so the clock starts without a separate
-entry; an event recorded with ``events.record_event`` overrides the field's date (an
+``relationship_end`` the ``relationship_end``) and from its customer: the archive's
+``relationship_end`` dates the ``relationship_end`` of every record in it (a record's own
+field, being more specific, wins), so the clock starts without a separate entry; an event recorded with ``events.record_event`` overrides the field's date (an
 extended contract whose metadata was not corrected, a correction by compliance), and
 both the field edit and the event are audited where they are made. Holds are the names of the active
 legal holds covering the record or its archive; ``unsettled_claim`` an open flag;
@@ -65,6 +66,11 @@ def field_events(fields: dict[str, object] | None) -> dict[str, date]:
     return found
 
 
+def customer_events(relationship_end: date | None) -> dict[str, date]:
+    """The trigger events the customer's archive dates for each of its records."""
+    return {} if relationship_end is None else {EVENT_RELATIONSHIP_END: relationship_end}
+
+
 @dataclass(frozen=True)
 class RecordRow:
     """What the plan page and certificates show about one record, beside its facts."""
@@ -98,6 +104,7 @@ def load_facts(
             CustomerArchive.number,
             CustomerArchive.storage_id,
             CustomerArchive.level,
+            CustomerArchive.relationship_end,
             Document.archive_id,
             Document.document_date,
             Document.declared_at,
@@ -144,6 +151,7 @@ def load_facts(
         archive_number,
         storage_id,
         archive_level,
+        relationship_end,
         doc_archive_id,
         document_date,
         declared_at,
@@ -157,7 +165,9 @@ def load_facts(
             class_code=class_code,
             declared=declared_at is not None,
             document_date=anchor,
-            events=field_events(fields) | events.get(document_id, {}),
+            events=customer_events(relationship_end)
+            | field_events(fields)
+            | events.get(document_id, {}),
             hold_ids=frozenset(holds.get(document_id, ())),
             unsettled_claim=document_id in claims,
             erasure_requested=doc_archive_id in erasure_archives,

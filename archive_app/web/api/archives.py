@@ -1,4 +1,6 @@
-"""``/api/v1/archives``: list (filters, paging, document counts), create, show, edit.
+"""``/api/v1/archives``: list (filters, paging, document counts), create, show, edit, and
+the customer information table import (the same report as ``archive archives import
+--json``).
 
 Translation only: every call goes through ``services.archives`` as the token's user.
 """
@@ -6,8 +8,9 @@ Translation only: every call goes through ``services.archives`` as the token's u
 from __future__ import annotations
 
 from flask_login import current_user
+from werkzeug.datastructures import FileStorage
 
-from archive_app.services import archives, checklist
+from archive_app.services import archives, checklist, customer_import, customer_table
 from archive_app.services import documents as document_service
 from archive_app.services.archives import ArchiveInput as ArchiveValues
 from archive_app.web.api import schemas
@@ -68,6 +71,27 @@ def create(values: dict):
     )
 
 
+@blueprint.route("/import", methods=["POST"])
+@blueprint.arguments(schemas.CustomerImport, location="multipart", as_kwargs=True)
+@blueprint.response(200, schemas.ImportReportSchema)
+def import_table(file: FileStorage, dry_run: bool, skip_invalid: bool):
+    """Import the customer information table (客户信息表, CSV or XLSX): rows match
+    archives by tax ID, then exact name. A file with a bad row is refused whole
+    (``refused``, nothing written) unless ``skip_invalid``; an unreadable file is a 422
+    problem."""
+    report = customer_import.import_customers(
+        db_session(),
+        current_user,
+        file.read(customer_table.MAX_BYTES + 1),
+        file.filename or "unnamed",
+        dry_run=dry_run,
+        skip_invalid=skip_invalid,
+        number_pattern=services().settings.archive_number_pattern,
+        on_created=services().on_archives_created,
+    )
+    return report.as_dict()
+
+
 @blueprint.route("/<number>", methods=["GET"])
 @blueprint.response(200, schemas.ArchiveSchema)
 def show(number: str):
@@ -81,12 +105,7 @@ def edit(values: dict, number: str):
     """Change the fields given; the others keep their values."""
     session = db_session()
     current = archives.get_visible(session, current_user, number)
-    merged = {
-        name: getattr(current, name).value
-        if name in ("customer_type", "level")
-        else getattr(current, name)
-        for name in ArchiveValues.__dataclass_fields__
-    }
+    merged: dict[str, object] = dict(current.snapshot())
     merged.update(values)
     return archives.update_archive(
         session, current_user, number, ArchiveValues.from_mapping(merged)

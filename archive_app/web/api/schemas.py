@@ -8,6 +8,7 @@ field must not be silently ignored). Response schemas read the models' attribute
 from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
+from werkzeug.datastructures import FileStorage
 
 from archive_app.models.archive import CustomerType
 from archive_app.models.user import Level
@@ -63,6 +64,9 @@ class ArchiveValues(Schema):
     tax_id = fields.String(validate=validate.Length(max=FIELD_LIMITS["tax_id"]))
     level = fields.String(validate=validate.OneOf(LEVELS))
     notes = fields.String(validate=validate.Length(max=FIELD_LIMITS["notes"]))
+    relationship_end = fields.Date(
+        metadata={"description": "The customer relationship ended (starts retention clocks)."}
+    )
 
 
 class ArchiveEdit(ArchiveValues):
@@ -81,6 +85,7 @@ class ArchiveSchema(Schema):
     tax_id = fields.String()
     level = fields.Enum(Level, by_value=True, required=True)
     notes = fields.String()
+    relationship_end = fields.Date(allow_none=True)
     created_at = fields.DateTime(required=True)
 
 
@@ -91,6 +96,49 @@ class ArchiveListItem(ArchiveSchema):
 
 class ArchivePage(PageMeta):
     items = fields.List(fields.Nested(ArchiveListItem), required=True)
+
+
+class CustomerImport(Schema):
+    """The multipart body of a customer information table import."""
+
+    file = fields.Raw(
+        required=True,
+        validate=lambda value: isinstance(value, FileStorage),
+        metadata={"type": "string", "format": "binary", "description": "A .csv or .xlsx table."},
+    )
+    dry_run = fields.Boolean(
+        load_default=False, metadata={"description": "Report only; write nothing."}
+    )
+    skip_invalid = fields.Boolean(
+        load_default=False, metadata={"description": "Import the good rows, report the bad."}
+    )
+
+
+class ImportRowSchema(Schema):
+    line = fields.Integer(required=True)
+    name = fields.String(required=True)
+    action = fields.String(
+        required=True, validate=validate.OneOf(["create", "update", "unchanged", "invalid"])
+    )
+    number = fields.String(allow_none=True, required=True)
+    problems = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+
+
+class ImportReportSchema(Schema):
+    """What was (or, on a dry run or a refused file, would be) created and updated, and
+    every bad row with its line and reasons. ``refused``: a bad row and no
+    ``skip_invalid``, so nothing was written."""
+
+    file = fields.String(required=True)
+    dry_run = fields.Boolean(required=True)
+    skip_invalid = fields.Boolean(required=True)
+    refused = fields.Boolean(required=True)
+    written = fields.Boolean(required=True)
+    create = fields.Integer(required=True)
+    update = fields.Integer(required=True)
+    unchanged = fields.Integer(required=True)
+    invalid = fields.Integer(required=True)
+    rows = fields.List(fields.Nested(ImportRowSchema), required=True)
 
 
 # ------------------------------------------------------------------------------ documents
