@@ -39,7 +39,8 @@ from archive_app.permissions import (
 )
 from archive_app.search import updates as search_updates
 from archive_app.services import audit
-from indexing.extract.checks import uscc_problem
+from archive_app.services.customer_problems import FieldProblem, english
+from indexing.extract.checks import uscc_expected, uscc_problem
 
 FIELD_LIMITS = {
     "name": 300,
@@ -102,30 +103,36 @@ def split_tags(text: str) -> list[str]:
     return sorted({part.strip() for part in _TAG_SEPARATORS.split(text) if part.strip()})
 
 
-def _validate(values: Mapping[str, str], actor: User) -> dict[str, str]:
-    problems: dict[str, str] = {}
+def _validate(values: Mapping[str, str], actor: User) -> dict[str, FieldProblem]:
+    problems: dict[str, FieldProblem] = {}
     if not values["name"]:
-        problems["name"] = "is required"
+        problems["name"] = FieldProblem("required")
     for name, limit in FIELD_LIMITS.items():
         if len(values[name]) > limit:
-            problems[name] = f"is longer than {limit} characters"
+            problems[name] = FieldProblem("too_long", {"limit": limit})
     if values["customer_type"] not in {t.value for t in CustomerType}:
-        problems["customer_type"] = "must be company or person"
+        problems["customer_type"] = FieldProblem("bad_type")
     if values["level"] not in {level.value for level in Level}:
-        problems["level"] = f"must be one of {', '.join(level.value for level in Level)}"
+        levels = ", ".join(level.value for level in Level)
+        problems["level"] = FieldProblem("bad_level", {"levels": levels})
     elif not may_see_level(actor, values["level"]):
-        problems["level"] = "is above your own clearance"
-    if values["tax_id"]:
-        problem = uscc_problem(values["tax_id"])
-        if problem is not None:
-            problems["tax_id"] = problem
+        problems["level"] = FieldProblem("above_clearance")
+    if values["tax_id"] and uscc_problem(values["tax_id"]) is not None:
+        expected = uscc_expected(values["tax_id"])
+        problems["tax_id"] = (
+            FieldProblem("tax_id_format", {"value": values["tax_id"]})
+            if expected is None
+            else FieldProblem(
+                "tax_id_check_digit", {"value": values["tax_id"], "expected": expected}
+            )
+        )
     tags = split_tags(values["tags"])
     if len(tags) > MAX_TAGS:
-        problems["tags"] = f"are more than {MAX_TAGS}"
+        problems["tags"] = FieldProblem("too_many_tags", {"limit": MAX_TAGS})
     elif any(len(tag) > TAG_LIMIT for tag in tags):
-        problems["tags"] = f"each must be at most {TAG_LIMIT} characters"
+        problems["tags"] = FieldProblem("tag_too_long", {"limit": TAG_LIMIT})
     if values["relationship_end"] and _day(values["relationship_end"]) is None:
-        problems["relationship_end"] = "must be a date as YYYY-MM-DD"
+        problems["relationship_end"] = FieldProblem("bad_date")
     return problems
 
 
@@ -137,8 +144,8 @@ def _day(text: str) -> date | None:
         return None
 
 
-def validate(values: Mapping[str, str], actor: User) -> dict[str, str]:
-    """The problems of cleaned customer values (field → message), none when valid."""
+def validate(values: Mapping[str, str], actor: User) -> dict[str, FieldProblem]:
+    """The problems of cleaned customer values (field → problem), none when valid."""
     return _validate(values, actor)
 
 
@@ -172,7 +179,7 @@ def create_archive(
     values = data.cleaned()
     problems = _validate(values, actor)
     if problems:
-        raise ValidationFailed(problems)
+        raise ValidationFailed(english(problems))
     number = format_archive_number(number_pattern, next_value(session, ARCHIVE_SEQUENCE))
     now = utcnow()
     archive = CustomerArchive(
@@ -209,7 +216,7 @@ def create_archives(
     for values in cleaned:
         problems = _validate(values, actor)
         if problems:
-            raise ValidationFailed(problems)
+            raise ValidationFailed(english(problems))
     if not cleaned:
         return []
     now = utcnow()
@@ -268,7 +275,7 @@ def update_archive(
     values = data.cleaned()
     problems = _validate(values, actor)
     if problems:
-        raise ValidationFailed(problems)
+        raise ValidationFailed(english(problems))
     return apply_update(session, actor, archive, values)
 
 

@@ -12,7 +12,9 @@ Contract of :func:`import_customers`:
   with its GB 32100 check digit), when it repeats an earlier row, has more cells than the
   header, matches several archives of that name, matches by name an archive with another
   tax ID, or matches an archive the user may not see. Every bad row is reported with its
-  line (the header is line 1) and reasons by field.
+  line (the header is line 1) and reasons by field, each a code with its data
+  (:class:`~archive_app.services.customer_problems.FieldProblem`: pages say it in the
+  user's language) and its English sentence.
 - A file with a bad row is refused whole (nothing written) unless ``skip_invalid``, which
   imports the good rows. ``dry_run`` reports what would be created or updated and writes
   nothing. Otherwise everything is written in the caller's transaction: each archive's
@@ -39,6 +41,7 @@ from archive_app.services import archives as archive_service
 from archive_app.services import audit
 from archive_app.services import documents as document_service
 from archive_app.services.archives import ArchiveInput, ArchivesCreatedHook
+from archive_app.services.customer_problems import FieldProblem, english
 from archive_app.services.customer_table import (
     COLUMNS,
     EXTRA_CELLS,
@@ -59,15 +62,17 @@ class RowOutcome:
     name: str
     action: str
     number: str | None = None
-    problems: dict[str, str] = field(default_factory=dict)
+    problems: dict[str, FieldProblem] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
+        """``problems`` in English by field, ``reasons`` the same as codes and data."""
         return {
             "line": self.line,
             "name": self.name,
             "action": self.action,
             "number": self.number,
-            "problems": self.problems,
+            "problems": english(self.problems),
+            "reasons": {name: problem.as_dict() for name, problem in self.problems.items()},
         }
 
 
@@ -140,20 +145,20 @@ def _words(values: dict[str, str]) -> dict[str, str]:
     return values
 
 
-def _match(known: _Known, values: Mapping[str, str], problems: dict[str, str]) -> int | None:
+def _match(
+    known: _Known, values: Mapping[str, str], problems: dict[str, FieldProblem]
+) -> int | None:
     tax_id, name = values["tax_id"], values["name"]
     if tax_id and tax_id in known.by_tax:
         return known.by_tax[tax_id]
     candidates = known.by_name.get(name, [])
     if len(candidates) > 1:
-        problems["name"] = (
-            f"matches {len(candidates)} archives of that name; give the tax ID to choose one"
-        )
+        problems["name"] = FieldProblem("ambiguous_name", {"count": len(candidates)})
         return None
     if not candidates:
         return None
     if tax_id and known.tax_of[candidates[0]]:
-        problems["tax_id"] = "an archive of this name has another tax ID"
+        problems["tax_id"] = FieldProblem("other_tax_id")
         return None
     return candidates[0]
 
@@ -200,20 +205,20 @@ def import_customers(
         cleaned = ArchiveInput.from_mapping(
             {"name": "", **{key: value for key, value in given.items() if value}}
         ).cleaned()
-        problems: dict[str, str] = {}
+        problems: dict[str, FieldProblem] = {}
         if EXTRA_CELLS in row.values:
-            problems["row"] = "has more cells than the header has columns"
+            problems["row"] = FieldProblem("extra_cells")
         if cleaned["tax_id"] and cleaned["tax_id"] in seen_tax:
-            problems["tax_id"] = f"repeats line {seen_tax[cleaned['tax_id']]}"
+            problems["tax_id"] = FieldProblem("repeats_line", {"line": seen_tax[cleaned["tax_id"]]})
         if cleaned["name"] and cleaned["name"] in seen_name:
-            problems["name"] = f"repeats line {seen_name[cleaned['name']]}"
+            problems["name"] = FieldProblem("repeats_line", {"line": seen_name[cleaned["name"]]})
         if cleaned["tax_id"]:
             seen_tax.setdefault(cleaned["tax_id"], row.line)
         if cleaned["name"]:
             seen_name.setdefault(cleaned["name"], row.line)
         target = None if problems else _match(known, cleaned, problems)
         if target is not None and known.level_of[target] not in visible:
-            problems["name"] = "matches an existing archive you may not change"
+            problems["name"] = FieldProblem("not_yours")
             target = None
         outcome = RowOutcome(row.line, cleaned["name"], CREATE, problems=problems)
         given_cells = {key: cleaned[key] for key in present if row.values.get(key, "")}

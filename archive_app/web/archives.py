@@ -15,6 +15,7 @@ from archive_app.errors import ValidationFailed
 from archive_app.permissions import Capability, allowed, require
 from archive_app.services import (
     archives,
+    bootstrap,
     checklist,
     consents,
     customer_import,
@@ -23,6 +24,7 @@ from archive_app.services import (
 )
 from archive_app.services import documents as document_service
 from archive_app.services.archives import ArchiveInput
+from archive_app.web import customer_problems
 from archive_app.web.context import db_session, end_unit_of_work, services
 from archive_app.web.forms import ArchiveForm
 
@@ -179,7 +181,11 @@ COLUMN_LABELS = {
 
 def _import_page(report: customer_import.ImportReport | None, error: str | None, status: int):
     return render_template(
-        "archives/import.html", report=report, error=error, column_labels=COLUMN_LABELS
+        "archives/import.html",
+        report=report,
+        error=error,
+        column_labels=COLUMN_LABELS,
+        say_problem=customer_problems.say,
     ), status
 
 
@@ -248,6 +254,10 @@ def detail(number: str):
         can_file=allowed(current_user, Capability.FILE_DOCUMENTS),
         can_hand_over=allowed(current_user, Capability.EXPORT_ARCHIVE),
         consents=consents.consents_of(db_session(), archive),
+        # The same bulk edit as the search results', on this archive's own list.
+        may_bulk_edit=allowed(current_user, Capability.FILE_DOCUMENTS)
+        or allowed(current_user, Capability.AMEND_DECLARED),
+        classes=bootstrap.list_classes(db_session()),
     )
 
 

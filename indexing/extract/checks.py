@@ -3,6 +3,8 @@
 * ``uscc_problem(code)``: the GB 32100-2015 check digit of a 统一社会信用代码 (18 characters
   from ``0-9`` and ``ABCDEFGHJKLMNPQRTUWXY``, weights 3^i mod 31, check = 31 - sum mod 31);
   15-, 17- and 20-character tax numbers (old 纳税人识别号) carry no check digit.
+  ``uscc_expected(code)`` is the check digit an 18-character code should end with (None
+  when the code is not 18 characters of that alphabet).
 * ``sum_problem(net, tax, total)``: 金额 + 税额 = 价税合计, to the fen.
 * ``words_problem(words, figure)``: the uppercase amount (大写) equals the figure (小写).
 * ``date_problem(value, today)``: a document date between 1990 and 31 days from today (an
@@ -15,7 +17,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
-__all__ = ["date_problem", "sum_problem", "uscc_problem", "words_problem"]
+__all__ = ["date_problem", "sum_problem", "uscc_expected", "uscc_problem", "words_problem"]
 
 _USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
@@ -25,13 +27,20 @@ def uscc_problem(code: str) -> str | None:
     code = code.strip().upper()
     if len(code) in (15, 17, 20) and code.isalnum():
         return None  # an older taxpayer number: no check digit to verify
-    if len(code) != 18 or any(c not in _USCC_CHARS for c in code):
+    expected = uscc_expected(code)
+    if expected is None:
         return f"{code} is not an 18-character unified social credit code"
-    total = sum(_USCC_CHARS.index(c) * w for c, w in zip(code[:17], _USCC_WEIGHTS, strict=True))
-    expected = _USCC_CHARS[(31 - total % 31) % 31]
     if code[17] != expected:
         return f"check digit of {code} should be {expected}"
     return None
+
+
+def uscc_expected(code: str) -> str | None:
+    code = code.strip().upper()
+    if len(code) != 18 or any(c not in _USCC_CHARS for c in code):
+        return None
+    total = sum(_USCC_CHARS.index(c) * w for c, w in zip(code[:17], _USCC_WEIGHTS, strict=True))
+    return _USCC_CHARS[(31 - total % 31) % 31]
 
 
 def sum_problem(net: Decimal, tax: Decimal, total: Decimal) -> str | None:

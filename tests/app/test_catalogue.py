@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from archive_app.errors import NotFound, PermissionDenied, ValidationFailed
@@ -17,6 +18,7 @@ from archive_app.search import queries as search_service
 from archive_app.search.queries import SearchParams
 from archive_app.services import archives, bulk_edit, notes, saved_searches, tags
 from archive_app.services.archives import ArchiveInput
+from tests.app.helpers import csrf_token
 from tests.retention_app.conftest import add_document, declare, make_archive
 
 
@@ -253,3 +255,33 @@ def test_saved_searches_own_and_shared(
         saved_searches.save_search(session, admin, "a/b", SearchParams.parse({"query": "x"}))
     usage = cli("search")
     assert usage.returncode == 2
+
+
+def test_bulk_edit_from_an_archives_own_document_list(
+    container: Container, filed: dict[str, str], admin_client: FlaskClient
+) -> None:
+    """The archive page ticks its documents into the same bulk edit as the search results,
+    and the result leads back to the archive."""
+    with container.database.session() as session:
+        row = session.scalar(select(Document).where(Document.number == filed["a"]))
+        assert row is not None
+        number = row.archive.number
+    url = f"/archives/{number}"
+    page = admin_client.get(url).get_data(as_text=True)
+    assert 'id="archive-bulk-edit"' in page
+    for key in ("a", "b", "declared"):
+        assert f'value="{filed[key]}" form="bulk-form"' in page
+    result = admin_client.post(
+        "/documents/bulk-edit",
+        data={
+            "csrf_token": csrf_token(admin_client, url),
+            "documents": [filed["a"], filed["b"]],
+            "add_tags": "移交",
+        },
+        headers={"Referer": f"http://localhost{url}"},
+    )
+    shown = result.get_data(as_text=True)
+    assert result.status_code == 200 and f'href="http://localhost{url}"' in shown
+    entries = _entries(container, "document.bulk_edit")
+    assert sorted(e.object_id for e in entries) == sorted([filed["a"], filed["b"]])
+    assert all(e.after == {"tags": ["移交"]} for e in entries)

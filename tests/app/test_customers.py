@@ -160,6 +160,8 @@ def test_every_kind_of_bad_row_is_reported_and_the_file_refused_whole(
         assert "2 archives" in bad[10]["name"] and "another tax ID" in bad[11]["tax_id"]
         assert "may not change" in bad[12]["name"] and "more cells" in bad[13]["row"]
         assert "60 characters" in bad[14]["tags"]
+        reasons = {row["line"]: row["reasons"] for row in report["rows"]}
+        assert reasons[7]["tax_id"] == {"code": "repeats_line", "data": {"line": 2}}
         assert archive_count(database) == before and import_entries(database) == 0
 
     # The plain report names every bad line on stderr, and says nothing was imported.
@@ -256,3 +258,13 @@ def test_who_may_import_and_export(cli, database: Database, make_user, tmp_path:
     )
     unreadable = cli("archives", "import", str(write_csv(tmp_path / "u.csv", [["x"]], ["名字"])))
     assert unreadable.returncode == 1 and "unknown column(s): 名字" in unreadable.stderr
+
+
+def test_the_relationship_end_is_edited_from_the_command_line(cli, tmp_path: Path) -> None:
+    number = cli("archives", "create", "--name", "甲公司").stdout.strip()
+    edited = cli("archives", "edit", number, "--relationship-end", "2024-06-30", "--json")
+    assert json.loads(edited.stdout)["relationship_end"] == "2024-06-30"
+    bad = cli("archives", "edit", number, "--relationship-end", "30/06/2024")
+    assert bad.returncode == 1 and "YYYY-MM-DD" in bad.stderr
+    cleared = cli("archives", "edit", number, "--relationship-end", "", "--json")
+    assert json.loads(cleared.stdout)["relationship_end"] is None

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import io
 import zipfile
+from datetime import date
 from pathlib import Path
 
 from flask import Flask
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
+from sqlalchemy import select
 
+from archive_app.models import CustomerArchive
 from tests.app.helpers import csrf_token, login
 from tests.app.test_customers import GOOD, archive_count, write_csv
 from tests.conftest import USER_PASSWORD
@@ -30,7 +33,9 @@ def test_import_page_reports_refuses_and_imports(
     refused = upload(admin_client, bad)
     page = refused.get_data(as_text=True)
     assert refused.status_code == 422 and 'id="import-refused"' in page
-    assert '<td class="font-monospace">5</td>' in page and "is required" in page
+    # The reasons are said in the page's language (Chinese by default).
+    assert '<td class="font-monospace">5</td>' in page and "必填" in page
+    assert "is required" not in page
     assert archive_count(database) == 0
 
     dry = upload(admin_client, bad, dry_run="1", skip_invalid="1")
@@ -59,6 +64,25 @@ def test_import_page_reports_refuses_and_imports(
     assert 'id="archive-groups"' in grouped and "深圳" in grouped
     exported = admin_client.get("/archives/export.csv?region=北京").data.decode("utf-8-sig")
     assert exported.count("\n") == 2 and "李四" in exported
+
+    # The relationship end is a column of the table.
+    ended = write_csv(
+        tmp_path / "ended.csv",
+        [["李四", "2024-06-30"], ["", "2024-06-30"], ["王五", "2024-13-01"], ["李四", ""]],
+        header=["客户名称", "业务关系终止日期"],
+    )
+    page = upload(admin_client, ended).get_data(as_text=True)
+    for reason in ("必填", "须为 YYYY-MM-DD 格式的日期", "与第 2 行重复"):
+        assert reason in page
+    fixed = write_csv(
+        tmp_path / "fixed.csv", [["李四", "2024-06-30"]], ["客户名称", "业务关系终止日期"]
+    )
+    assert upload(admin_client, fixed).status_code == 200
+    with database.session() as session:
+        ended_on = session.scalars(
+            select(CustomerArchive.relationship_end).where(CustomerArchive.name == "李四")
+        ).one()
+    assert ended_on == date(2024, 6, 30)
 
 
 def test_handover_download_and_refusals(

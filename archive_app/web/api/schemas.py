@@ -114,6 +114,11 @@ class CustomerImport(Schema):
     )
 
 
+class ImportReason(Schema):
+    code = fields.String(required=True)
+    data = fields.Dict(keys=fields.String(), required=True)
+
+
 class ImportRowSchema(Schema):
     line = fields.Integer(required=True)
     name = fields.String(required=True)
@@ -121,7 +126,18 @@ class ImportRowSchema(Schema):
         required=True, validate=validate.OneOf(["create", "update", "unchanged", "invalid"])
     )
     number = fields.String(allow_none=True, required=True)
-    problems = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+    problems = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        required=True,
+        metadata={"description": "Field (or ``row``) to its reason, in English."},
+    )
+    reasons = fields.Dict(
+        keys=fields.String(),
+        values=fields.Nested(ImportReason),
+        required=True,
+        metadata={"description": "The same reasons as a stable code and its data."},
+    )
 
 
 class ImportReportSchema(Schema):
