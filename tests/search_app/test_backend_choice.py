@@ -14,6 +14,7 @@ from archive_app.infra.config import Settings
 from archive_app.infra.container import Container
 from archive_app.models import AuditEntry
 from archive_app.search import maintenance as search_maintenance
+from archive_app.search import record as search_record
 from archive_app.search.backend import SwitchRefused
 from archive_app.services.initialise import initialise
 
@@ -93,6 +94,6 @@ def test_a_switch_interrupted_midway_leaves_the_old_index_answering_then_complet
             ).one()
             assert entry.before == {"backend": before}
     finally:
-        env.settings.search_record_path.unlink(missing_ok=True)
+        search_record.record(env.settings, before)
         env.container.reopen_search()
     assert env.container.search.name == "whoosh"
