@@ -1,8 +1,9 @@
 """``archive search``, ``archive reindex`` and ``archive index check``.
 
 ``search`` prints result cards on the terminal or, with ``--json``, the document
-``{"total", "hits": [{"document", "archive", "title", "class", "snippet", "score"}],
-"facets"}`` (``snippet`` is HTML: escaped text with ``<mark>`` around matched words).
+``{"total", "total_exact", "hits": [{"document", "archive", "title", "class", "snippet",
+"score"}], "facets", "ranked_window"}`` (``total_exact`` false: more than ``total`` match,
+counting stopped at ``ARCHIVE_SEARCH_TOTAL_CAP``, and the facet counts are lower bounds) (``snippet`` is HTML: escaped text with ``<mark>`` around matched words).
 ``reindex`` and ``index check`` call the maintenance functions of
 :mod:`archive_app.search.maintenance` with a progress bar on the terminal.
 """
@@ -92,7 +93,10 @@ def search(
         print_json(outcome.as_json())
         return
     console = Console()
-    console.print(f"{outcome.total} documents found", highlight=False)
+    if outcome.total_exact:
+        console.print(f"{outcome.total} documents found", highlight=False)
+    else:
+        console.print(f"{outcome.total:,}+ documents found", highlight=False)
     if outcome.ranked_window:
         console.print(
             f"ranked by relevance among the {outcome.ranked_window} most recent matches;"
@@ -160,16 +164,33 @@ def _snippet_text(snippet: str) -> Text:
     type=click.IntRange(1, 5000),
 )
 @click.option("--restart", is_flag=True, help="Ignore the checkpoint of an interrupted run.")
+@click.option(
+    "--to",
+    "target",
+    metavar="URL",
+    help="Build the index of this backend beside the one in use and switch to it when complete.",
+)
 @as_option
 @json_option
 @pass_runtime
 def reindex(
-    runtime: Runtime, batch_size: int, restart: bool, as_user: str | None, as_json: bool
+    runtime: Runtime,
+    batch_size: int,
+    restart: bool,
+    target: str | None,
+    as_user: str | None,
+    as_json: bool,
 ) -> None:
-    """Rebuild the search index from the database and the decrypted text (resumable)."""
+    """Rebuild the search index from the database and the decrypted text (resumable).
+
+    With --to URL (tantivy:///PATH, whoosh:///PATH or postgresql://...), the new backend's
+    index is built beside the one in use, which answers searches until the new one is
+    complete; then the instance switches to it. Interrupted, run the same command again to
+    go on. Restart `archive serve` and workers afterwards."""
     container = runtime.container
     with runtime.session() as session:
         actor = runtime.actor(session, as_user)
+    before = container.settings.resolved_search_url
     console = Console(stderr=True)
     with progress_bar(console, "indexing") as progress:
         task = progress.add_task("indexing", total=None)
@@ -177,22 +198,35 @@ def reindex(
         def on_progress(p: search_maintenance.Progress) -> None:
             progress.update(task, completed=p.done, total=p.total)
 
-        report = search_maintenance.rebuild(
-            container, actor, batch_size=batch_size, on_progress=on_progress, restart=restart
-        )
-    result = {
+        if target is None:
+            report = search_maintenance.rebuild(
+                container, actor, batch_size=batch_size, on_progress=on_progress, restart=restart
+            )
+        else:
+            report = search_maintenance.switch(
+                container,
+                actor,
+                target,
+                batch_size=batch_size,
+                on_progress=on_progress,
+                restart=restart,
+            )
+    result: dict[str, object] = {
         "indexed": report.indexed,
         "resumed_after": report.resumed_after,
         "removed": report.removed,
         "seconds": round(report.elapsed, 2),
     }
+    if target is not None:
+        result["backend"] = target
     with runtime.session() as session:
         audit.record(
             session,
             runtime.actor(session, actor.username),
-            "search.reindex",
+            "search.reindex" if target is None else "search.switch",
             "index",
             "*",
+            before={"backend": before} if target is not None else None,
             after=result,
         )
     if as_json:
@@ -204,6 +238,8 @@ def reindex(
         f"in {report.elapsed:.1f}s",
         err=True,
     )
+    if target is not None:
+        click.echo(f"search now uses {target}", err=True)
 
 
 @click.group()

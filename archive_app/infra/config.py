@@ -39,6 +39,8 @@ class Settings:
     broker_url: str | None = None
     queue_name: str = "archive"
     search_url: str | None = None
+    # Search counts are exact up to this many matches, "more than" it beyond.
+    search_total_cap: int = 10_000
     secure_cookies: bool = False
     default_language: str = "zh_CN"
     session_hours: int = 12
@@ -99,6 +101,7 @@ class Settings:
             broker_url=env.get("ARCHIVE_BROKER_URL") or None,
             queue_name=env.get("ARCHIVE_QUEUE") or cls.queue_name,
             search_url=env.get("ARCHIVE_SEARCH_URL") or None,
+            search_total_cap=_parse_int(env, "ARCHIVE_SEARCH_TOTAL_CAP", cls.search_total_cap),
             secure_cookies=_parse_bool(env, "ARCHIVE_SECURE_COOKIES", False),
             default_language=env.get("ARCHIVE_LANGUAGE") or cls.default_language,
             session_hours=_parse_int(env, "ARCHIVE_SESSION_HOURS", cls.session_hours),
@@ -188,6 +191,8 @@ class Settings:
             raise SettingsError("ARCHIVE_BROKER_URL", "must be a redis:// or amqp:// URL")
         if self.search_url is not None:
             validate_search_url(self.search_url)
+        if not 1 <= self.search_total_cap <= 1_000_000:
+            raise SettingsError("ARCHIVE_SEARCH_TOTAL_CAP", "must be between 1 and 1000000")
         if self.ledger_dir is not None:
             validate_ledger_dir(self.ledger_dir, self.home)
         parse_inspection_schedule(self.inspection_schedule)
@@ -246,8 +251,22 @@ class Settings:
 
     @property
     def resolved_search_url(self) -> str:
-        """``ARCHIVE_SEARCH_URL``, or the embedded Whoosh index in the instance folder."""
-        return self.search_url or f"whoosh://{self.home / 'index'}"
+        """``ARCHIVE_SEARCH_URL``; else the backend recorded in the instance (``archive init``
+        records Tantivy in ``index/`` for a new instance, ``archive reindex --to`` records the
+        one it switched to); else the Whoosh index in ``index/`` that instances made before
+        the record existed use."""
+        if self.search_url:
+            return self.search_url
+        try:
+            recorded = self.search_record_path.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            recorded = ""
+        return recorded or f"whoosh://{self.home / 'index'}"
+
+    @property
+    def search_record_path(self) -> Path:
+        """The file in the instance that names its search backend (one URL)."""
+        return self.home / "search-backend"
 
 
 def validate_number_pattern(pattern: str) -> None:

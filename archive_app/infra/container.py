@@ -65,6 +65,13 @@ class Container:
                 self._search = open_search_backend(self.settings)
             return self._search
 
+    def reopen_search(self) -> None:
+        """Close the search backend; the next use opens the one the settings name now."""
+        with self._lock:
+            if self._search is not None:
+                self._search.close()
+                self._search = None
+
     @property
     def temp_folder(self) -> Path:
         """This process's private temporary folder inside the instance (``scratch``)."""

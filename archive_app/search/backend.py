@@ -40,6 +40,18 @@ class PurgeNotFinished(SearchUnavailable):
         self.blocking = blocking
 
 
+class SwitchRefused(AppError):
+    """``archive reindex --to`` cannot switch to that backend (nothing was changed)."""
+
+    http_status = 409
+    code = "search_switch_refused"
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(f"cannot switch the search backend to {url}: {reason}")
+        self.url = url
+        self.reason = reason
+
+
 def translate(error: Exception) -> AppError:
     from indexing.search import PurgeIncomplete
 

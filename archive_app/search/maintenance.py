@@ -7,13 +7,15 @@ records a checkpoint in the instance folder; an interrupted rebuild goes on afte
 ``restart`` is given. At the end, entries without an indexable document are removed and
 purged. :func:`check` compares the index with the database (missing and extra entries,
 named by document number) and, with ``repair``, indexes the missing and purges the extra.
-Both are index administration across every archive (they name documents of any archive):
+:func:`switch` builds the index of another backend beside the one in use the same way and
+makes it the one in use when complete. All three are index administration across every archive (they name documents of any archive):
 the acting user must be compliance or an administrator. Both report progress through a callback, for the CLI's progress bar or any other front end.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 from collections.abc import Callable, Iterator
@@ -35,7 +37,7 @@ from archive_app.search.entries import (
 
 if TYPE_CHECKING:
     from archive_app.infra.container import Container
-    from indexing.search import IndexDocument
+    from indexing.search import IndexDocument, SearchBackend
 
 BATCH = 200
 CHECKPOINT_NAME = "search-reindex.checkpoint"
@@ -106,14 +108,80 @@ def rebuild(
 ) -> RebuildReport:
     """Reindex every indexable document, resuming after an interruption unless
     ``restart``; then remove (and purge) entries that have no indexable document."""
-    from indexing.search import ReindexProgress, SearchError, diff, reindex
-
     require(actor, Capability.MAINTAIN_INDEX)
-
     path = checkpoint_path(container)
     if restart:
         with contextlib.suppress(FileNotFoundError):
             os.remove(path)
+    return _build(container, container.search, path, batch_size, on_progress)
+
+
+def switch(
+    container: Container,
+    actor: User,
+    url: str,
+    *,
+    batch_size: int = BATCH,
+    on_progress: Callable[[Progress], None] | None = None,
+    restart: bool = False,
+) -> RebuildReport:
+    """Build the index of backend ``url`` beside the one in use, then make it the one in use.
+
+    The instance's record (:mod:`archive_app.search.record`) changes only once the new
+    index holds every indexable document: until then, and if the build fails or is
+    killed, the old index stays in use. The partial new index is resumable: the same
+    command goes on after its checkpoint (``restart`` starts it again from empty).
+    Processes already running (``archive serve``, workers) open the new backend when
+    restarted.
+    """
+    from archive_app.infra.config import validate_search_url
+    from archive_app.search.backend import SwitchRefused, open_search_backend
+    from archive_app.search.record import record
+
+    require(actor, Capability.MAINTAIN_INDEX)
+    settings = container.settings
+    if settings.search_url:
+        raise SwitchRefused(url, "ARCHIVE_SEARCH_URL names the backend; change it there")
+    validate_search_url(url)
+    current = settings.resolved_search_url
+    if _location(url) == _location(current):
+        raise SwitchRefused(url, f"that is where the index in use ({current}) is")
+    path = str(
+        settings.home / f"search-switch-{hashlib.sha256(url.encode()).hexdigest()[:12]}.checkpoint"
+    )
+    if restart:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(path)
+    target = open_search_backend(settings.with_overrides(search_url=url))
+    try:
+        if not os.path.exists(path):
+            target.clear()  # not a resumed build: start from an empty index
+        report = _build(container, target, path, batch_size, on_progress)
+    finally:
+        target.close()
+    record(settings, url)
+    container.reopen_search()
+    return report
+
+
+def _location(url: str) -> str:
+    """An embedded index's folder, or the URL itself: two URLs of one place are one index."""
+    scheme, _, rest = url.partition(":")
+    if scheme in ("whoosh", "tantivy"):
+        return os.path.normpath(rest.removeprefix("//"))
+    return url
+
+
+def _build(
+    container: Container,
+    backend: SearchBackend,
+    path: str,
+    batch_size: int,
+    on_progress: Callable[[Progress], None] | None,
+) -> RebuildReport:
+    from indexing.search import Drift, ReindexProgress, SearchError, diff, reindex
+    from indexing.search import repair as repair_drift
+
     after = _read_checkpoint(path)
     with container.database.session() as session:
         total = session.scalar(
@@ -130,20 +198,29 @@ def rebuild(
         on_progress(Progress(0, total))
     try:
         report = reindex(
-            container.search,
+            backend,
             _source(container, batch_size),
             checkpoint_path=path,
             batch_size=batch_size,
             on_progress=progress,
             total=total,
         )
-        drift = diff(container.search, _expected_ids(container))
+        drift = diff(backend, _expected_ids(container))
         if drift.extra:
-            container.search.delete(drift.extra)
-            container.search.purge()
+            repair_drift(backend, Drift([], drift.extra), _loader(container))
     except SearchError as error:
         raise translate(error) from error
     return RebuildReport(report.indexed, report.resumed_after, len(drift.extra), report.elapsed)
+
+
+def _loader(container: Container) -> Callable[[list[str]], list[IndexDocument]]:
+    def load(ids: list[str]) -> list[IndexDocument]:
+        with container.database.session() as session:
+            documents = load_documents(session, [int(i) for i in ids])
+            tags = tags_of(session, [d.id for d in documents])
+        return [entry_for(container, d, tags.get(d.id, ())) for d in documents if indexable(d)]
+
+    return load
 
 
 def _read_checkpoint(path: str) -> str | None:
@@ -214,15 +291,10 @@ def check(container: Container, actor: User | None, *, repair: bool = False) -> 
 
     report = CheckReport([name(i) for i in drift.missing], [name(i) for i in drift.extra])
     if repair and not drift.clean:
-
-        def load(ids: list[str]) -> list[IndexDocument]:
-            with container.database.session() as session:
-                documents = load_documents(session, [int(i) for i in ids])
-                tags = tags_of(session, [d.id for d in documents])
-            return [entry_for(container, d, tags.get(d.id, ())) for d in documents if indexable(d)]
-
         try:
-            result = repair_drift(container.search, Drift(drift.missing, drift.extra), load)
+            result = repair_drift(
+                container.search, Drift(drift.missing, drift.extra), _loader(container)
+            )
         except SearchError as error:
             raise translate(error) from error
         report.added, report.removed, report.repaired = result.added, result.removed, True

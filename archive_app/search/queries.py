@@ -224,6 +224,9 @@ class SearchOutcome:
     archive_facets: list[Facet] = field(default_factory=list)
     # Set when relevance ranking covered only this many of the newest matches.
     ranked_window: int | None = None
+    # False: more than ``total`` documents match (counting stopped at the cap), and the
+    # facet counts are lower bounds.
+    total_exact: bool = True
 
     @property
     def pages(self) -> int:
@@ -233,6 +236,7 @@ class SearchOutcome:
         """The JSON shape of the API and of ``archive search --json``."""
         return {
             "total": self.total,
+            "total_exact": self.total_exact,
             "hits": [
                 {
                     "document": hit.document,
@@ -261,6 +265,7 @@ def search(
     require(actor, Capability.VIEW_ARCHIVES)
     classes = {c.code: c for c in session.scalars(select(DocumentClass))}
     request = _request_for(session, actor, params, classes)
+    request.total_cap = container.settings.search_total_cap
     results = _run(container, request, params)
     outcome = SearchOutcome(
         params,
@@ -269,6 +274,7 @@ def search(
         _class_facets(results, classes),
         _archive_facets(session, actor, results),
         results.ranked_window,
+        results.total_exact,
     )
     audit.record(
         session,

@@ -3,7 +3,7 @@
 Safe to run twice: nothing existing is replaced. It creates the session signing key, the
 master key (never over an existing store), the certificate signing key, the destruction
 ledger's folders (in the instance and ``ARCHIVE_LEDGER_DIR``), migrates the
-database, seeds document classes, retention rules and the admin user, gives archives made
+database, records the search backend (Tantivy for a new instance, :mod:`archive_app.search.record`), seeds document classes, retention rules and the admin user, gives archives made
 before the store existed their keys, and makes the instance folder private.
 """
 
@@ -22,6 +22,7 @@ from archive_app.infra.db import Database
 from archive_app.infra.home import secret_key_path
 from archive_app.infra.private_files import secure_instance, write_private_file
 from archive_app.models import CustomerArchive
+from archive_app.search import record as search_record
 from archive_app.services import bootstrap
 from archive_app.services.retention import ledger
 from archive_app.services.retention.certificate_files import ensure_signing_key
@@ -72,6 +73,12 @@ def initialise(
         step(
             f"database schema at revision {after}" + ("" if before == after else f" (was {before})")
         )
+        if not settings.search_url and not search_record.is_recorded(settings):
+            # A new instance gets the embedded Tantivy index; one that has a database
+            # already keeps the Whoosh index it has been using.
+            url = search_record.default_url(settings, new_instance=before is None)
+            search_record.record(settings, url)
+            step(f"search backend: {url}")
         with database.session() as session:
             bootstrap.seed_chain_and_counters(session)
             added = bootstrap.seed_document_classes(session)

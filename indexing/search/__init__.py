@@ -17,6 +17,7 @@ at query time from text the caller decrypts.
 
 from .analysis import index_terms, normalize, query_units, warm_up
 from .backend import (
+    DEFAULT_TOTAL_CAP,
     Hit,
     IndexDocument,
     SearchBackend,
@@ -48,6 +49,7 @@ from .query import parse_query
 from .snippets import make_snippet
 
 __all__ = [
+    "DEFAULT_TOTAL_CAP",
     "BackendError",
     "CheckpointError",
     "Drift",

@@ -40,6 +40,8 @@ __all__ = [
 
 SortOrder = Literal["relevance", "date", "-date"]
 MAX_PER_PAGE = 500
+# Counts are exact up to this many matches and reported as "more than this" beyond.
+DEFAULT_TOTAL_CAP = 10_000
 
 
 @dataclass(slots=True)
@@ -67,7 +69,8 @@ class SearchRequest:
     ``allowed_levels`` is the permission filter and has no default: only documents whose
     confidentiality level is in it are matched, counted or faceted. An empty set sees
     nothing. ``None`` in the other filters means "no restriction". ``tags`` matches the
-    documents that carry every one of the given tags.
+    documents that carry every one of the given tags. ``total_cap`` bounds the counting:
+    see :class:`SearchResults`.
     """
 
     query: str
@@ -84,8 +87,11 @@ class SearchRequest:
     page: int = 1
     per_page: int = 20
     facets: bool = True
+    total_cap: int = DEFAULT_TOTAL_CAP
 
     def validate(self) -> None:
+        if self.total_cap < 1:
+            raise InvalidSearchRequest("total_cap", self.total_cap, "must be >= 1")
         if self.page < 1:
             raise InvalidSearchRequest("page", self.page, "must be >= 1")
         if not 1 <= self.per_page <= MAX_PER_PAGE:
@@ -119,6 +125,11 @@ class SearchResults:
     ``facets`` is ``{"class": {class_code: count}, "archive": {archive_id: count}}`` over
     every matching visible document (not only this page).
 
+    Counts are exact up to the request's ``total_cap``. When more documents match,
+    ``total`` is the cap and ``total_exact`` is false ("more than ``total``"); the facet
+    counts are then lower bounds, none above the cap (a backend may count them over only
+    the first cap + 1 matches it finds, which is what bounds its work).
+
     ``ranked_window`` is set when a relevance search matched more documents than the
     backend ranks: then only that many of the newest matches were ranked by relevance,
     and the matches after them follow by date, newest first.
@@ -128,6 +139,7 @@ class SearchResults:
     hits: list[Hit]
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
     ranked_window: int | None = None
+    total_exact: bool = True
 
     @classmethod
     def nothing(cls, request: SearchRequest) -> SearchResults:
@@ -137,6 +149,17 @@ class SearchResults:
 
 def empty_facets() -> dict[str, dict[str, int]]:
     return {"class": {}, "archive": {}}
+
+
+def capped(
+    total: int, facets: dict[str, dict[str, int]], cap: int
+) -> tuple[int, bool, dict[str, dict[str, int]]]:
+    """``(total, total_exact, facets)`` with every count above ``cap`` brought to ``cap``."""
+    return (
+        min(total, cap),
+        total <= cap,
+        {name: {key: min(n, cap) for key, n in counts.items()} for name, counts in facets.items()},
+    )
 
 
 @runtime_checkable

@@ -78,6 +78,7 @@ from .backend import (
     IndexDocument,
     SearchRequest,
     SearchResults,
+    capped,
     empty_facets,
 )
 from .background_writer import BackgroundWriter
@@ -489,7 +490,8 @@ class PostgresBackend:
                     " set_config('jit', 'off', true)"
                 )
             )
-            total, facets = self._count(conn, cond, request.facets)
+            total, facets = self._count(conn, cond, request.facets, request.total_cap)
+            total, exact, facets = capped(total, facets, request.total_cap)
             start = (request.page - 1) * request.per_page
             end = start + request.per_page
             ranked_window = None
@@ -497,7 +499,7 @@ class PostgresBackend:
                 hits = self._hits_by_date(conn, cond, request.sort, start, end)
             elif self.text_index_method == "rum":
                 hits = self._hits_by_distance(conn, cond, rank_q, start, end)
-            elif total <= self.rank_window:
+            elif exact and total <= self.rank_window:
                 hits = self._ranked_hits(conn, cond, rank_q, None, start, end)
             else:
                 ranked_window = self.rank_window
@@ -508,25 +510,27 @@ class PostgresBackend:
                 if end > ranked_window:
                     rest = max(start, ranked_window)
                     hits += self._hits_by_date(conn, cond, "-date", rest, end)
-        return SearchResults(total, hits, facets, ranked_window)
+        return SearchResults(total, hits, facets, ranked_window, exact)
 
     def _count(
-        self, conn: sa.Connection, cond: sa.ColumnElement[bool], with_facets: bool
+        self, conn: sa.Connection, cond: sa.ColumnElement[bool], with_facets: bool, cap: int
     ) -> tuple[int, dict[str, dict[str, int]]]:
+        """Total and facet counts over at most ``cap + 1`` matches: a term found in most
+        documents costs reading that many index entries, not all of them. A total above
+        ``cap`` says only "more than ``cap``"; the facets are then lower bounds."""
         t = self.t
-        if not with_facets:
-            total = conn.execute(sa.select(sa.func.count()).select_from(t).where(cond))
-            return total.scalar_one(), {}
-        facet_stmt = (
-            sa.select(
-                t.c.class_code,
-                t.c.archive_id,
-                sa.func.grouping(t.c.class_code).label("g_class"),
-                sa.func.count().label("n"),
-            )
-            .where(cond)
-            .group_by(sa.text("GROUPING SETS ((class_code), (archive_id), ())"))
+        first = (
+            sa.select(t.c.class_code, t.c.archive_id).where(cond).limit(cap + 1).subquery("first")
         )
+        if not with_facets:
+            total = conn.execute(sa.select(sa.func.count()).select_from(first))
+            return total.scalar_one(), {}
+        facet_stmt = sa.select(
+            first.c.class_code,
+            first.c.archive_id,
+            sa.func.grouping(first.c.class_code).label("g_class"),
+            sa.func.count().label("n"),
+        ).group_by(sa.text("GROUPING SETS ((class_code), (archive_id), ())"))
         facets = empty_facets()
         total = 0
         for r in conn.execute(facet_stmt):

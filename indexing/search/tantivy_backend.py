@@ -49,7 +49,15 @@ from typing import Any
 import tantivy
 
 from .analysis import PhraseUnit, PrefixUnit, TermUnit, Unit, query_units
-from .backend import AnalysedDocument, Analyser, Hit, IndexDocument, SearchRequest, SearchResults
+from .backend import (
+    AnalysedDocument,
+    Analyser,
+    Hit,
+    IndexDocument,
+    SearchRequest,
+    SearchResults,
+    capped,
+)
 from .errors import BackendError, IndexLocked
 from .query import And, MatchAll, Node, Not, Or, Phrase, Word, parse_query
 
@@ -409,7 +417,8 @@ class TantivyBackend:
             facets = self._facets(searcher, query) if request.facets else {}
         except ValueError as exc:
             raise BackendError(NAME, f"search failed: {exc}") from exc
-        return SearchResults(result.count or 0, hits, facets)
+        total, exact, facets = capped(result.count or 0, facets, request.total_cap)
+        return SearchResults(total, hits, facets, total_exact=exact)
 
     @staticmethod
     def _facets(searcher: tantivy.Searcher, query: tantivy.Query) -> dict[str, dict[str, int]]:

@@ -41,7 +41,7 @@ from whoosh.idsets import BitSet
 from whoosh.index import LockError
 
 from .analysis import PhraseUnit, PrefixUnit, TermUnit, Unit, index_terms, query_units
-from .backend import Analyser, Hit, IndexDocument, SearchRequest, SearchResults
+from .backend import Analyser, Hit, IndexDocument, SearchRequest, SearchResults, capped
 from .errors import BackendError, IndexLocked
 from .query import And, MatchAll, Node, Not, Or, Phrase, Word, parse_query
 
@@ -375,7 +375,8 @@ class WhooshBackend:
                     "class": {_text(k): v for k, v in results.groups("class").items()},
                     "archive": {_text(k): v for k, v in results.groups("archive").items()},
                 }
-        return SearchResults(total, hits, facets)
+        total, exact, facets = capped(total, facets, request.total_cap)
+        return SearchResults(total, hits, facets, total_exact=exact)
 
     def _filter_set(self, searcher, filt: wq.Query) -> BitSet:
         """The documents a filter allows, cached per searcher (the permission filter is the

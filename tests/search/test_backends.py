@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+import sqlalchemy as sa
 
 from indexing.search import (
     InvalidSearchRequest,
@@ -205,3 +206,33 @@ def test_doc_ids_and_count(corpus_backend):
 def test_punctuation_only_query_matches_nothing_harmfully(corpus_backend):
     assert ids(corpus_backend, "，。") == set()
     assert ids(corpus_backend, "华为 ，") == {"c2"}
+
+
+def test_counts_are_exact_up_to_the_cap_and_lower_bounds_beyond(corpus_backend):
+    exact = search(corpus_backend, "", EVERYTHING, per_page=10)
+    assert (exact.total, exact.total_exact) == (8, True)
+    at_cap = search(corpus_backend, "", EVERYTHING, per_page=10, total_cap=8)
+    assert (at_cap.total, at_cap.total_exact, at_cap.facets) == (8, True, exact.facets)
+
+    statements: list[str] = []
+    if corpus_backend.name == "postgresql":  # the cap bounds the counting work itself
+
+        def seen(_conn, _cursor, statement, *_args) -> None:
+            statements.append(statement)
+
+        sa.event.listen(corpus_backend.engine, "before_cursor_execute", seen)
+    above = search(corpus_backend, "", EVERYTHING, per_page=10, total_cap=5)
+    if statements:
+        sa.event.remove(corpus_backend.engine, "before_cursor_execute", seen)
+        counts = [s for s in statements if "count(" in s.lower()]
+        assert counts and all("LIMIT" in s for s in counts), counts
+    assert (above.total, above.total_exact) == (5, False)  # "more than 5"
+    assert len(above.hits) == 8  # the cap bounds the counting, not the pages
+    for name, counts in above.facets.items():
+        assert set(counts) <= set(exact.facets[name])
+        assert all(1 <= n <= min(5, exact.facets[name][key]) for key, n in counts.items())
+
+    without_facets = search(corpus_backend, "", EVERYTHING, total_cap=5, facets=False)
+    assert (without_facets.total, without_facets.total_exact) == (5, False)
+    with pytest.raises(InvalidSearchRequest):
+        search(corpus_backend, "", total_cap=0)

@@ -1,7 +1,7 @@
 """One small, real instance per search backend, shared by every test of this package.
 
-Two combinations run: SQLite with the embedded Whoosh index (the default URL, in the
-instance folder) and PostgreSQL with the PostgreSQL search backend (a table of its own,
+Two combinations run: SQLite with the embedded Whoosh index (in the instance folder,
+recorded as the instance's backend the way ``archive init`` records one) and PostgreSQL with the PostgreSQL search backend (a table of its own,
 ``search_<random>``, inside the test's own database, dropped with it). Documents are
 generated (born-digital PDFs, plus one scanned page that goes through OCR), taken in
 through intake and processed by a real worker process, which indexes them.
@@ -26,6 +26,7 @@ from archive_app.infra import vault
 from archive_app.infra.config import Settings
 from archive_app.infra.container import Container
 from archive_app.models import Document, User
+from archive_app.search import record as search_record
 from archive_app.services import archives, bootstrap, documents, users
 from archive_app.services.archives import ArchiveInput
 from archive_app.services.intake import IntakeItem, take_in
@@ -126,7 +127,7 @@ def env(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     database_kind, search_kind = request.param.split("-")
     folder = tmp_path_factory.mktemp(request.param)
     database_url = _create_database(request, database_kind, folder)
-    search_url = None  # the default: a Whoosh index in the instance folder
+    search_url = None  # the Whoosh index recorded below
     if search_kind == "postgresql":
         search_url = f"{database_url}?table=search_{uuid.uuid4().hex[:10]}"
     home = folder / "instance"
@@ -141,6 +142,8 @@ def env(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     )
     vault.ensure_master_key(settings)
     vault.open_store(settings, create=True).close()
+    if search_url is None:
+        search_record.record(settings, f"whoosh://{home / 'index'}")
     container = Container.from_settings(settings)
     environment = Env(request.param, settings, container)
     try:

@@ -9,7 +9,9 @@ import pytest
 
 from archive_app.search import queries as search_service
 from archive_app.search.queries import InvalidQuery, SearchOutcome, SearchParams
+from archive_app.services import api_tokens, users
 from tests.app.helpers import login
+from tests.app.workers import run_archive, worker_env
 from tests.conftest import USER_PASSWORD
 
 from .conftest import Env
@@ -150,7 +152,8 @@ def test_page_and_json_endpoint(env: Env) -> None:
         assert api.status_code == 200
         body = api.get_json()
         assert body["total"] == 2
-        assert set(body) == {"total", "hits", "facets", "ranked_window"}
+        assert set(body) == {"total", "total_exact", "hits", "facets", "ranked_window"}
+        assert body["total_exact"] is True
         assert body["ranked_window"] is None  # a handful of matches: all ranked
         assert {tuple(sorted(hit)) for hit in body["hits"]} == {
             ("archive", "class", "document", "score", "snippet", "title")
@@ -200,3 +203,50 @@ def test_command_line(env: Env) -> None:
     bad = env.cli("search", '"unclosed', "--json")
     assert bad.returncode == 1 and bad.stdout == ""
     assert len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_totals_are_exact_up_to_the_cap_and_say_so_beyond(env: Env) -> None:
+    """With ARCHIVE_SEARCH_TOTAL_CAP=2, staff sees 2 of the 2 matches of 违约金 exactly and
+    "2+" of the 3 or more matches of 明远, in the JSON of the page, the API, the command line, and
+    on the page in both languages."""
+    from archive_app.app import create_app
+
+    matches = find(env, "明远", "staff").total
+    assert matches > 2
+    capped = env.settings.with_overrides(search_total_cap=2)
+    app = create_app(capped, testing=True)
+    try:
+        with env.container.database.session() as session:
+            staff = users.get_user(session, "staff")
+            _row, token = api_tokens.create(session, staff, "staff", "cap")
+        api = app.test_client().get(
+            "/api/v1/search?q=明远", headers={"Authorization": f"Bearer {token}"}
+        )
+        assert api.status_code == 200, api.get_data(as_text=True)
+        body = api.get_json()
+        assert (body["total"], body["total_exact"]) == (2, False)
+        assert len(body["hits"]) == matches  # the cap bounds the counting, not the pages
+        assert all(n <= 2 for n in body["facets"]["class"].values())
+
+        client = app.test_client()
+        assert login(client, "staff", USER_PASSWORD).status_code == 302
+        exact = client.get("/api/search?q=违约金").get_json()
+        assert (exact["total"], exact["total_exact"]) == (2, True)
+        zh = client.get("/search?q=明远").get_data(as_text=True)
+        assert "约 2+ 件" in zh and 'data-total-exact="false"' in zh
+        with client.session_transaction() as cookie_session:
+            cookie_session["language"] = "en"
+        en = client.get("/search?q=明远").get_data(as_text=True)
+        assert "2+ documents found" in en
+    finally:
+        app.extensions["archive"].close()
+
+    result = run_archive(
+        worker_env(env.settings, **env.extra_env(), ARCHIVE_SEARCH_TOTAL_CAP="2"),
+        *("search", "明远", "--as", "staff", "--json"),
+    )
+    assert result.returncode == 0, result.stderr
+    assert {k: json.loads(result.stdout)[k] for k in ("total", "total_exact")} == {
+        "total": 2,
+        "total_exact": False,
+    }

@@ -1,4 +1,5 @@
-"""ARCHIVE_SEARCH_URL: the default, the three backends, and one-line errors at start."""
+"""ARCHIVE_SEARCH_URL: the default, the three backends, and one-line errors at start;
+ARCHIVE_SEARCH_TOTAL_CAP."""
 
 from __future__ import annotations
 
@@ -17,8 +18,24 @@ def settings(tmp_path: Path, url: str | None) -> Settings:
     return Settings.from_env(env)
 
 
-def test_default_is_a_whoosh_index_in_the_instance_folder(tmp_path: Path) -> None:
+def test_without_a_record_the_default_is_the_whoosh_index_in_the_instance_folder(
+    tmp_path: Path,
+) -> None:
+    """An instance made before ``archive init`` recorded its backend keeps using Whoosh."""
     assert settings(tmp_path, None).resolved_search_url == f"whoosh://{tmp_path}/index"
+    (tmp_path / "search-backend").write_text(f"tantivy://{tmp_path}/index2\n")
+    assert settings(tmp_path, None).resolved_search_url == f"tantivy://{tmp_path}/index2"
+    named = "postgresql://search@db.example/archive"
+    assert settings(tmp_path, named).resolved_search_url == named  # the setting wins
+
+
+def test_total_cap(tmp_path: Path) -> None:
+    assert settings(tmp_path, None).search_total_cap == 10_000
+    env = {"ARCHIVE_HOME": str(tmp_path)}
+    assert Settings.from_env(env | {"ARCHIVE_SEARCH_TOTAL_CAP": "5"}).search_total_cap == 5
+    for bad in ("0", "-3", "many", "1000001"):
+        with pytest.raises(SettingsError, match="ARCHIVE_SEARCH_TOTAL_CAP"):
+            Settings.from_env(env | {"ARCHIVE_SEARCH_TOTAL_CAP": bad})
 
 
 @pytest.mark.parametrize(

@@ -66,6 +66,7 @@ from archive_app.infra.private_files import write_private_file
 from archive_app.models import DestructionCertificate, DestructionPlan, User
 from archive_app.permissions import Capability, require
 from archive_app.search import maintenance as search_maintenance
+from archive_app.search import record as search_record
 from archive_app.services import audit
 from archive_app.services.backup.database import (
     check_revision_known,
@@ -417,6 +418,9 @@ def _complete_replayed(settings: Settings, progress: Progress) -> None:
 
 
 def _rebuild_index(settings: Settings, actor_id: int, progress: Progress) -> int:
+    if not settings.search_url and not search_record.is_recorded(settings):
+        # The index is built anew in the new folder: the embedded default of a new instance.
+        search_record.record(settings, search_record.default_url(settings, new_instance=True))
     container = Container.from_settings(settings)
     try:
         with container.database.session() as session:

@@ -249,6 +249,9 @@ class SearchHitSchema(Schema):
 
 class SearchResult(Schema):
     total = fields.Integer(required=True)
+    # False: more than ``total`` documents match (ARCHIVE_SEARCH_TOTAL_CAP); the facet
+    # counts are then lower bounds.
+    total_exact = fields.Boolean(required=True)
     page = fields.Integer(required=True)
     per_page = fields.Integer(required=True)
     hits = fields.List(fields.Nested(SearchHitSchema), required=True)
