@@ -277,6 +277,8 @@ class ConsumeFolderBusy(AppError):
     def __init__(self, folder: object) -> None:
         super().__init__(f"another process already consumes {folder}")
         self.folder = folder
+
+
 class ClassDefinitionRefused(ValidationFailed):
     """A class or field definition an administrator asked for is refused; ``field`` names
     the part of the definition (``code``, ``number_code``, ``rule``, ``type``, ...) and

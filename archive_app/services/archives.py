@@ -113,7 +113,7 @@ def _validate(values: Mapping[str, str], actor: User) -> dict[str, str]:
     if values["tax_id"]:
         problem = uscc_problem(values["tax_id"])
         if problem is not None:
-            problems["tax_id"] = problem
+            problems["tax_id"] = str(problem)
     tags = split_tags(values["tags"])
     if len(tags) > MAX_TAGS:
         problems["tags"] = f"are more than {MAX_TAGS}"

@@ -245,4 +245,3 @@ def _with_edit_right(panels: dict[str, object], document: Document) -> dict[str,
         **panels,
         "can_edit": may_edit_metadata(current_user, document) and not panels["frozen"],
     }
-
