@@ -135,6 +135,16 @@ class Conflict(AppError):
     code = "conflict"
 
 
+class UsernameTaken(Conflict):
+    """A user of that name already exists (user names are never reused)."""
+
+    code = "username_taken"
+
+    def __init__(self, username: str) -> None:
+        super().__init__(f"user {username!r} already exists")
+        self.username = username
+
+
 class InspectionRunning(Conflict):
     """A periodic inspection is already running: two at once would only double the load."""
 

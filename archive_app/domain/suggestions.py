@@ -32,7 +32,7 @@ def _entry(suggestion: Suggestion | None) -> dict[str, Any] | None:
     }
     if suggestion.problems:
         # Why the confidence is lower, as codes and figures: the page says it in the reader's language.
-        entry["problems"] = [{"code": p.code, **p.as_dict()} for p in suggestion.problems]
+        entry["problems"] = [{"code": p.code, "data": p.as_dict()} for p in suggestion.problems]
     return entry
 
 

@@ -1,7 +1,7 @@
 """The text reader's failed checks on a suggestion, in the user's language.
 
 Contract: :func:`check_text` turns one stored problem of a suggestion (``{"code": ...,
-figures}``, written from ``indexing.extract.checks.Problem``) into a sentence. A problem
+"data": {figures}}``, written from ``indexing.extract.checks.Problem``) into a sentence. A problem
 stored as plain English text, before checks carried codes, is shown as it was stored.
 """
 
@@ -17,7 +17,7 @@ def check_text(problem: Mapping[str, Any] | str) -> str:
     if isinstance(problem, str):
         return problem
     code = problem.get("code")
-    data = {key: str(value) for key, value in problem.items() if key != "code"}
+    data = {key: str(value) for key, value in (problem.get("data") or {}).items()}
     if code == "uscc_format":
         return _("%(code)s is not an 18-character unified social credit code", **data)
     if code == "uscc_check_digit":
