@@ -135,6 +135,16 @@ class Conflict(AppError):
     code = "conflict"
 
 
+class UsernameTaken(Conflict):
+    """A user of that name already exists (user names are never reused)."""
+
+    code = "username_taken"
+
+    def __init__(self, username: str) -> None:
+        super().__init__(f"user {username!r} already exists")
+        self.username = username
+
+
 class InspectionRunning(Conflict):
     """A periodic inspection is already running: two at once would only double the load."""
 
@@ -277,6 +287,8 @@ class ConsumeFolderBusy(AppError):
     def __init__(self, folder: object) -> None:
         super().__init__(f"another process already consumes {folder}")
         self.folder = folder
+
+
 class ClassDefinitionRefused(ValidationFailed):
     """A class or field definition an administrator asked for is refused; ``field`` names
     the part of the definition (``code``, ``number_code``, ``rule``, ``type``, ...) and

@@ -31,7 +31,8 @@ def _entry(suggestion: Suggestion | None) -> dict[str, Any] | None:
         "label": suggestion.label,
     }
     if suggestion.problems:
-        entry["problems"] = list(suggestion.problems)  # why the confidence is lower
+        # Why the confidence is lower, as codes and figures: the page says it in the reader's language.
+        entry["problems"] = [{"code": p.code, "data": p.as_dict()} for p in suggestion.problems]
     return entry
 
 

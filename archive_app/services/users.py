@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 
 from archive_app.errors import (
     AuthenticationFailed,
-    Conflict,
     NotFound,
     PermissionDenied,
+    UsernameTaken,
     ValidationFailed,
 )
 from archive_app.infra.passwords import (
@@ -77,7 +77,7 @@ def create_user(
     if actor is not None and not may_grant_clearance(actor, level):
         raise ValidationFailed({"clearance": _above_own(actor)})
     if session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise Conflict(f"user {username!r} already exists")
+        raise UsernameTaken(username)
     user = User(
         username=username,
         display_name=display_name.strip() or username,

@@ -21,6 +21,7 @@ from archive_app.models.base import utcnow
 from archive_app.services import audit_query
 from archive_app.services.audit_export import FORMATS
 from archive_app.services.audit_query import AuditFilter
+from archive_app.web.audit_labels import action_label
 from archive_app.web.context import db_session, services
 
 blueprint = Blueprint("audit", __name__, url_prefix="/audit")
@@ -80,6 +81,7 @@ def page():
         object_labels=OBJECT_LABELS,
         outcome_labels=OUTCOME_LABELS,
         outcome_badges=OUTCOME_BADGES,
+        action_label=action_label,
     ), status
 
 

@@ -23,6 +23,7 @@ from archive_app.web import metadata_form
 from archive_app.web.checklist import document_panels
 from archive_app.web.context import db_session, end_unit_of_work, services
 from archive_app.web.downloads import attachment
+from archive_app.web.intake_messages import failure_text, rejection_text
 
 blueprint = Blueprint("documents", __name__)
 
@@ -72,6 +73,9 @@ def upload(number: str):
         [
             {
                 **result.as_dict(),
+                "error": rejection_text(result.code, result.error, result.document)
+                if result.error
+                else None,
                 "id": result.document_id,
                 "code": result.code,
                 "url": url_for("documents.detail", number=result.document)
@@ -96,7 +100,7 @@ def status():
                 "status": row.status.value,
                 "done": row.progress_done,
                 "total": row.progress_total,
-                "error": row.failure_reason,
+                "error": failure_text(row.failure_reason) or None,
             }
             for row in rows
         ]
@@ -245,4 +249,3 @@ def _with_edit_right(panels: dict[str, object], document: Document) -> dict[str,
         **panels,
         "can_edit": may_edit_metadata(current_user, document) and not panels["frozen"],
     }
-

@@ -20,6 +20,7 @@ from archive_app.errors import (
     PermissionDenied,
     RecordRestricted,
     UnknownDocumentClass,
+    UsernameTaken,
     YearEndAlreadySignedOff,
 )
 from archive_app.services.checklist import SelfReviewRefused
@@ -82,6 +83,8 @@ def _specific(error: Exception) -> str | None:
         return _("An inspection is already running; wait until it has finished.")
     if isinstance(error, YearEndAlreadySignedOff):
         return _("This year-end review was already signed off.")
+    if isinstance(error, UsernameTaken):
+        return _("A user named %(name)s already exists.", name=error.username)
     if isinstance(error, AuthenticationFailed):
         return _("Wrong user name or password.")
     return None

@@ -98,6 +98,7 @@ def _render(status: int, title: str, message: str, code: str, error: Exception):
         "errors/error.html",
         status=status,
         title=title,
+        code=code,
         message=explain(error, status),
         back=_way_back(),
     ), status

@@ -25,6 +25,7 @@ from archive_app.models.inspection import InspectionState, InspectionTrigger
 from archive_app.models.user import Level, Role
 from archive_app.services import bootstrap
 from archive_app.web.context import db_session
+from archive_app.web.intake_messages import failure_text
 from retention.decide import ReasonCode
 from retention.disposition import BatchState, ReviewAction, SkipReason
 
@@ -249,4 +250,5 @@ def template_globals() -> dict[str, object]:
         "date_label": date_label,
         "period_label": period_label,
         "reason_text": reason_text,
+        "failure_text": failure_text,
     }

@@ -13,10 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from archive_app.domain.field_rules import AppliedField, applicable_fields
+from archive_app.domain.field_rules import AppliedField, applicable_fields, flag_set
 from archive_app.domain.fieldtypes import normalise
 from archive_app.models import Document, DocumentClass
 from archive_app.services.checklist import check_document
+from archive_app.web.check_messages import check_text
 from archive_app.web.checklist import PROBLEM_MESSAGES
 
 ACCEPT_ALL = "*"
@@ -29,6 +30,7 @@ class Suggestion:
     confidence: float
     checks: list[str]  # why the reading trusts it less (the extraction's own checks)
     refusal: str | None  # why it cannot be accepted as it is, in the user's language
+    refusal_if_flag: str | None  # the same while a ``text_if`` flag is set
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,10 @@ class Row:
     applies: bool
     required: bool
     value: str
-    rules: dict[str, str]  # unless / only_if: the flag that shows or hides the row
+    # unless / only_if: the flag that shows or hides the row; optional_if / text_if: the flag
+    # that relaxes it (the browser shows the relaxed state while that flag is ticked)
+    rules: dict[str, str]
+    relaxed: bool  # its optional_if / text_if flag is set now
     problem: str | None  # the checklist's word on the saved value, or the refused input
     missing: bool
     suggestion: Suggestion | None
@@ -62,28 +67,42 @@ class MetadataForm:
         return count + bool(self.title_suggestion) + bool(self.class_suggestion)
 
 
+_RULES = ("unless", "only_if", "optional_if", "text_if")
+
+
 def message(text: str) -> str:
     """A service's English problem message in the user's language."""
     return str(PROBLEM_MESSAGES.get(text, text))
 
 
-def _suggestion(
-    entry: dict[str, Any] | None, field_type: str, choices: tuple[str, ...]
-) -> Suggestion | None:
-    if not entry or not str(entry.get("value") or "").strip():
-        return None
-    value = str(entry["value"])
-    refusal = None
+def _refusal(field_type: str, value: str, choices: tuple[str, ...]) -> str | None:
     try:
         normalise(field_type, value, choices)
     except ValueError as error:
-        refusal = message(str(error))
+        return message(str(error))
+    return None
+
+
+def _suggestion(
+    entry: dict[str, Any] | None,
+    field_type: str,
+    choices: tuple[str, ...],
+    *,
+    text_if: bool = False,
+) -> Suggestion | None:
+    """``text_if``: the field takes any text while its flag is set; the page then tells the
+    refusal under each state of the flag, and the browser shows the one that holds."""
+    if not entry or not str(entry.get("value") or "").strip():
+        return None
+    value = str(entry["value"])
+    refusal = _refusal(field_type, value, choices)
     return Suggestion(
         value=value,
         snippet=str(entry.get("snippet") or ""),
         confidence=float(entry.get("confidence") or 0),
-        checks=list(entry.get("problems") or []),
+        checks=[check_text(problem) for problem in entry.get("problems") or []],
         refusal=refusal,
+        refusal_if_flag=_refusal("text", value, ()) if text_if else refusal,
     )
 
 
@@ -135,14 +154,23 @@ def build(
                 applies=current is not None,
                 required=when_shown.required,
                 value=str(shown.get(name) or ""),
-                rules={rule: spec[rule] for rule in ("unless", "only_if") if spec.get(rule)},
+                rules={rule: spec[rule] for rule in _RULES if spec.get(rule)},
+                relaxed=any(
+                    spec.get(rule) and flag_set(shown, spec[rule])
+                    for rule in ("optional_if", "text_if")
+                ),
                 problem=message(problem)
                 if problem
                 else (message(check.message) if check else None),
                 missing=bool(check and check.code == "missing"),
                 suggestion=None
                 if saved.get(name) or current is None
-                else _suggestion(suggested_fields.get(name), current.type, current.choices),
+                else _suggestion(
+                    suggested_fields.get(name),
+                    spec["type"],
+                    current.choices,
+                    text_if=bool(spec.get("text_if")),
+                ),
                 choices=tuple(spec.get("choices") or ()),
             )
         )

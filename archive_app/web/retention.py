@@ -10,6 +10,7 @@ from datetime import date
 
 from flask import Blueprint, Flask, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from archive_app.errors import AppError, ValidationFailed
@@ -219,9 +220,10 @@ def batch_action(number: str, action: str):
         elif action == "run":
             report = destruction.run_batch(services(), session, current_user, number)
             flash(
-                _(
-                    "%(destroyed)s record(s) destroyed, %(skipped)s skipped. Certificate %(cert)s.",
-                    destroyed=len(report.destroyed),
+                ngettext(
+                    "%(num)d record destroyed, %(skipped)s skipped. Certificate %(cert)s.",
+                    "%(num)d records destroyed, %(skipped)s skipped. Certificate %(cert)s.",
+                    len(report.destroyed),
                     skipped=len(report.skipped),
                     cert=report.certificate_id,
                 ),

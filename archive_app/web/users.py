@@ -5,15 +5,17 @@ logins."""
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
-from flask_babel import format_datetime
+from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from archive_app.errors import Conflict, PasswordRefused, ValidationFailed
+from archive_app.infra.passwords import MIN_PASSWORD_LENGTH
 from archive_app.models.user import Level
 from archive_app.permissions import Capability, may_grant_clearance, may_manage_user, require
 from archive_app.services import lockouts, passwords, users
 from archive_app.web.context import db_session
+from archive_app.web.error_messages import explain
 from archive_app.web.forms import ResetPasswordForm, UserForm, UserUpdateForm
 from archive_app.web.password_messages import messages
 
@@ -39,10 +41,10 @@ def list_page():
             )
         except ValidationFailed as error:
             for name, message in error.problems.items():
-                getattr(form, name).errors = [message]
+                getattr(form, name).errors = [_user_problem(name, message)]
             status = 422
         except Conflict as error:
-            form.username.errors = [str(error)]
+            form.username.errors = [explain(error, 409)]
             status = 409
         else:
             flash(_("User %(name)s created.", name=user.username), "success")
@@ -61,6 +63,28 @@ def list_page():
     ), status
 
 
+def _user_problem(field: str, english: str) -> str:
+    """A refused value of the user form in the reader's language. The service words each
+    field's refusal in English; on an English page its words stand, otherwise each field's
+    rule is said again (role and clearance come from menus, so only a tampered form or a
+    rank above one's own reaches them)."""
+    if get_locale() is not None and get_locale().language == "en":
+        return english
+    if field == "username":
+        return _("Use 2 to 64 lower-case letters, digits, '.', '_' or '-', starting with a letter.")
+    if field == "password":
+        return _(
+            "The password must be at least %(count)d characters long.", count=MIN_PASSWORD_LENGTH
+        )
+    if field == "clearance" and "above your own" in english:
+        return _("You cannot grant a clearance above your own.")
+    if field == "active":
+        return _("You cannot deactivate yourself.")
+    if field in ("role", "clearance") and "your own" in english:
+        return _("You cannot change your own role or clearance; another admin can.")
+    return _("This value is not valid.")
+
+
 @blueprint.route("/<username>", methods=["POST"])
 @login_required
 def update(username: str):
@@ -77,7 +101,10 @@ def update(username: str):
                 active=form.active.data,
             )
         except ValidationFailed as error:
-            flash("; ".join(error.problems.values()), "danger")
+            flash(
+                "; ".join(_user_problem(name, text) for name, text in error.problems.items()),
+                "danger",
+            )
         else:
             flash(_("User %(name)s updated.", name=username), "success")
     return redirect(url_for("users.list_page"))

@@ -25,7 +25,7 @@ import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from .checks import date_problem, sum_problem, uscc_problem, words_problem
+from .checks import Problem, date_problem, sum_problem, uscc_problem, words_problem
 from .suggest_base import Suggestion, make, parse_chinese_amount
 
 __all__ = ["document_fields"]
@@ -111,7 +111,7 @@ def _amount(raw: str) -> Decimal | None:
         return None
 
 
-def _checked(s: Suggestion, *problems: str | None) -> Suggestion:
+def _checked(s: Suggestion, *problems: Problem | None) -> Suggestion:
     found = tuple(p for p in problems if p)
     if not found:
         return s

@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
+from .checks import Problem
+
 __all__ = ["CN_AMOUNT_RE", "Suggestion", "make", "parse_chinese_amount", "snippet_of"]
 
 
@@ -27,7 +29,7 @@ class Suggestion:
     currency: str | None = None  # amounts only: ISO 4217 code
     alternatives: tuple[str, ...] = ()  # other plausible readings (ambiguous dates)
     tax_id: str = ""  # parties only: the 纳税人识别号 / 统一社会信用代码 found with the name
-    problems: tuple[str, ...] = ()  # checks that failed, each lowering the confidence
+    problems: tuple[Problem, ...] = ()  # checks that failed, each lowering the confidence
 
     def replace(self, **changes: object) -> Suggestion:
         return dataclasses.replace(self, **changes)

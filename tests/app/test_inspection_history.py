@@ -196,7 +196,7 @@ def test_a_damaged_object_fails_the_run_and_notifies_compliance_and_admins(
     # Shown where notifications are shown: the retention page.
     _client_as(client, "comp")
     page = client.get("/retention/").get_data(as_text=True)
-    assert "The inspection found 1 problem(s)" in page
+    assert "The inspection found 1 problem" in page
     assert 'href="/inspection"' in page
 
 
@@ -232,7 +232,7 @@ def test_findings_above_the_readers_clearance_are_withheld(
     low = _client_as(app.test_client(), "aud-low")
     page = low.get("/inspection").get_data(as_text=True)
     assert damaged not in page and "KH-000001" not in page
-    assert "1 finding(s) concern archives above your clearance" in page
+    assert "1 finding concerns archives above your clearance" in page
     assert "Problems found" in page  # the run itself is not hidden
 
     cleared = _client_as(app.test_client(), "aud")

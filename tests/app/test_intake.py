@@ -276,7 +276,8 @@ def test_web_upload_failure_and_retry(
     status = admin_client.get(f"/documents/status?ids={result['id']}").get_json()
     assert status[0]["status"] == "failed"
     detail = admin_client.get(f"/documents/{number}").get_data(as_text=True)
-    assert "storage: unreachable" in detail
+    # Said in the reader's language (the instance's default here is Chinese).
+    assert "无法读取已存储的文件" in detail and "storage: unreachable" not in detail
 
     healthy = WorkerProcess(instance_settings, tmp_path / "healthy.log")
     try:

@@ -312,7 +312,7 @@ def test_reminders_are_mailed_once_to_readers_with_an_address(
     assert approver["From"] == "archive@example.test"
     body = approver.get_content()
     assert f"Destruction list {scene['batch']} waits for approval (1 of 2)" in body
-    assert "The inspection found 1 problem(s)" in body
+    assert "The inspection found 1 problem" in body
     reviewer = by_recipient[("arch@example.test",)]
     assert reviewer["Subject"] == "[档案系统 Records Archive] 1 条提醒 / 1 reminder(s)"
     # The confidential-cleared archivist hears of the internal archive only.

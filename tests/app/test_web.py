@@ -236,7 +236,7 @@ def test_admin_creates_and_updates_users(admin_client: FlaskClient, database: Da
         page="/admin/users/",
     )
     assert short.status_code == 422
-    assert "at least 10 characters" in short.get_data(as_text=True)
+    assert "密码至少需要 10 个字符" in short.get_data(as_text=True)  # the default language
 
 
 def test_language_follows_browser_then_user_choice(client: FlaskClient) -> None:

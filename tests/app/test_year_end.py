@@ -355,7 +355,7 @@ def test_page_sign_off_print_and_pdf(app, instance: Instance) -> None:
     assert "Year-end review" in auditor.get("/archives").get_data(as_text=True)
     page = auditor.get(f"/review/year-end/{YEAR}").get_data(as_text=True)
     assert instance.a in page and instance.s not in page
-    assert "1 archive(s) above your clearance are not included." in page
+    assert "1 archive above your clearance is not included." in page
     assert "Sign off</button>" not in page
     assert auditor.get(f"/review/year-end/{YEAR}?archive={instance.s}").status_code == 404
 

@@ -50,6 +50,7 @@ TEXT = {
         "class": "Class",
         "class_changed": "Class changed to Invoice. Kept: Amount.",
         "abroad": "Issuer outside mainland China",
+        "optional": "optional",
         "submit": "Submit for review",
         "submitted": "waiting for a second person",
     },
@@ -76,6 +77,7 @@ TEXT = {
         "class": "类别",
         "class_changed": "类别已改为发票。保留：金额。",
         "abroad": "开票方在中国大陆境外",
+        "optional": "选填",
         "submit": "提交复核",
         "submitted": "等待另一人复核",
     },
@@ -220,8 +222,19 @@ def test_mixed_batch_suggestions_class_change_and_a_foreign_invoice(
         expect(page.locator("#field-invoice_code")).to_be_visible()
         expect(page.locator("#checklist .checklist-missing")).to_contain_text(t["missing_code"])
 
-        # Issued abroad: no invoice code; its own number, country and currency instead.
+        # Issued abroad: no invoice code; its own number, country and currency instead. The
+        # tax turns optional and the number read from the text acceptable as soon as the box
+        # is ticked, before any save.
+        tax_box = page.locator('.metadata-field[data-field="tax"]')
+        number_box = page.locator('.metadata-field[data-field="invoice_number"]')
+        expect(tax_box.locator(".field-missing")).to_be_visible()
+        expect(number_box.locator(".suggestion-refused")).to_be_visible()
+        expect(number_box.locator(".accept-suggestion")).to_be_hidden()
         page.get_by_label(t["abroad"]).check()
+        expect(tax_box.locator(".field-missing")).to_be_hidden()
+        expect(tax_box.locator(".relaxed-only")).to_have_text(t["optional"])
+        expect(number_box.locator(".suggestion-refused")).to_be_hidden()
+        expect(number_box.locator(".accept-suggestion")).to_be_visible()
         expect(page.locator("#field-invoice_code")).to_be_hidden()
         expect(page.locator('.metadata-field[data-field="currency"]')).to_be_visible()
         page.locator("#doc-title").fill("Invoice INV-20417, Harbour Tools")

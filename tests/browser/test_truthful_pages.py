@@ -1,7 +1,7 @@
 """In a real browser, on an instance with a record in every state (``tests.showcase``):
 a destroyed record says so and offers nothing that would fail, the retention plan and
-search speak Chinese without raw codes, an error page speaks the user's language and leads
-back, and at 375 px the menu button opens the navigation and no page scrolls sideways."""
+search speak Chinese without raw codes, an error page speaks the user's language (Chinese,
+then English) and leads back, a held record shows its hold and no form, and at 375 px the menu button opens the navigation and no page scrolls sideways."""
 
 from __future__ import annotations
 
@@ -84,11 +84,36 @@ def test_in_chinese_plan_search_destroyed_record_and_error_page(page, case) -> N
     # A stale link, followed from the archive's page.
     base = page.url.split("/documents/")[0]
     page.goto(f"/documents/{case.destroyed}/original", referer=f"{base}/archives/{case.archive}")
-    expect(page.locator(".error-page h1")).to_have_text("与现有数据冲突")
+    expect(page.locator(".error-page h1")).to_have_text("此记录已销毁")
     expect(page.locator(".error-message")).to_contain_text("已销毁，仅保留存根")
     assert _words(page) & {"document", "destroyed", "stub"} == set()
     page.locator(".error-back").click()
     expect(page).to_have_url(f"{base}/archives/{case.archive}")
+
+
+@pytest.mark.parametrize("database_kind", ["sqlite"], indirect=True)
+def test_in_english_a_held_record_and_an_error_page_with_a_way_back(page, case) -> None:
+    from playwright.sync_api import expect
+
+    _log_in(page, "admin", ADMIN_PASSWORD, chinese=False)
+    page.goto(f"/documents/{case.held}")
+    banner = page.locator(".frozen-state[data-frozen=held]")
+    expect(banner).to_contain_text("On legal hold")
+    expect(banner).to_contain_text(showcase.HOLD_NAME)
+    expect(page.get_by_role("button", name="Save", exact=True)).to_have_count(0)
+    expect(page.locator("#version-file")).to_have_count(0)
+
+    held_page = page.url
+    page.goto(f"/documents/{case.destroyed}/original", referer=held_page)
+    expect(page.locator(".error-page h1")).to_have_text("This record was destroyed")
+    expect(page.locator(".error-message")).to_contain_text(case.destroyed)
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    page.get_by_role("link", name="Back to the previous page").click()
+    expect(page).to_have_url(held_page)
+    page.goto("/no-such-page")
+    expect(page.locator(".error-page h1")).to_have_text("Not found")
+    page.get_by_role("link", name="Go to the dashboard").click()
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
 
 
 @pytest.mark.parametrize("database_kind", ["sqlite"], indirect=True)

@@ -43,7 +43,7 @@ def test_an_admin_cannot_raise_their_own_clearance_or_role(
         page=page,
     )
     assert created.status_code == 422
-    assert "above your own clearance" in created.get_data(as_text=True)
+    assert "不能授予高于您本人的密级权限" in created.get_data(as_text=True)
     defaulted = post_form(
         client,
         page,
