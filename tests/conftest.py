@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 import pytest
 from flask import Flask
@@ -255,21 +256,22 @@ class CliResult:
     stderr: str
 
 
-def run_cli(env: Mapping[str, str], *args: str, stdin: str | None = None) -> CliResult:
+def run_cli(env: Mapping[str, str], *args: str, stdin: str | TextIO | None = None) -> CliResult:
     """``archive ARGS`` in this process, as ``run_archive`` runs it in a child: the real entry
     point (option parsing, error mapping, exit codes) with exactly ``env``'s ``ARCHIVE_*``
-    variables, ``stdin`` as standard input and the output captured, but without the second or
-    two of imports that every child process costs. The process's environment, standard input
-    and umask (the entry point makes it private) are put back afterwards."""
+    variables, ``stdin`` (text, or a stream the caller reads on) as standard input and the
+    output captured, but without the second or two of imports that every child process
+    costs. The process's environment, standard input and umask (the entry point makes it
+    private) are put back afterwards."""
     from archive_app.cli.main import main
 
     saved_env = {key: value for key, value in os.environ.items() if key.startswith("ARCHIVE_")}
-    saved_stdin, saved_umask = sys.stdin, os.umask(0o077)
-    os.umask(saved_umask)
+    saved_stdin, saved_umask = sys.stdin, os.umask(0o077)  # reading the umask sets it ...
+    os.umask(saved_umask)  # ... so it is put back at once
     for key in saved_env.keys() - env.keys():
         del os.environ[key]
     os.environ.update({key: value for key, value in env.items() if key.startswith("ARCHIVE_")})
-    sys.stdin = io.StringIO(stdin or "")
+    sys.stdin = io.StringIO(stdin or "") if stdin is None or isinstance(stdin, str) else stdin
     out, err = io.StringIO(), io.StringIO()
     code = 0
     try:
@@ -290,11 +292,14 @@ def run_cli(env: Mapping[str, str], *args: str, stdin: str | None = None) -> Cli
 
 
 @pytest.fixture
-def cli(settings: Settings) -> Callable[..., CliResult]:
-    """``archive ARGS`` in this process against the test instance (see ``run_cli``)."""
+def cli(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Callable[..., CliResult]:
+    """``archive ARGS`` in this process against the test instance (see ``run_cli``); after
+    a call ``sys.stdin`` is what the command was given, so a test can see what it left."""
     env = {"ARCHIVE_HOME": str(settings.home), "ARCHIVE_DATABASE_URL": settings.database_url}
 
     def _run(*args: str, stdin: str = "") -> CliResult:
-        return run_cli({**os.environ, **env}, *args, stdin=stdin)
+        stream = io.StringIO(stdin)
+        monkeypatch.setattr("sys.stdin", stream)
+        return run_cli({**os.environ, **env}, *args, stdin=stream)
 
     return _run
