@@ -257,12 +257,12 @@ class CliResult:
 
 
 def run_cli(env: Mapping[str, str], *args: str, stdin: str | TextIO | None = None) -> CliResult:
-    """``archive ARGS`` in this process, as ``run_archive`` runs it in a child: the real entry
-    point (option parsing, error mapping, exit codes) with exactly ``env``'s ``ARCHIVE_*``
-    variables, ``stdin`` (text, or a stream the caller reads on) as standard input and the
-    output captured, but without the second or two of imports that every child process
-    costs. The process's environment, standard input and umask (the entry point makes it
-    private) are put back afterwards."""
+    """``archive ARGS`` in this process, as a child process with ``env`` would run it: the
+    real entry point (option parsing, error mapping, exit codes) with exactly ``env``'s
+    ``ARCHIVE_*`` variables, ``stdin`` (text, or a stream the caller reads on) as standard
+    input and the output captured, without the second or two of imports that every child
+    process costs. The process's environment, standard input and umask (the entry point
+    makes it private) are put back afterwards."""
     from archive_app.cli.main import main
 
     saved_env = {key: value for key, value in os.environ.items() if key.startswith("ARCHIVE_")}
