@@ -17,10 +17,12 @@ import io
 import itertools
 import os
 import shutil
+import sys
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 import pytest
 from flask import Flask
@@ -254,19 +256,25 @@ class CliResult:
     stderr: str
 
 
-@pytest.fixture
-def cli(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Callable[..., CliResult]:
-    """``archive ARGS`` in this process against the test instance: the real entry point
-    (option parsing, error mapping, exit codes) without a Python start-up per command."""
+def run_cli(env: Mapping[str, str], *args: str, stdin: str | TextIO | None = None) -> CliResult:
+    """``archive ARGS`` in this process, as a child process with ``env`` would run it: the
+    real entry point (option parsing, error mapping, exit codes) with exactly ``env``'s
+    ``ARCHIVE_*`` variables, ``stdin`` (text, or a stream the caller reads on) as standard
+    input and the output captured, without the second or two of imports that every child
+    process costs. The process's environment, standard input and umask (the entry point
+    makes it private) are put back afterwards."""
     from archive_app.cli.main import main
 
-    monkeypatch.setenv("ARCHIVE_HOME", str(settings.home))
-    monkeypatch.setenv("ARCHIVE_DATABASE_URL", settings.database_url)
-
-    def _run(*args: str, stdin: str = "") -> CliResult:
-        out, err = io.StringIO(), io.StringIO()
-        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
-        code = 0
+    saved_env = {key: value for key, value in os.environ.items() if key.startswith("ARCHIVE_")}
+    saved_stdin, saved_umask = sys.stdin, os.umask(0o077)  # reading the umask sets it ...
+    os.umask(saved_umask)  # ... so it is put back at once
+    for key in saved_env.keys() - env.keys():
+        del os.environ[key]
+    os.environ.update({key: value for key, value in env.items() if key.startswith("ARCHIVE_")})
+    sys.stdin = io.StringIO(stdin or "") if stdin is None or isinstance(stdin, str) else stdin
+    out, err = io.StringIO(), io.StringIO()
+    code = 0
+    try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             try:
                 main(list(args))
@@ -274,6 +282,24 @@ def cli(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Cl
                 code = (
                     exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
                 )
-        return CliResult(code, out.getvalue(), err.getvalue())
+    finally:
+        sys.stdin = saved_stdin
+        os.umask(saved_umask)
+        for key in [key for key in os.environ if key.startswith("ARCHIVE_")]:
+            del os.environ[key]
+        os.environ.update(saved_env)
+    return CliResult(code, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture
+def cli(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Callable[..., CliResult]:
+    """``archive ARGS`` in this process against the test instance (see ``run_cli``); after
+    a call ``sys.stdin`` is what the command was given, so a test can see what it left."""
+    env = {"ARCHIVE_HOME": str(settings.home), "ARCHIVE_DATABASE_URL": settings.database_url}
+
+    def _run(*args: str, stdin: str = "") -> CliResult:
+        stream = io.StringIO(stdin)
+        monkeypatch.setattr("sys.stdin", stream)
+        return run_cli({**os.environ, **env}, *args, stdin=stream)
 
     return _run

@@ -7,6 +7,7 @@ It holds a user per role, each with an API token, an internal archive with one p
 
 from __future__ import annotations
 
+import os
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -27,7 +28,7 @@ from archive_app.services.intake import IntakeItem, take_in
 from archive_app.services.processing import process_document
 from archive_app.services.retention.schedule import seed_rules
 from tests import documents as docs
-from tests.conftest import USER_PASSWORD
+from tests.conftest import USER_PASSWORD, CliResult, run_cli
 
 ROLES = ("admin", "archivist", "staff", "compliance", "auditor")
 
@@ -113,26 +114,15 @@ def api(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iter
 
 
 @pytest.fixture
-def cli_on(monkeypatch: pytest.MonkeyPatch):
-    """``archive ARGS`` in this process against the package's instance."""
-    import contextlib
-    import io
-
-    from archive_app.cli.main import main
-    from tests.conftest import CliResult
+def cli_on():
+    """``archive ARGS`` in this process against the package's instance (see ``run_cli``)."""
 
     def _run(instance: ApiInstance, *args: str) -> CliResult:
-        monkeypatch.setenv("ARCHIVE_HOME", str(instance.settings.home))
-        monkeypatch.setenv("ARCHIVE_DATABASE_URL", instance.settings.database_url)
-        out, err = io.StringIO(), io.StringIO()
-        code = 0
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            try:
-                main(list(args))
-            except SystemExit as exit_:
-                code = (
-                    exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
-                )
-        return CliResult(code, out.getvalue(), err.getvalue())
+        env = {
+            **os.environ,
+            "ARCHIVE_HOME": str(instance.settings.home),
+            "ARCHIVE_DATABASE_URL": instance.settings.database_url,
+        }
+        return run_cli(env, *args)
 
     return _run

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from archive_app.errors import SettingsError
 from archive_app.infra.config import Settings
+from tests.conftest import run_cli
 
 
 def test_defaults_put_everything_in_the_instance_folder(tmp_path: Path) -> None:
@@ -89,13 +88,7 @@ def test_invalid_settings_name_the_variable(
 
 def test_cli_stops_with_one_line_on_a_bad_setting(tmp_path: Path) -> None:
     env = {**os.environ, "ARCHIVE_HOME": str(tmp_path), "ARCHIVE_NUMBER_PATTERN": "nope"}
-    result = subprocess.run(
-        [sys.executable, "-m", "archive_app", "archives", "list"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_cli(env, "archives", "list")
     assert result.returncode == 1
     assert result.stdout == ""
     lines = result.stderr.strip().splitlines()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 from datetime import date
 from pathlib import Path
 
@@ -27,7 +26,7 @@ from archive_app.services import inspection, versions
 from archive_app.services.processing import process_document
 from archive_app.services.retention import batches, destruction
 from tests import documents as docs
-from tests.app.workers import run_archive
+from tests.conftest import CliResult, run_cli
 from tests.retention_app.conftest import add_document, document_row, make_archive
 from tests.storage.conftest import blob_path
 
@@ -44,10 +43,10 @@ RECENT = date(2020, 6, 1)
 def run(settings: Settings, database_url: str, container: Container):
     env = {**os.environ, "ARCHIVE_HOME": str(settings.home), "ARCHIVE_DATABASE_URL": database_url}
 
-    def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    def _run(*args: str) -> CliResult:
         # Index updates are applied after commit on a background thread: let them land.
         container.drain_index_updates()
-        return run_archive(env, *args)
+        return run_cli(env, *args)
 
     return _run
 

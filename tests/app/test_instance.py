@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import stat
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -15,15 +14,13 @@ from archive_app.errors import AppError
 from archive_app.infra.config import Settings
 from archive_app.infra.vault import store_root
 from storage import StorageError, encode_master_key, generate_master_key
-from tests.app.workers import run_archive
+from tests.conftest import CliResult, run_cli
 
 pytestmark = pytest.mark.slow  # seconds per test: real processes, documents or servers
 
 
-def _archive(
-    home: Path, database_url: str, *args: str, **env: str
-) -> subprocess.CompletedProcess[str]:
-    return run_archive(
+def _archive(home: Path, database_url: str, *args: str, **env: str) -> CliResult:
+    return run_cli(
         {
             **os.environ,
             "ARCHIVE_HOME": str(home),

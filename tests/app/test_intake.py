@@ -21,8 +21,8 @@ from archive_app.services import documents
 from archive_app.services.intake import IntakeItem, take_in
 from tests import documents as docs
 from tests.app.helpers import csrf_token, login
-from tests.app.workers import WorkerProcess, run_archive, wait_for
-from tests.conftest import ADMIN_PASSWORD
+from tests.app.workers import WorkerProcess, wait_for
+from tests.conftest import ADMIN_PASSWORD, CliResult, run_cli
 
 pytestmark = pytest.mark.slow  # seconds per test: real processes, documents or servers
 
@@ -340,12 +340,14 @@ def test_web_upload_failure_and_retry(
         assert json.dumps(update.before, ensure_ascii=False)
 
 
-@pytest.mark.parametrize("broker", ["embedded"], indirect=True)
+# The command line's output and exit codes over intake, which the tests above run on both
+# databases: once, on PostgreSQL.
+@pytest.mark.parametrize(
+    ("database_kind", "broker"), [("postgresql", "embedded")], indirect=["broker"]
+)
 def test_cli_import_wait_json_then_show_edit_export(
     instance_settings: Settings, archive_number: str, worker: WorkerProcess, tmp_path: Path
 ) -> None:
-    import subprocess
-
     from tests.app.workers import worker_env
 
     folder = tmp_path / "batch"
@@ -355,8 +357,8 @@ def test_cli_import_wait_json_then_show_edit_export(
     docs.write_empty(folder / "empty.png")
     env = worker_env(instance_settings)
 
-    def archive(*args: str) -> subprocess.CompletedProcess[str]:
-        return run_archive(env, *args, timeout=300)
+    def archive(*args: str) -> CliResult:
+        return run_cli(env, *args)
 
     result = archive(
         "import", str(folder), "--archive", archive_number, "--class", "invoice", "--wait", "--json"
@@ -424,9 +426,7 @@ def test_cli_import_wait_without_a_worker_extracts_here(
     docs.write_png(docs.render_page(docs.ENGLISH_INVOICE_LINES), folder / "c.png")
     env = worker_env(instance_settings)
 
-    result = run_archive(
-        env, "import", str(folder), "--archive", archive_number, "--wait", "--json"
-    )
+    result = run_cli(env, "import", str(folder), "--archive", archive_number, "--wait", "--json")
     assert result.returncode == 0, result.stderr
     assert "no background worker is running: extracting here" in result.stderr
     rows = {row["file"]: row for row in json.loads(result.stdout)}
@@ -437,14 +437,12 @@ def test_cli_import_wait_without_a_worker_extracts_here(
         "status": "duplicate",
         "error": f"already filed in this archive as {rows['a.pdf']['document']}",
     }
-    shown = json.loads(
-        run_archive(env, "show", rows["c.png"]["document"], "--text", "--json").stdout
-    )
+    shown = json.loads(run_cli(env, "show", rows["c.png"]["document"], "--text", "--json").stdout)
     assert "INV-20417" in shown["text"]
 
     # Without --wait the files are queued, and the command says that nothing will take them.
     docs.write_text_pdf([["Second agreement"]], tmp_path / "d.pdf")
-    result = run_archive(env, "import", str(tmp_path / "d.pdf"), "--archive", archive_number)
+    result = run_cli(env, "import", str(tmp_path / "d.pdf"), "--archive", archive_number)
     assert result.returncode == 0, result.stderr
     assert "no background worker is running" in result.stderr
     assert "`archive worker`" in result.stderr

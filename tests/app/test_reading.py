@@ -24,7 +24,7 @@ from archive_app.services.intake import IntakeItem, take_in
 from archive_app.services.processing import process_document
 from tests import documents as docs
 from tests import paperwork
-from tests.app.workers import run_archive
+from tests.conftest import run_cli
 from tests.retention_app.conftest import document_row, make_archive
 
 pytestmark = pytest.mark.slow
@@ -90,11 +90,11 @@ def test_reading_flags_and_warnings_on_every_front_end(
         "ARCHIVE_HOME": str(settings.home),
         "ARCHIVE_DATABASE_URL": settings.database_url,
     }
-    listed = json.loads(run_archive(env, "checklist", "list", filed["archive"], "--json").stdout)
+    listed = json.loads(run_cli(env, "checklist", "list", filed["archive"], "--json").stdout)
     warnings = {row["document"]: row["warnings"] for row in listed["lines"]}
     assert [w["message"] for w in warnings[filed["blank"]]] == ["page 2 has no readable text"]
     assert warnings[filed["other"]][0]["code"] == "misfiling"
-    shown = json.loads(run_archive(env, "show", filed["other"], "--json").stdout)
+    shown = json.loads(run_cli(env, "show", filed["other"], "--json").stdout)
     assert shown["warnings"][0]["named"] == filed["seller"]
     assert shown["suggestions"]["fields"]["invoice_number"]["value"]
 

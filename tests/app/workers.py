@@ -33,20 +33,6 @@ def worker_env(settings: Settings, **extra: str) -> dict[str, str]:
     return env
 
 
-def run_archive(
-    env: dict[str, str], *args: str, stdin: str | None = None, timeout: float = 120
-) -> subprocess.CompletedProcess[str]:
-    """Run the ``archive`` command line in a child process with ``env``; output as text."""
-    return subprocess.run(
-        [sys.executable, "-m", "archive_app", *args],
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
 class WorkerProcess:
     def __init__(self, settings: Settings, log: Path, *, beat: bool = False, **extra: str) -> None:
         """``beat``: the worker also runs the periodic schedule, as ``archive serve``'s does."""

@@ -1,10 +1,10 @@
-"""``archive backup`` and ``archive restore`` as operators run them: real processes,
-``--json`` on stdout, exit 1 with one line for a refusal, exit 2 for a usage error."""
+"""``archive backup`` and ``archive restore`` as operators run them (the real entry point, in
+this process): ``--json`` on stdout, exit 1 with one line for a refusal, exit 2 for a usage
+error."""
 
 from __future__ import annotations
 
 import json
-import subprocess
 from datetime import date
 from pathlib import Path
 
@@ -13,13 +13,14 @@ import pytest
 from archive_app.infra.config import Settings
 from archive_app.infra.container import Container
 from archive_app.models import User
-from tests.app.workers import run_archive, worker_env
+from tests.app.workers import worker_env
+from tests.conftest import CliResult, run_cli
 from tests.retention_app.conftest import add_document, make_archive
 
 pytestmark = pytest.mark.slow  # seconds per test: real processes, documents or servers
 
 
-def _one_line_error(result: subprocess.CompletedProcess[str]) -> str:
+def _one_line_error(result: CliResult) -> str:
     assert "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
@@ -37,19 +38,19 @@ def test_backup_and_restore_through_the_command_line(
     source_env = worker_env(settings)
     dest = tmp_path / "backup"
 
-    made = run_archive(source_env, "backup", str(dest), "--json")
+    made = run_cli(source_env, "backup", str(dest), "--json")
     assert made.returncode == 0, made.stderr
     document = json.loads(made.stdout)
     assert document["path"] == str(dest)
     assert document["key_store"] == {"archives": 1, "objects": 3}
     assert (dest / "manifest.json").exists()
 
-    again = run_archive(source_env, "backup", str(dest), "--json")
+    again = run_cli(source_env, "backup", str(dest), "--json")
     assert again.returncode == 1
     assert again.stdout == ""
     assert "not empty" in _one_line_error(again)
 
-    refused = run_archive(source_env, "backup", str(tmp_path / "other"), "--as", "nobody")
+    refused = run_cli(source_env, "backup", str(tmp_path / "other"), "--as", "nobody")
     assert refused.returncode == 1
     assert "nobody" in _one_line_error(refused)
 
@@ -60,32 +61,30 @@ def test_backup_and_restore_through_the_command_line(
     }
     # No destruction ledger at hand (no ARCHIVE_LEDGER_DIR, no --ledger): refused, unless
     # the operator says to go without one.
-    unreplayed = run_archive(target_env, "restore", str(dest), "--json")
+    unreplayed = run_cli(target_env, "restore", str(dest), "--json")
     assert unreplayed.returncode == 1 and unreplayed.stdout == ""
     assert "--without-ledger" in _one_line_error(unreplayed)
-    both = run_archive(
-        target_env, "restore", str(dest), "--ledger", str(tmp_path), "--without-ledger"
-    )
+    both = run_cli(target_env, "restore", str(dest), "--ledger", str(tmp_path), "--without-ledger")
     assert both.returncode == 2 and "Traceback" not in both.stderr
-    restored = run_archive(target_env, "restore", str(dest), "--without-ledger", "--json")
+    restored = run_cli(target_env, "restore", str(dest), "--without-ledger", "--json")
     assert restored.returncode == 0, restored.stderr
     report = json.loads(restored.stdout)
     assert report["backup_id"] == document["backup_id"]
     assert report["indexed"] == 1
     assert report["ledger"] is None and report["replayed"] == []
 
-    twice = run_archive(target_env, "restore", str(dest), "--without-ledger")
+    twice = run_cli(target_env, "restore", str(dest), "--without-ledger")
     assert twice.returncode == 1
     assert "refusing to restore" in _one_line_error(twice)
 
-    chain = run_archive(target_env, "audit", "verify", "--json")
+    chain = run_cli(target_env, "audit", "verify", "--json")
     assert chain.returncode == 0, chain.stderr
     assert json.loads(chain.stdout)["ok"] is True
-    inspection = run_archive(target_env, "verify", "--json")
+    inspection = run_cli(target_env, "verify", "--json")
     assert inspection.returncode == 0, inspection.stdout
-    found = run_archive(target_env, "search", "voucher", "--json")
+    found = run_cli(target_env, "search", "voucher", "--json")
     assert [hit["document"] for hit in json.loads(found.stdout)["hits"]] == [number]
 
-    usage = run_archive(target_env, "restore")
+    usage = run_cli(target_env, "restore")
     assert usage.returncode == 2
     assert "Traceback" not in usage.stderr

@@ -8,7 +8,6 @@ import io
 import json
 import os
 import re
-import subprocess
 
 import pypdf
 import pytest
@@ -21,8 +20,7 @@ from archive_app.infra.container import Container
 from archive_app.models import AuditEntry, User
 from archive_app.services import checklist, locations
 from tests.app.helpers import csrf_token, login
-from tests.app.workers import run_archive
-from tests.conftest import USER_PASSWORD
+from tests.conftest import USER_PASSWORD, CliResult, run_cli
 
 pytestmark = pytest.mark.slow  # seconds per test: real processes, documents or servers
 
@@ -99,6 +97,9 @@ def test_submit_through_http_lists_what_is_missing(
     assert 'data-state="draft"' in detail
 
 
+# The command line translates to the same services as the web tests above, which run on both
+# databases: once, on PostgreSQL.
+@pytest.mark.parametrize("database_kind", ["postgresql"])
 def test_cli_checklist_list_confirm_reject_and_self_confirmation(
     instance_settings: Settings,
     container: Container,
@@ -116,8 +117,8 @@ def test_cli_checklist_list_confirm_reject_and_self_confirmation(
         "ARCHIVE_QUEUE": instance_settings.queue_name,
     }
 
-    def archive(*args: str) -> subprocess.CompletedProcess[str]:
-        return run_archive(env, *args)
+    def archive(*args: str) -> CliResult:
+        return run_cli(env, *args)
 
     refused = archive("checklist", "confirm", first, "--as", "li.na")
     assert refused.returncode == 1

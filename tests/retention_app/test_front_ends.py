@@ -1,13 +1,12 @@
-"""The retention workflow through the real front ends: the ``archive`` command (real
-processes, exit codes, JSON) and the web pages (Flask test client with CSRF on)."""
+"""The retention workflow through the real front ends: the ``archive`` command (its real
+entry point, run in this process: exit codes, JSON) and the web pages (Flask test client
+with CSRF on)."""
 
 from __future__ import annotations
 
 import io
 import json
 import os
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
@@ -17,13 +16,13 @@ from flask.testing import FlaskClient
 from archive_app.infra.container import Container
 from archive_app.models import User
 from tests.app.helpers import login, post_form
-from tests.conftest import USER_PASSWORD, CliResult
+from tests.conftest import USER_PASSWORD, CliResult, run_cli
 from tests.retention_app.conftest import add_document, make_archive
 
 OLD = date(1990, 3, 5)
 
 
-def _ok(result: CliResult | subprocess.CompletedProcess[str]) -> str:
+def _ok(result: CliResult) -> str:
     assert result.returncode == 0, result.stderr
     return result.stdout
 
@@ -75,24 +74,12 @@ def test_cli_batch_flow_and_certificate_verification(
     assert shown["sha256"] is None and shown["fields"] == {}
     assert "DESTROYED" in _ok(cli("show", old))
 
-    verified = _ok(
-        subprocess.run(
-            [sys.executable, "-m", "archive_app", "certificate", "verify", str(path)],
-            env={**os.environ},
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-    )
+    verified = _ok(cli("certificate", "verify", str(path)))
     assert "valid" in verified and "pinned" in verified and "NOT pinned" not in verified
     # Verification works offline, without the instance: then it says it could not pin.
-    alone = subprocess.run(
-        [sys.executable, "-m", "archive_app", "certificate", "verify", str(path)],
-        env={**os.environ, "ARCHIVE_HOME": str(tmp_path / "elsewhere")},  # no instance key
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    elsewhere = {**os.environ, "ARCHIVE_HOME": str(tmp_path / "elsewhere")}  # no instance key
+    elsewhere.pop("ARCHIVE_DATABASE_URL", None)
+    alone = run_cli(elsewhere, "certificate", "verify", str(path))
     assert alone.returncode == 0 and "NOT pinned" in alone.stdout
 
     document = json.loads(path.read_text())

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -31,8 +30,8 @@ from archive_app.services import archives, bootstrap, documents, users
 from archive_app.services.archives import ArchiveInput
 from archive_app.services.intake import IntakeItem, take_in
 from tests import documents as docs
-from tests.app.workers import WorkerProcess, run_archive, wait_for, worker_env
-from tests.conftest import USER_PASSWORD, _database_url
+from tests.app.workers import WorkerProcess, wait_for, worker_env
+from tests.conftest import USER_PASSWORD, CliResult, _database_url, run_cli
 
 COMBINATIONS = ["sqlite-whoosh", "postgresql-postgresql"]
 
@@ -93,8 +92,8 @@ class Env:
         with self.container.database.session() as session:
             return users.get_user(session, name)
 
-    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return run_archive(worker_env(self.settings, **self.extra_env()), *args)
+    def cli(self, *args: str) -> CliResult:
+        return run_cli(worker_env(self.settings, **self.extra_env()), *args)
 
     def extra_env(self) -> dict[str, str]:
         return {"ARCHIVE_SEARCH_URL": self.settings.search_url} if self.settings.search_url else {}

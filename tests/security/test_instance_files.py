@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from archive_app.infra.config import Settings
-from tests.app.workers import run_archive, worker_env
+from tests.app.workers import worker_env
+from tests.conftest import run_cli
 
 pytestmark = pytest.mark.slow  # seconds per test: real processes, documents or servers
 
@@ -42,16 +43,16 @@ def _use(env: dict[str, str], tmp_path: Path) -> None:
         ("search", "合同", "--json"),
         ("audit", "checkpoint"),
     ):
-        result = run_archive(env, *args)
+        result = run_cli(env, *args)
         assert result.returncode == 0, (args, result.stderr)
 
 
 def test_a_new_instance_is_private(settings: Settings, tmp_path: Path) -> None:
     home = tmp_path / "new"
     env = _env(settings, home)
-    previous = os.umask(0o022)  # as an operator's shell would have it, for the children
+    previous = os.umask(0o022)  # as an operator's shell would have it, for the commands
     try:
-        assert run_archive(env, "init").returncode == 0
+        assert run_cli(env, "init").returncode == 0
         _use(env, tmp_path)
     finally:
         os.umask(previous)
@@ -62,7 +63,7 @@ def test_a_new_instance_is_private(settings: Settings, tmp_path: Path) -> None:
 def test_an_upgraded_instance_is_made_private(settings: Settings, tmp_path: Path) -> None:
     home = tmp_path / "old"
     env = _env(settings, home)
-    assert run_archive(env, "init").returncode == 0
+    assert run_cli(env, "init").returncode == 0
     _use(env, tmp_path)
     # As an instance made before the rule: world-readable folders and files.
     for folder, _folders, files in os.walk(home):
@@ -71,7 +72,7 @@ def test_an_upgraded_instance_is_made_private(settings: Settings, tmp_path: Path
             os.chmod(Path(folder) / name, 0o644)
     os.chmod(home / "keys" / "master.key", 0o600)  # the store refuses a readable key
     assert _loose(home)
-    upgraded = run_archive(env, "init")
+    upgraded = run_cli(env, "init")
     assert upgraded.returncode == 0, upgraded.stderr
     assert "private" in upgraded.stderr  # the steps are progress, on the terminal
     assert _loose(home) == []
@@ -80,14 +81,14 @@ def test_an_upgraded_instance_is_made_private(settings: Settings, tmp_path: Path
 def test_a_missing_master_key_says_how_to_recover(settings: Settings, tmp_path: Path) -> None:
     home = tmp_path / "lost"
     env = _env(settings, home)
-    assert run_archive(env, "init").returncode == 0
+    assert run_cli(env, "init").returncode == 0
     (home / "keys" / "master.key").rename(tmp_path / "kept-elsewhere.key")
     for args in (("verify",), ("archives", "create", "--name", "x")):
-        result = run_archive(env, *args)
+        result = run_cli(env, *args)
         assert result.returncode == 1
         assert "put the key file back" in result.stderr
         assert "do not run `archive init`" in result.stderr
         assert "Traceback" not in result.stderr
     # And init itself refuses rather than making a key that reads nothing.
-    again = run_archive(env, "init")
+    again = run_cli(env, "init")
     assert again.returncode == 1 and "a new key cannot read the data" in again.stderr
