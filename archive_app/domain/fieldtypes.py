@@ -16,14 +16,13 @@ from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
+from indexing.extract.checks import uscc_expected
+
 _INVOICE_CODE = re.compile(r"\d{10}|\d{12}")
 _INVOICE_NUMBER = re.compile(r"\d{8}|\d{20}")
 _FISCAL_PERIOD = re.compile(r"(\d{4})(?:-(\d{2}))?")
 _DATE_SEPARATORS = re.compile(r"[./年月]")
 _CURRENCY = re.compile(r"[A-Z]{3}")
-# GB 32100-2015: 18 characters over this alphabet (no I, O, S, V, Z), the last a check.
-_TAX_ID_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_TAX_ID_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 ADMIN_TYPES: tuple[str, ...] = (
     "text",
     "number",
@@ -37,20 +36,13 @@ _YES = {"yes", "y", "true", "1", "on", "是"}
 _NO = {"no", "n", "false", "0", "off", "否"}
 
 
-def tax_id_check_character(first17: str) -> str:
-    """The GB 32100 check character of the first 17 characters of a tax ID."""
-    total = sum(
-        _TAX_ID_ALPHABET.index(char) * weight
-        for char, weight in zip(first17, _TAX_ID_WEIGHTS, strict=True)
-    )
-    return _TAX_ID_ALPHABET[(31 - total % 31) % 31]
-
-
 def _tax_id(value: str) -> str:
     code = value.upper()
-    if len(code) != 18 or any(char not in _TAX_ID_ALPHABET for char in code):
+    # One GB 32100 check for the whole product: the reading's field checks own it.
+    expected = uscc_expected(code)
+    if expected is None:
         raise ValueError("must be an 18-character unified social credit code")
-    if tax_id_check_character(code[:17]) != code[17]:
+    if expected != code[17]:
         raise ValueError("has a wrong check character (GB 32100)")
     return code
 
