@@ -11,8 +11,8 @@ from archive_app.search import queries as search_service
 from archive_app.search.queries import InvalidQuery, SearchOutcome, SearchParams
 from archive_app.services import api_tokens, users
 from tests.app.helpers import login
-from tests.app.workers import run_archive, worker_env
-from tests.conftest import USER_PASSWORD
+from tests.app.workers import worker_env
+from tests.conftest import USER_PASSWORD, run_cli
 
 from .conftest import Env
 
@@ -241,7 +241,7 @@ def test_totals_are_exact_up_to_the_cap_and_say_so_beyond(env: Env) -> None:
     finally:
         app.extensions["archive"].close()
 
-    result = run_archive(
+    result = run_cli(
         worker_env(env.settings, **env.extra_env(), ARCHIVE_SEARCH_TOTAL_CAP="2"),
         *("search", "明远", "--as", "staff", "--json"),
     )
