@@ -1,6 +1,6 @@
 """customer archives: the end of the business relationship
 
-Revision ID: 0021_relationship_end
+Revision ID: 0020_relationship_end
 Revises: 0019_class_catalogue
 Create Date: 2026-12-03 16:50:00
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0021_relationship_end"
+revision = "0020_relationship_end"
 down_revision = "0019_class_catalogue"
 branch_labels = None
 depends_on = None
