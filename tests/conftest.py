@@ -37,6 +37,7 @@ from archive_app.infra.container import Container
 from archive_app.infra.db import Database
 from archive_app.models import User
 from archive_app.services import bootstrap, users
+from tests.app.workers import WorkerProcess
 
 ADMIN_PASSWORD = "admin-password-123"
 USER_PASSWORD = "user-password-123"
@@ -169,6 +170,14 @@ def instance_settings(settings: Settings) -> Settings:
     """The test instance's settings with a task queue of its own, so that the workers of
     other tests never take its tasks."""
     return settings.with_overrides(queue_name=f"test-{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture
+def worker(instance_settings: Settings, tmp_path: Path) -> Iterator[WorkerProcess]:
+    """A real worker process of the test instance, on its own task queue."""
+    process = WorkerProcess(instance_settings, tmp_path / "worker.log")
+    yield process
+    process.stop()
 
 
 @pytest.fixture

@@ -4,8 +4,6 @@ settings with a queue of their own, a container, an archive to file into, a work
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -14,7 +12,6 @@ from archive_app.infra.container import Container
 from archive_app.models import User
 from archive_app.services import archives
 from archive_app.services.archives import ArchiveInput
-from tests.app.workers import WorkerProcess
 from tests.conftest import unavailable
 
 REDIS_URL = os.environ.get("ARCHIVE_TEST_REDIS_URL", "redis://127.0.0.1:6379/7")
@@ -52,9 +49,3 @@ def archive_number(container: Container, admin: User) -> str:
         )
         return archive.number
 
-
-@pytest.fixture
-def worker(instance_settings: Settings, tmp_path: Path) -> Iterator[WorkerProcess]:
-    process = WorkerProcess(instance_settings, tmp_path / "worker.log")
-    yield process
-    process.stop()

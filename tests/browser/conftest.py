@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
+from archive_app.app import create_app
+from archive_app.infra.config import Settings
 from tests.conftest import unavailable
 
 CHROMIUM = os.environ.get("ARCHIVE_TEST_CHROMIUM", "/usr/bin/chromium")
@@ -42,6 +44,15 @@ def browser() -> Iterator[object]:
         )
         yield instance
         instance.close()
+
+
+@pytest.fixture
+def app(instance_settings: Settings) -> Iterator[Flask]:
+    """The app of the test instance, on a task queue of its own (what a page queues waits
+    there for this test's worker, if it has one)."""
+    application = create_app(instance_settings, testing=True)
+    yield application
+    application.extensions["archive"].close()
 
 
 @pytest.fixture

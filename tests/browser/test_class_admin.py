@@ -5,13 +5,9 @@ code) and fills the new field on the document's page; the page reads in Chinese 
 from __future__ import annotations
 
 import re
-import uuid
-from collections.abc import Iterator
 
 import pytest
-from flask import Flask
 
-from archive_app.app import create_app
 from archive_app.infra.config import Settings
 from archive_app.infra.container import Container
 from archive_app.services import archives, bootstrap
@@ -22,26 +18,13 @@ from tests.conftest import ADMIN_PASSWORD
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def class_settings(settings: Settings) -> Settings:
-    # Its own queue: the uploaded file waits there for a worker this test does not need.
-    return settings.with_overrides(queue_name=f"test-{uuid.uuid4().hex[:12]}")
-
-
-@pytest.fixture
-def app(class_settings: Settings) -> Iterator[Flask]:
-    application = create_app(class_settings, testing=True)
-    yield application
-    application.extensions["archive"].close()
-
-
 @pytest.mark.parametrize("database_kind", ["sqlite"], indirect=True)
 def test_create_a_class_with_a_field_and_file_under_it(
-    page, browser, live_server: str, class_settings: Settings, admin, tmp_path
+    page, browser, live_server: str, instance_settings: Settings, admin, tmp_path
 ) -> None:
     from playwright.sync_api import expect
 
-    container = Container.from_settings(class_settings)
+    container = Container.from_settings(instance_settings)
     try:
         with container.database.session() as session:
             bootstrap.seed_retention_rules(session)

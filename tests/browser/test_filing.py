@@ -6,42 +6,17 @@ as filed."""
 from __future__ import annotations
 
 import re
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from flask import Flask
 
-from archive_app.app import create_app
 from archive_app.infra.config import Settings
 from archive_app.infra.container import Container
 from archive_app.services import archives
 from archive_app.services.archives import ArchiveInput
 from tests import documents as docs
-from tests.app.workers import WorkerProcess
 from tests.conftest import USER_PASSWORD
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def filing_settings(settings: Settings) -> Settings:
-    return settings.with_overrides(queue_name=f"test-{uuid.uuid4().hex[:12]}")
-
-
-@pytest.fixture
-def app(filing_settings: Settings) -> Iterator[Flask]:
-    application = create_app(filing_settings, testing=True)
-    yield application
-    application.extensions["archive"].close()
-
-
-@pytest.fixture
-def worker(filing_settings: Settings, tmp_path: Path) -> Iterator[WorkerProcess]:
-    process = WorkerProcess(filing_settings, tmp_path / "worker.log")
-    yield process
-    process.stop()
 
 
 def _log_in(page, username: str) -> None:
@@ -56,14 +31,14 @@ def _log_in(page, username: str) -> None:
 
 @pytest.mark.parametrize("database_kind", ["sqlite"], indirect=True)
 def test_upload_fix_submit_and_confirm_from_the_review_queue(
-    page, browser, live_server: str, filing_settings: Settings, admin, make_user, worker, tmp_path
+    page, browser, live_server: str, instance_settings: Settings, admin, make_user, worker, tmp_path
 ) -> None:
     from playwright.sync_api import expect
 
     docs.require_cjk_font()
     make_user("li.na", "archivist")
     make_user("wang.fang", "archivist")
-    container = Container.from_settings(filing_settings)
+    container = Container.from_settings(instance_settings)
     try:
         with container.database.session() as session:
             number = archives.create_archive(

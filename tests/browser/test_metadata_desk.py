@@ -8,20 +8,14 @@ passes the checklist without a Chinese invoice code."""
 from __future__ import annotations
 
 import re
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from flask import Flask
 
-from archive_app.app import create_app
 from archive_app.infra.config import Settings
 from archive_app.infra.container import Container
 from archive_app.services import archives
 from archive_app.services.archives import ArchiveInput
 from tests import documents as docs
-from tests.app.workers import WorkerProcess
 from tests.conftest import USER_PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -84,25 +78,6 @@ TEXT = {
 }
 
 
-@pytest.fixture
-def desk_settings(settings: Settings) -> Settings:
-    return settings.with_overrides(queue_name=f"test-{uuid.uuid4().hex[:12]}")
-
-
-@pytest.fixture
-def app(desk_settings: Settings) -> Iterator[Flask]:
-    application = create_app(desk_settings, testing=True)
-    yield application
-    application.extensions["archive"].close()
-
-
-@pytest.fixture
-def worker(desk_settings: Settings, tmp_path: Path) -> Iterator[WorkerProcess]:
-    process = WorkerProcess(desk_settings, tmp_path / "worker.log")
-    yield process
-    process.stop()
-
-
 def _archive(settings: Settings, admin) -> str:
     container = Container.from_settings(settings)
     try:
@@ -132,13 +107,13 @@ def _locate_and_submit(page, t: dict[str, str]) -> None:
 @pytest.mark.parametrize("database_kind", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("language", ["en", "zh"])
 def test_mixed_batch_suggestions_class_change_and_a_foreign_invoice(
-    browser, live_server, desk_settings, admin, make_user, worker, tmp_path, language
+    browser, live_server, instance_settings, admin, make_user, worker, tmp_path, language
 ) -> None:
     from playwright.sync_api import expect
 
     t = TEXT[language]
     make_user("li.na", "archivist")
-    number = _archive(desk_settings, admin)
+    number = _archive(instance_settings, admin)
     files = [
         docs.write_text_pdf([docs.INVOICE_LINES], tmp_path / "发票.pdf"),
         docs.write_text_pdf([docs.CONTRACT_LINES], tmp_path / "合同.pdf"),

@@ -3,20 +3,18 @@ compliance officer, and helpers that take documents in through the real intake p
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from archive_app.infra.config import Settings
 from archive_app.infra.container import Container
 from archive_app.models import Document, DocumentStatus, User
 from archive_app.services import archives
 from archive_app.services.archives import ArchiveInput
 from archive_app.services.intake import IntakeItem, take_in
 from tests import documents as docs
-from tests.app.workers import WorkerProcess
 
 CONTRACT_FIELDS = {
     "counterparty": "北京华信科技有限公司",
@@ -95,9 +93,3 @@ def make_ready(container: Container) -> Callable[..., None]:
 
     return _ready
 
-
-@pytest.fixture
-def worker(instance_settings: Settings, tmp_path: Path) -> Iterator[WorkerProcess]:
-    process = WorkerProcess(instance_settings, tmp_path / "worker.log")
-    yield process
-    process.stop()
