@@ -43,11 +43,9 @@ import os
 import platform
 import random
 import re
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -60,8 +58,8 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from instances import scratch_instance  # noqa: E402
 from sqlalchemy import create_engine, func, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 from webserver import free_port, logged_in, wait_listening  # noqa: E402
 
 from archive_app.infra.config import Settings  # noqa: E402
@@ -71,7 +69,6 @@ from archive_app.services import archives, bootstrap, users  # noqa: E402
 from archive_app.services import audit as audit_service  # noqa: E402
 from archive_app.services.archives import ArchiveInput  # noqa: E402
 from archive_app.services.audit_query import AuditFilter  # noqa: E402
-from archive_app.services.initialise import initialise  # noqa: E402
 
 PASSWORD = "bench-password-123"
 START = datetime(2023, 12, 1, 1, 0, tzinfo=UTC)
@@ -91,15 +88,6 @@ PEOPLE = [
 UNKNOWN_NAMES = ["root", "administrator", "test", "zhangwei", "guest", "li.na"]
 FIELDS = ("contact", "address", "business_unit", "notes", "tax_id")
 CLASSES = ("voucher", "ledger", "report", "contract", "invoice")
-
-
-def admin_statement(url: str, statement: str) -> None:
-    engine = create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as connection:
-            connection.execute(text(statement))
-    finally:
-        engine.dispose()
 
 
 class Clock:
@@ -548,19 +536,8 @@ def measure(settings: Settings, args: argparse.Namespace, workdir: Path) -> None
 
 
 def run(kind: str, args: argparse.Namespace) -> None:
-    workdir = Path(tempfile.mkdtemp(prefix=f"archive-audit-bench-{kind}-"))
-    database = None
-    if kind == "postgresql":
-        database = f"bench_audit_{os.getpid()}"
-        admin_statement(args.server, f'CREATE DATABASE "{database}"')
-        url = make_url(args.server).set(database=database).render_as_string(hide_password=False)
-    else:
-        url = f"sqlite:///{workdir / 'instance' / 'archive.db'}"
-    try:
-        settings = Settings(
-            home=workdir / "instance", database_url=url, secret_key="bench-secret-key-0123456789"
-        )
-        initialise(settings, admin_password=PASSWORD)
+    with scratch_instance(kind, args.server, "audit", admin_password=PASSWORD) as settings:
+        workdir, url = settings.home.parent, settings.database_url
         container = Container.from_settings(settings)
         started = time.perf_counter()
         seed(container, args.entries, random.Random(args.seed))
@@ -575,10 +552,6 @@ def run(kind: str, args: argparse.Namespace) -> None:
             flush=True,
         )
         measure(settings, args, workdir)
-    finally:
-        if database is not None:
-            admin_statement(args.server, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def main() -> None:

@@ -30,22 +30,17 @@ import os
 import platform
 import random
 import resource
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 from openpyxl import Workbook
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from archive_app.infra.config import Settings  # noqa: E402
-from archive_app.services.initialise import initialise  # noqa: E402
+from instances import scratch_instance  # noqa: E402
 
 HEADER = [
     "客户名称",
@@ -119,15 +114,6 @@ def write_csv(path: Path, table: list[list[str]]) -> None:
         writer.writerows(table)
 
 
-def admin_statement(url: str, statement: str) -> None:
-    engine = create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as connection:
-            connection.execute(text(statement))
-    finally:
-        engine.dispose()
-
-
 def timed_import(env: dict[str, str], path: Path, *extra: str) -> tuple[float, float, dict]:
     """Wall time and CPU time (user + system) of one import as a child process."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -148,19 +134,10 @@ def timed_import(env: dict[str, str], path: Path, *extra: str) -> tuple[float, f
 
 
 def run(kind: str, args: argparse.Namespace) -> None:
-    workdir = Path(tempfile.mkdtemp(prefix=f"archive-customers-bench-{kind}-"))
-    database = None
-    if kind == "postgresql":
-        database = f"bench_customers_{os.getpid()}"
-        admin_statement(args.server, f'CREATE DATABASE "{database}"')
-        url = make_url(args.server).set(database=database).render_as_string(hide_password=False)
-    else:
-        url = f"sqlite:///{workdir / 'instance' / 'archive.db'}"
-    try:
-        settings = Settings(
-            home=workdir / "instance", database_url=url, secret_key="bench-secret-key-0123456789"
-        )
-        initialise(settings, admin_password="bench-admin-password-1")
+    with scratch_instance(
+        kind, args.server, "customers", admin_password="bench-admin-password-1"
+    ) as settings:
+        workdir, url = settings.home.parent, settings.database_url
         draw = random.Random(args.seed)
         table = rows(args.rows, draw)
         xlsx, changed_csv = workdir / "customers.xlsx", workdir / "customers-changed.csv"
@@ -194,10 +171,6 @@ def run(kind: str, args: argparse.Namespace) -> None:
                 f"invalid={report['invalid']}{goal}",
                 flush=True,
             )
-    finally:
-        if database is not None:
-            admin_statement(args.server, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def main() -> None:
