@@ -386,6 +386,52 @@ class ChoicesNotAllowed(ClassDefinitionRefused):
         super().__init__("choices", value, f"only a choice field has choices, not {field_type}")
 
 
+class UnknownField(ClassDefinitionRefused):
+    http_status = 404
+    code = "unknown_field"
+
+    def __init__(self, value: str, class_code: str) -> None:
+        super().__init__("name", value, f"is not a field of class {class_code}")
+        self.class_code = class_code
+
+
+class FieldRetired(ClassDefinitionRefused):
+    """A retired field takes no changes (declared records keep it in their definition)."""
+
+    http_status = 409
+    code = "field_retired"
+
+    def __init__(self, value: str) -> None:
+        super().__init__("name", value, "is a retired field")
+
+
+class FieldGovernsOthers(ClassDefinitionRefused):
+    """A flag field that other fields' rules name cannot be retired while they do."""
+
+    http_status = 409
+    code = "field_governs_others"
+
+    def __init__(self, value: str, governed: Sequence[str]) -> None:
+        super().__init__(
+            "name", value, f"decides whether these fields apply: {', '.join(governed)}"
+        )
+        self.governed = tuple(governed)
+
+
+class ChoiceInUse(ClassDefinitionRefused):
+    """A choice cannot be removed while documents still to be checked against the current
+    definition hold it (declared records keep their own definition and do not count)."""
+
+    http_status = 409
+    code = "choice_in_use"
+
+    def __init__(self, value: str, documents: int) -> None:
+        super().__init__(
+            "choices", value, f"is the value of {documents} document(s) not yet declared"
+        )
+        self.documents = documents
+
+
 class ClassRetired(Conflict):
     """A retired class takes no changes and no new documents (its documents keep it)."""
 

@@ -1,4 +1,5 @@
-"""``archive classes list|create|edit|retire|add-field``: the class catalogue."""
+"""``archive classes list|create|edit|retire|add-field|edit-field|retire-field``: the class
+catalogue."""
 
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ def as_dict(document_class: DocumentClass) -> dict[str, Any]:
                 "type": spec["type"],
                 "required": not spec.get("optional"),
                 **({"choices": spec["choices"]} if spec.get("choices") else {}),
+                **({"retired": True} if spec.get("retired") else {}),
             }
             for spec in document_class.required_fields
         ],
@@ -70,7 +72,13 @@ def list_classes(
         return
     for row in rows:
         state = "" if row["active"] else "  (retired)"
-        fields = ", ".join(field["name"] for field in row["fields"]) or "-"
+        fields = (
+            ", ".join(
+                field["name"] + (" (retired)" if field.get("retired") else "")
+                for field in row["fields"]
+            )
+            or "-"
+        )
         click.echo(
             f"{row['code']:<22} {row['number_code']:<4} {row['rule'] or '-':<22} "
             f"{row['name_zh']} / {row['name_en']}  [{fields}]{state}"
@@ -192,3 +200,63 @@ def add_field(
         )
         result = as_dict(changed)
     _show(result, f"added field {name} to", as_json)
+
+
+@classes.command("edit-field")
+@click.argument("class_code", metavar="CLASS")
+@click.argument("name")
+@click.option("--label", help="The Chinese label.")
+@click.option("--label-en", help="The English label.")
+@click.option(
+    "--required/--optional",
+    default=None,
+    help="Whether the checklist asks for it (default: unchanged).",
+)
+@click.option("--choices", help="A choice field's values, comma-separated (replaces them).")
+@as_option
+@json_option
+@pass_runtime
+def edit_field(
+    runtime: Runtime,
+    class_code: str,
+    name: str,
+    label: str | None,
+    label_en: str | None,
+    required: bool | None,
+    choices: str | None,
+    as_user: str | None,
+    as_json: bool,
+) -> None:
+    """Change field NAME of CLASS: labels, required, choices (its name and type stay)."""
+    with runtime.session() as session:
+        changed = class_service.edit_field(
+            session,
+            runtime.actor(session, as_user),
+            class_code,
+            name,
+            label_zh=label,
+            label_en=label_en,
+            required=required,
+            choices=None if choices is None else choices.replace("，", ",").split(","),
+        )
+        result = as_dict(changed)
+    _show(result, f"edited field {name} of", as_json)
+
+
+@classes.command("retire-field")
+@click.argument("class_code", metavar="CLASS")
+@click.argument("name")
+@click.option("--reason", default="", help="Why (kept with the class's history).")
+@as_option
+@json_option
+@pass_runtime
+def retire_field(
+    runtime: Runtime, class_code: str, name: str, reason: str, as_user: str | None, as_json: bool
+) -> None:
+    """Retire field NAME of CLASS: no longer asked for; values and declared records keep it."""
+    with runtime.session() as session:
+        changed = class_service.retire_field(
+            session, runtime.actor(session, as_user), class_code, name, reason
+        )
+        result = as_dict(changed)
+    _show(result, f"retired field {name} of", as_json)

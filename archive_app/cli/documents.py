@@ -60,6 +60,7 @@ def document_document(document: Document) -> dict[str, Any]:
         "document": document.number,
         "archive": document.archive.number,
         "class": document.document_class.code,
+        "class_version": document.class_version,
         "title": document.title,
         "status": document.status.value,
         "error": document.failure_reason,

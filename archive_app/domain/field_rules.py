@@ -8,6 +8,11 @@ may stay empty while the flag is set), ``text_if`` (any text is valid while the 
 set) and ``optional`` (it may always stay empty). :func:`applicable_fields` resolves them
 against the document's values; the checklist, the edit service and the form all ask it, so
 they agree on what a document needs.
+
+A field an administrator retired (``retired``) applies to no document held to that
+definition: it is neither asked for nor checked, and a value it already holds is kept as
+it is. Definitions made before its retirement still have it as a live field, so a record
+declared under one of them keeps it.
 """
 
 from __future__ import annotations
@@ -46,6 +51,8 @@ def applicable_fields(
     """The fields of ``specs`` that apply given the flag values in ``values``, in order."""
     applied: list[AppliedField] = []
     for spec in specs:
+        if spec.get("retired"):
+            continue
         if spec.get("unless") and flag_set(values, spec["unless"]):
             continue
         if spec.get("only_if") and not flag_set(values, spec["only_if"]):
@@ -68,5 +75,14 @@ def applicable_fields(
 
 
 def field_names(specs: Sequence[Mapping[str, Any]]) -> set[str]:
-    """Every field the class declares, whether or not it applies now."""
+    """Every field the class declares, whether or not it applies now (retired ones too)."""
     return {spec["name"] for spec in specs}
+
+
+def live_specs(specs: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The fields of a definition that are not retired, in order."""
+    return [spec for spec in specs if not spec.get("retired")]
+
+
+def retired_names(specs: Sequence[Mapping[str, Any]]) -> set[str]:
+    return {spec["name"] for spec in specs if spec.get("retired")}

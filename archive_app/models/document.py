@@ -138,6 +138,15 @@ class Document(Base):
         return list(self.document_class.required_fields)
 
     @property
+    def class_version(self) -> int | None:
+        """The version of its class's definition the document is held to (None: filed
+        before definitions were versioned, held to the current one)."""
+        pinned = self.class_definition
+        if pinned is not None and pinned.class_id == self.class_id:
+            return pinned.version
+        return None
+
+    @property
     def is_declared(self) -> bool:
         return self.declared_at is not None
 

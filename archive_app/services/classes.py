@@ -1,5 +1,5 @@
-"""Administering the class catalogue: list, create, edit and retire document classes and
-add fields to them.
+"""Administering the class catalogue: list, create, edit and retire document classes, and
+add, edit and retire their fields.
 
 Contract: only a user with ``MANAGE_CLASSES`` (administrators) changes the catalogue;
 every change writes a new version of the class's definition
@@ -10,6 +10,12 @@ change here invalidates a declared record. Refusals are typed
 carry the value refused. A field's type is one of
 :data:`archive_app.domain.fieldtypes.ADMIN_TYPES`; a new field is appended, so the fields a
 class already has keep their order.
+
+A field keeps its name and type for life (documents hold values under that name, checked by
+that type): an edit changes its labels, whether it is required and a choice field's choices;
+retiring marks it ``retired`` in the new definition, so documents filed or edited from then
+on no longer ask for it while their values stay. A choice still held by an undeclared
+document cannot be removed, and a flag other fields' rules name cannot be retired.
 """
 
 from __future__ import annotations
@@ -23,21 +29,25 @@ from sqlalchemy.orm import Session
 
 from archive_app.domain.fieldtypes import ADMIN_TYPES
 from archive_app.errors import (
+    ChoiceInUse,
     ChoicesMissing,
     ChoicesNotAllowed,
     ClassRetired,
     DuplicateClassCode,
     DuplicateField,
     DuplicateNumberCode,
+    FieldGovernsOthers,
+    FieldRetired,
     InvalidClassCode,
     InvalidFieldName,
     InvalidNumberCode,
     NotFound,
+    UnknownField,
     UnknownFieldType,
     UnknownRetentionRule,
     ValidationFailed,
 )
-from archive_app.models import DocumentClass, User
+from archive_app.models import Document, DocumentClass, User
 from archive_app.permissions import Capability, require
 from archive_app.services import audit
 from archive_app.services.class_definitions import record_version
@@ -48,6 +58,8 @@ _NUMBER_CODE = re.compile(r"[A-Z]{2,4}")
 _FIELD_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
 # ``class`` and ``title`` name the class and title where an edit accepts suggestions.
 _RESERVED_FIELDS = {"class", "title"}
+# The rules by which one field's applicability follows a flag field (domain.field_rules).
+_FLAG_RULES = ("unless", "only_if", "optional_if", "text_if")
 
 
 def list_classes(
@@ -201,11 +213,7 @@ def add_field(
         raise DuplicateField(name, class_code)
     if field_type not in ADMIN_TYPES:
         raise UnknownFieldType(field_type, ADMIN_TYPES)
-    values = list(dict.fromkeys(choice.strip() for choice in choices if choice.strip()))
-    if field_type == "choice" and len(values) < 2:
-        raise ChoicesMissing(",".join(values))
-    if field_type != "choice" and values:
-        raise ChoicesNotAllowed(",".join(values), field_type)
+    values = _choices(field_type, choices)
     label = _name(label_zh, "label") if label_zh else name
     spec: dict[str, Any] = {
         "name": name,
@@ -222,6 +230,110 @@ def add_field(
     return _new_version(
         session, actor, document_class, before, "class.field.add", f"field {name} added"
     )
+
+
+def edit_field(
+    session: Session,
+    actor: User,
+    class_code: str,
+    name: str,
+    *,
+    label_zh: str | None = None,
+    label_en: str | None = None,
+    required: bool | None = None,
+    choices: Sequence[str] | None = None,
+) -> DocumentClass:
+    """Change a live field's labels, whether it is required, or (a choice field) its
+    choices; ``None`` leaves that part as it is. An edit that changes nothing writes no
+    version."""
+    require(actor, Capability.MANAGE_CLASSES)
+    document_class = _active(session, class_code)
+    specs = [dict(spec) for spec in document_class.required_fields]
+    spec = _live_field(specs, name, class_code)
+    if label_zh is not None:
+        spec["label_zh"] = _name(label_zh, "label")
+    if label_en is not None:
+        spec["label_en"] = _name(label_en, "label_en")
+    if required is not None:
+        spec.pop("optional", None)
+        if not required:
+            spec["optional"] = True
+    if choices is not None:
+        values = _choices(spec["type"], choices)
+        removed = [value for value in spec.get("choices") or () if value not in values]
+        for value in removed:
+            holders = _undeclared_holding(session, document_class, name, value)
+            if holders:
+                raise ChoiceInUse(value, holders)
+        if values:
+            spec["choices"] = values
+    before = _audited(document_class)
+    document_class.required_fields = specs
+    return _new_version(
+        session, actor, document_class, before, "class.field.edit", f"field {name} edited"
+    )
+
+
+def retire_field(
+    session: Session, actor: User, class_code: str, name: str, reason: str = ""
+) -> DocumentClass:
+    """Documents filed or edited from now on no longer ask for or check the field; the
+    values documents hold stay, and records declared before keep it in their definition."""
+    require(actor, Capability.MANAGE_CLASSES)
+    document_class = _active(session, class_code)
+    specs = [dict(spec) for spec in document_class.required_fields]
+    spec = _live_field(specs, name, class_code)
+    governed = [
+        other["name"]
+        for other in specs
+        if not other.get("retired") and any(other.get(rule) == name for rule in _FLAG_RULES)
+    ]
+    if governed:
+        raise FieldGovernsOthers(name, governed)
+    spec["retired"] = True
+    before = _audited(document_class)
+    document_class.required_fields = specs
+    return _new_version(
+        session,
+        actor,
+        document_class,
+        before,
+        "class.field.retire",
+        reason.strip() or f"field {name} retired",
+    )
+
+
+def _live_field(specs: list[dict[str, Any]], name: str, class_code: str) -> dict[str, Any]:
+    spec = next((spec for spec in specs if spec["name"] == name), None)
+    if spec is None:
+        raise UnknownField(name, class_code)
+    if spec.get("retired"):
+        raise FieldRetired(name)
+    return spec
+
+
+def _choices(field_type: str, choices: Sequence[str]) -> list[str]:
+    """The distinct non-empty choices, refused unless the type is ``choice`` with two."""
+    values = list(dict.fromkeys(choice.strip() for choice in choices if choice.strip()))
+    if field_type == "choice" and len(values) < 2:
+        raise ChoicesMissing(",".join(values))
+    if field_type != "choice" and values:
+        raise ChoicesNotAllowed(",".join(values), field_type)
+    return values
+
+
+def _undeclared_holding(
+    session: Session, document_class: DocumentClass, name: str, value: str
+) -> int:
+    """Undeclared documents of the class whose field ``name`` is ``value``: they are checked
+    against the current definition when next edited or declared (values are JSON, so the
+    comparison is made here rather than in SQL, the same way on every database)."""
+    query = select(Document.fields).where(
+        Document.class_id == document_class.id,
+        Document.declared_at.is_(None),
+        Document.destroyed_at.is_(None),
+    )
+    return sum(1 for fields in session.scalars(query) if (fields or {}).get(name) == value)
 
 
 def _active(session: Session, code: str) -> DocumentClass:

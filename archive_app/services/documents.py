@@ -15,7 +15,12 @@ from typing import Any, BinaryIO
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from archive_app.domain.field_rules import applicable_fields, field_names
+from archive_app.domain.field_rules import (
+    applicable_fields,
+    field_names,
+    live_specs,
+    retired_names,
+)
 from archive_app.domain.fieldtypes import normalise
 from archive_app.domain.reading import Reading, load_reading
 from archive_app.errors import Conflict, ValidationFailed
@@ -304,12 +309,18 @@ def _checked_fields(
     stays, for the checklist to point at."""
     specs = _held_to(document, new_class)
     declared = field_names(specs)
+    retired = retired_names(specs)
     merged = {name: value for name, value in (document.fields or {}).items() if name in declared}
     for name, raw in proposed.items():
         if name not in declared:
             if not drop_inapplicable:
-                known = ", ".join(sorted(declared)) or "none"
+                known = ", ".join(sorted(field_names(live_specs(specs)))) or "none"
                 problems[name] = f"is not a field of class {new_class.code} (fields: {known})"
+        elif name in retired:
+            # A form made under the definition before still sends the field: unchanged, it
+            # is no edit of it.
+            if raw.strip() != str(merged.get(name) or "") and not drop_inapplicable:
+                problems[name] = "is a retired field"
         elif raw.strip() == "":
             merged.pop(name, None)
         else:
@@ -329,6 +340,9 @@ def _checked_fields(
     applied = {field.name: field for field in applicable_fields(specs, merged)}
     fields: dict[str, str] = {}
     for name, raw in merged.items():
+        if name in retired:
+            fields[name] = raw  # kept as it was, no longer asked for or checked
+            continue
         if name not in applied:
             if name in proposed and not drop_inapplicable:
                 problems[name] = "does not apply to this document"

@@ -36,6 +36,8 @@ ACTION_LABELS = {
     "class.create": _l("Class created"),
     "class.edit": _l("Class edited"),
     "class.field.add": _l("Field added to a class"),
+    "class.field.edit": _l("Field of a class edited"),
+    "class.field.retire": _l("Field of a class retired"),
     "class.retire": _l("Class retired"),
     "class.seed": _l("Shipped classes added"),
     "consent.record": _l("Consent recorded"),

@@ -49,6 +49,7 @@ PROBLEM_MESSAGES = {
         "is not an invoice code; an invoice from outside mainland China has none"
     ),
     "does not apply to this document": _l("does not apply to this document"),
+    "is a retired field": _l("is a retired field"),
     "has no suggestion to accept": _l("has no suggestion to accept"),
     "is longer than 500 characters": _l("is longer than 500 characters"),
     "is not one of the field's choices": _l("is not one of the field's choices"),

@@ -1,13 +1,13 @@
 """Class administration (admins): the catalogue, a new class, one class's page with its
-edit form, its fields, a new field and retirement. The service decides and audits; this
-module reads the form and says refusals in the user's language."""
+edit form, its fields (add, edit, retire) and retirement. The service decides and audits;
+this module reads the form and says refusals in the user's language."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -46,6 +46,8 @@ _REFUSALS = {
     "choices_missing": _l("a choice field needs at least two choices"),
     "is missing": _l("is missing"),
     "is longer than 100 characters": _l("is longer than 100 characters"),
+    "unknown_field": _l("is not a field of this class"),
+    "field_retired": _l("is a retired field"),
 }
 
 
@@ -58,6 +60,18 @@ def _problems(error: ValidationFailed) -> dict[str, str]:
             text = _("is already a field of this class")
         elif error.code == "choices_not_allowed":
             text = _("only a choice field has choices")
+        elif error.code == "choice_in_use":
+            text = ngettext(
+                "%(value)s is still the value of %(num)d document not yet declared",
+                "%(value)s is still the value of %(num)d documents not yet declared",
+                getattr(error, "documents", 0),
+                value=error.value,
+            )
+        elif error.code == "field_governs_others":
+            text = _(
+                "decides whether these fields apply: %(fields)s",
+                fields=", ".join(getattr(error, "governed", ())),
+            )
         else:
             text = str(_REFUSALS.get(error.code, error.message))
         return {error.field: text}
@@ -105,7 +119,8 @@ def list_page():
     ), (422 if problems else 200)
 
 
-def _detail(code: str, problems: dict[str, str], form: Any, status: int = 200):
+def _detail(code: str, problems: dict[str, str], form: Any, status: int = 200, editing: str = ""):
+    """``editing``: the field whose edit form was refused (it opens with the problems)."""
     found = classes.get_class(db_session(), code)
     return render_template(
         "classes/detail.html",
@@ -115,6 +130,7 @@ def _detail(code: str, problems: dict[str, str], form: Any, status: int = 200):
         type_labels=TYPE_LABELS,
         problems=problems,
         form=form,
+        editing=editing,
         language=_language(),
     ), status
 
@@ -167,6 +183,50 @@ def add_field(code: str):
     except ClassRetired:
         abort(409)
     flash(_("Field added."), "success")
+    return redirect(url_for("classes.detail", code=code))
+
+
+@blueprint.route("/<code>/fields/<name>", methods=["POST"])
+@login_required
+def edit_field(code: str, name: str):
+    require(current_user, Capability.MANAGE_CLASSES)
+    form = request.form
+    try:
+        classes.edit_field(
+            db_session(),
+            current_user,
+            code,
+            name,
+            label_zh=form.get("label_zh", ""),
+            label_en=form.get("label_en", ""),
+            required=form.get("required") == "y",
+            choices=form.get("choices", "").replace("，", ",").split(",")
+            if "choices" in form
+            else None,
+        )
+    except ValidationFailed as error:
+        problems = {f"edit_{part}": text for part, text in _problems(error).items()}
+        return _detail(code, problems, form, error.http_status, editing=name)
+    except ClassRetired:
+        abort(409)
+    flash(_("Field saved."), "success")
+    return redirect(url_for("classes.detail", code=code))
+
+
+@blueprint.route("/<code>/fields/<name>/retire", methods=["POST"])
+@login_required
+def retire_field(code: str, name: str):
+    require(current_user, Capability.MANAGE_CLASSES)
+    try:
+        classes.retire_field(db_session(), current_user, code, name)
+    except ValidationFailed as error:
+        flash("; ".join(_problems(error).values()), "danger")
+        return redirect(url_for("classes.detail", code=code))
+    except ClassRetired:
+        abort(409)
+    flash(
+        _("Field retired: documents filed or edited from now on no longer ask for it."), "warning"
+    )
     return redirect(url_for("classes.detail", code=code))
 
 

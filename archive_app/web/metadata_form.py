@@ -1,7 +1,9 @@
-"""The document page's metadata form, as the page shows it: every field the class declares
-(those that do not apply to this document, by the class's flag rules, hidden), the saved
-value of each, what the filing checklist finds missing or wrong in it, and the suggestion
-from the text that is not saved yet, with the reason it cannot be accepted as it is.
+"""The document page's metadata form, as the page shows it: every live field the class
+declares (those that do not apply to this document, by the class's flag rules, hidden; the
+values of retired fields listed apart, read-only), the version of the class definition the
+document is held to, the saved value of each, what the filing checklist finds missing or
+wrong in it, and the suggestion from the text that is not saved yet, with the reason it
+cannot be accepted as it is.
 
 Saved values and suggestions never mix: an input shows only what is saved (or what the
 user just typed), a suggestion stands beside it until it is accepted, and the field counts
@@ -51,6 +53,15 @@ class Row:
     choices: tuple[str, ...] = ()  # a choice field's values (offered as a list)
 
 
+@dataclass(frozen=True)
+class RetiredValue:
+    """A value the document holds in a field its class has retired: kept, not checked."""
+
+    name: str
+    label: str
+    value: str
+
+
 @dataclass
 class MetadataForm:
     title: str
@@ -58,7 +69,13 @@ class MetadataForm:
     title_suggestion: Suggestion | None
     class_suggestion: DocumentClass | None
     class_problem: str | None
+    # The version of the class definition the document is held to, and the class's current
+    # one (they differ for a record declared before the class changed, or a draft not edited
+    # since).
+    class_version: int | None = None
+    class_current_version: int = 1
     rows: list[Row] = field(default_factory=list)
+    retired: list[RetiredValue] = field(default_factory=list)
 
     @property
     def pending(self) -> int:
@@ -137,9 +154,15 @@ def build(
     applied = {row.name: row for row in applicable_fields(document.field_specs, shown)}
     suggested_fields = suggestions.get("fields") or {}
     rows = []
+    retired = []
     specs = document.field_specs
     for spec in specs:
         name = spec["name"]
+        label = spec["label_zh"] if language.startswith("zh") else spec["label_en"]
+        if spec.get("retired"):
+            if saved.get(name):
+                retired.append(RetiredValue(name, label, str(saved[name])))
+            continue
         current = applied.get(name)
         # A hidden row is shown in the browser when its flag changes: say whether it is
         # required as it would be then.
@@ -149,7 +172,7 @@ def build(
         rows.append(
             Row(
                 name=name,
-                label=spec["label_zh"] if language.startswith("zh") else spec["label_en"],
+                label=label,
                 type=spec["type"],
                 applies=current is not None,
                 required=when_shown.required,
@@ -189,5 +212,8 @@ def build(
             (c for c in classes if c.code == suggested_class and c.id != document.class_id), None
         ),
         class_problem=errors.get("class"),
+        class_version=document.class_version,
+        class_current_version=document.document_class.version,
         rows=rows,
+        retired=retired,
     )

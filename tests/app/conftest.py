@@ -48,4 +48,3 @@ def archive_number(container: Container, admin: User) -> str:
             on_created=container.on_archive_created,
         )
         return archive.number
-

@@ -1,6 +1,8 @@
 """In a real browser: an admin creates a document class with a choice field on the class
 page, files a scan under it on the upload page (its number carries the class's number
-code) and fills the new field on the document's page; the page reads in Chinese too."""
+code) and fills the new field on the document's page, then relabels and retires the field
+(the document keeps its value, listed apart once saved under the new definition); the
+page reads in Chinese too."""
 
 from __future__ import annotations
 
@@ -76,6 +78,7 @@ def test_create_a_class_with_a_field_and_file_under_it(
     page.get_by_role("button", name="Upload 1 file").click()
     link = page.locator("#upload-list tbody tr .number a").first
     expect(link).to_have_text(re.compile(rf"{number}-ZP-\d{{4}}-0001"))
+    document_number = link.inner_text()
     link.click()
     floor = page.get_by_label("Floor")
     expect(floor.locator("option")).to_have_text(["—", "1F", "2F"])
@@ -84,6 +87,32 @@ def test_create_a_class_with_a_field_and_file_under_it(
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.locator(".alert-success")).to_contain_text("Changes saved.")
     expect(page.get_by_label("Floor")).to_have_value("2F")
+    expect(page.locator(".class-version")).to_contain_text(
+        "Held to version 2 of the class definition (the current one)."
+    )
+
+    # The field is relabelled, then retired; the document keeps its value.
+    page.goto("/admin/classes/lease")
+    row = page.locator('tr[data-field="floor"]')
+    row.get_by_text("Edit").click()
+    row.get_by_label("English label").fill("Storey")
+    row.get_by_role("button", name="Save field").click()
+    expect(page.locator(".alert-success")).to_contain_text("Field saved.")
+    row = page.locator('tr[data-field="floor"]')
+    expect(row).to_contain_text("Storey")
+    row.get_by_text("Edit").click()
+    row.get_by_role("button", name="Retire field Storey").click()
+    expect(page.locator(".alert-dismissible")).to_contain_text("Field retired")
+    expect(page.locator('tr[data-field="floor"]')).to_contain_text("Retired")
+    page.goto(f"/documents/{document_number}")
+    expect(page.locator(".class-version")).to_contain_text(
+        "Held to version 2 of the class definition; saving moves it to the current version 4."
+    )
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator(".alert-success")).to_contain_text("Changes saved.")
+    expect(page.get_by_label("Storey")).to_have_count(0)
+    expect(page.locator(".retired-values")).to_contain_text("Storey")
+    expect(page.locator(".retired-values")).to_contain_text("2F")
 
     # The same page in Chinese.
     context = browser.new_context(base_url=live_server, locale="zh-CN")
@@ -97,6 +126,6 @@ def test_create_a_class_with_a_field_and_file_under_it(
         chinese.goto("/admin/classes/lease")
         expect(chinese.get_by_role("heading", level=1)).to_contain_text("租赁合同")
         expect(chinese.locator('tr[data-field="floor"]')).to_contain_text("选项")
-        expect(chinese.get_by_text("第2版")).to_be_visible()
+        expect(chinese.get_by_text("第4版")).to_be_visible()
     finally:
         context.close()

@@ -92,4 +92,3 @@ def make_ready(container: Container) -> Callable[..., None]:
             document.fields = dict(CONTRACT_FIELDS if fields is None else fields)
 
     return _ready
-

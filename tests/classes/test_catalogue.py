@@ -17,6 +17,7 @@ from archive_app.services import checklist, documents
 from archive_app.services import classes as class_service
 from archive_app.services.retention.schedule import current_rule_set, rules_by_class
 from retention import default_rules
+from tests.checklist.conftest import CONTRACT_FIELDS
 from tests.migrations import downgraded
 
 
@@ -240,6 +241,23 @@ def test_cli_manages_classes_with_json(cli, rules: None, make_user) -> None:
     assert json.loads(edited.stdout)["version"] == 4
     listed = json.loads(cli("classes", "list", "--json").stdout)
     assert {"lease", "general_ledger", "tax_return"} <= {row["code"] for row in listed}
+    field_edited = cli(
+        "classes", "edit-field", "lease", "floor", "--choices", "1F，2F,3F", "--required",
+        "--label-en", "Storey", "--json",
+    )  # fmt: skip
+    assert field_edited.returncode == 0, field_edited.stderr
+    shown = json.loads(field_edited.stdout)
+    assert shown["version"] == 5
+    assert shown["fields"][1] == {
+        "name": "floor", "type": "choice", "required": True, "choices": ["1F", "2F", "3F"]
+    }  # fmt: skip
+    field_retired = cli("classes", "retire-field", "lease", "tenant_tax_id", "--json")
+    assert json.loads(field_retired.stdout)["fields"][0]["retired"] is True
+    again = cli("classes", "retire-field", "lease", "tenant_tax_id")
+    assert again.returncode == 1
+    assert "name: is a retired field" in again.stderr
+    plain = cli("classes", "list")
+    assert "tenant_tax_id (retired), floor" in plain.stdout
     retired = cli("classes", "retire", "lease", "--json")
     assert json.loads(retired.stdout)["active"] is False
 
@@ -284,3 +302,139 @@ def test_migration_0019_versions_existing_classes_and_adds_the_missing_ones(
         assert document.class_definition is not None
         assert document.class_definition.version == 1
         assert document.field_specs == codes["contract"].required_fields
+
+
+def test_fields_are_edited_and_retired_without_touching_declared_records(
+    container: Container,
+    admin: User,
+    filer: User,
+    reviewer: User,
+    compliance: User,
+    ingest,
+    make_ready,
+) -> None:
+    declared, draft = ingest(filer), ingest(filer)
+    for number in (declared, draft):
+        make_ready(number)
+    with container.database.session() as session:
+        checklist.submit(session, filer, declared)
+        checklist.confirm(session, reviewer, declared)
+        class_service.add_field(
+            session, admin, "contract", name="grade", field_type="choice", choices=["A", "B"]
+        )
+        documents.edit_document(session, filer, draft, values={"grade": "B"})
+
+    def document(session, number: str) -> Document:
+        return session.scalars(select(Document).where(Document.number == number)).one()
+
+    def missing(number: str) -> set[str]:
+        with container.database.session() as session:
+            return {
+                problem.field for problem in checklist.check_document(document(session, number))
+            }
+
+    with container.database.session() as session:
+        # Labels and required change; name and type stay.
+        edited = class_service.edit_field(
+            session, admin, "contract", "grade", label_zh="等级", label_en="Grade", required=True
+        )
+        assert edited.required_fields[-1] == {
+            "name": "grade",
+            "type": "choice",
+            "label_zh": "等级",
+            "label_en": "Grade",
+            "choices": ["A", "B"],
+        }
+        assert edited.version == 3
+        # A choice a draft still holds cannot be removed; one nobody holds can.
+        with pytest.raises(errors.ChoiceInUse) as caught:
+            class_service.edit_field(session, admin, "contract", "grade", choices=["A", "C"])
+        assert (caught.value.value, caught.value.documents, caught.value.http_status) == (
+            "B",
+            1,
+            409,
+        )
+        class_service.edit_field(session, admin, "contract", "grade", choices=["B", "C"])
+        # Retiring a required field the declared record was checked against.
+        class_service.retire_field(session, admin, "contract", "contract_number", "not used")
+    with container.database.session() as session:
+        contract = class_service.get_class(session, "contract")
+        assert contract.version == 5
+        retired = next(s for s in contract.required_fields if s["name"] == "contract_number")
+        assert retired["retired"] is True
+        entries = list(
+            session.scalars(
+                select(AuditEntry)
+                .where(AuditEntry.object_id == "contract", AuditEntry.action.like("class.field.%"))
+                .order_by(AuditEntry.seq)
+            )
+        )
+        assert [entry.action for entry in entries] == [
+            "class.field.add",
+            "class.field.edit",
+            "class.field.edit",
+            "class.field.retire",
+        ]
+        assert entries[1].before["version"] == 2 and entries[1].after["version"] == 3
+
+    # The draft, once edited, is held to the new definition: the retired field is neither
+    # asked for nor accepted, and the value it holds stays.
+    with container.database.session() as session:
+        documents.edit_document(session, filer, draft, title="采购合同（修订）")
+    with container.database.session() as session:
+        kept = document(session, draft)
+        assert kept.class_version == 5
+        assert kept.fields["contract_number"] == CONTRACT_FIELDS["contract_number"]
+        with pytest.raises(errors.ValidationFailed, match="is a retired field"):
+            documents.edit_document(session, filer, draft, values={"contract_number": "HT-9"})
+        # Clearing it is a change to it too, refused the same way.
+        with pytest.raises(errors.ValidationFailed, match="is a retired field"):
+            documents.edit_document(session, filer, draft, values={"contract_number": ""})
+    assert "contract_number" not in missing(draft)
+    # The declared record keeps the definition it was declared under: the field is live in
+    # it, and an amendment still checks it.
+    with container.database.session() as session:
+        record = document(session, declared)
+        assert record.class_version == 1
+        assert "contract_number" in {spec["name"] for spec in record.field_specs}
+        documents.edit_document(session, compliance, declared, values={"contract_number": ""})
+    assert missing(declared) == {"contract_number"}
+
+
+def test_field_edit_and_retirement_refusals_are_typed(
+    container: Container, admin: User, filer: User, rules: None
+) -> None:
+    with container.database.session() as session:
+        with pytest.raises(errors.UnknownField) as unknown:
+            class_service.edit_field(session, admin, "contract", "colour", label_zh="颜色")
+        assert (unknown.value.value, unknown.value.http_status) == ("colour", 404)
+        # A flag that decides whether other fields apply stays while they depend on it.
+        with pytest.raises(errors.FieldGovernsOthers) as governs:
+            class_service.retire_field(session, admin, "invoice", "issuer_abroad")
+        assert set(governs.value.governed) == {
+            "invoice_code",
+            "invoice_number",
+            "issuer_country",
+            "currency",
+            "tax",
+        }
+        with pytest.raises(errors.ChoicesNotAllowed):
+            class_service.edit_field(session, admin, "contract", "amount", choices=["1", "2"])
+        with pytest.raises(errors.ValidationFailed, match="label"):
+            class_service.edit_field(session, admin, "contract", "amount", label_zh=" ")
+        unchanged = class_service.edit_field(session, admin, "contract", "amount", required=True)
+        assert unchanged.version == 1  # it was required already: no new version
+        class_service.retire_field(session, admin, "contract", "amount")
+        with pytest.raises(errors.FieldRetired):
+            class_service.retire_field(session, admin, "contract", "amount")
+        with pytest.raises(errors.FieldRetired):
+            class_service.edit_field(session, admin, "contract", "amount", label_zh="金额")
+        # The name stays taken: a new field cannot reuse it.
+        with pytest.raises(errors.DuplicateField):
+            class_service.add_field(session, admin, "contract", name="amount", field_type="text")
+    for call in (
+        lambda session: class_service.edit_field(session, filer, "contract", "amount"),
+        lambda session: class_service.retire_field(session, filer, "contract", "sign_date"),
+    ):
+        with container.database.session() as session, pytest.raises(PermissionDenied):
+            call(session)

@@ -1,5 +1,6 @@
 """Class administration over real HTTP: create, add a field, refusals in the user's
-language, edit, retire; nobody but an admin reaches the pages."""
+language, edit, retire, a field's edit and retirement and what the document page then
+shows; nobody but an admin reaches the pages."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from archive_app.infra.container import Container
-from archive_app.models import DocumentClass
+from archive_app.models import DocumentClass, User
+from archive_app.services import checklist, documents
+from archive_app.services import classes as class_service
 from tests.app.helpers import login, post_form
 from tests.conftest import USER_PASSWORD
 
@@ -77,3 +80,88 @@ def test_admin_manages_classes_in_chinese(
     assert login(other, "clerk", USER_PASSWORD).status_code == 302
     assert other.get(page).status_code == 403
     assert post_form(other, f"{detail}/fields", {"field_name": "x"}, "/archives").status_code == 403
+
+
+def test_admin_edits_and_retires_a_field_and_the_document_page_follows(
+    admin_client: FlaskClient,
+    container: Container,
+    rules: None,
+    filer,
+    reviewer,
+    ingest,
+    make_ready,
+) -> None:
+    client = admin_client
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "zh-CN"
+    declared, draft = ingest(filer), ingest(filer)
+    for number in (declared, draft):
+        make_ready(number)
+    with container.database.session() as session:
+        checklist.submit(session, filer, declared)
+        checklist.confirm(session, reviewer, declared)
+        admin = session.scalars(select(User).where(User.username == "admin")).one()
+        class_service.add_field(
+            session, admin, "contract", name="grade", field_type="choice", choices=["A", "B"]
+        )
+        documents.edit_document(session, filer, draft, values={"grade": "B"})
+
+    detail = "/admin/classes/contract"
+    shown = client.get(detail).get_data(as_text=True)
+    assert 'action="/admin/classes/contract/fields/grade"' in shown
+    # Removing a choice a draft holds is refused, in Chinese, with the field's form open.
+    refused = post_form(
+        client,
+        f"{detail}/fields/grade",
+        {"label_zh": "等级", "label_en": "Grade", "choices": "A，C"},
+        detail,
+    )
+    assert refused.status_code == 409
+    page = refused.get_data(as_text=True)
+    assert "B 仍是 1 份尚未声明归档的文件的值" in page
+    assert '<details class="field-actions" open>' in page
+    missing_label = post_form(
+        client, f"{detail}/fields/grade", {"label_zh": "", "label_en": "Grade"}, detail
+    )
+    assert missing_label.status_code == 422 and "未填写" in missing_label.get_data(as_text=True)
+    saved = post_form(
+        client,
+        f"{detail}/fields/grade",
+        {"label_zh": "等级", "label_en": "Grade", "choices": "A, B, C", "required": "y"},
+        detail,
+    )
+    assert saved.status_code == 302
+    retired = post_form(client, f"{detail}/fields/contract_number/retire", {}, detail)
+    assert retired.status_code == 302
+    with container.database.session() as session:
+        contract = session.scalars(
+            select(DocumentClass).where(DocumentClass.code == "contract")
+        ).one()
+        grade = contract.required_fields[-1]
+        assert (grade["label_zh"], grade["choices"], "optional" in grade) == (
+            "等级",
+            ["A", "B", "C"],
+            False,
+        )
+        assert contract.version == 4
+    shown = client.get(detail).get_data(as_text=True)
+    assert 'data-field="contract_number" class="text-body-secondary retired-field"' in shown
+    assert "已停用" in shown
+
+    # The declared record is held to the version it was declared under, and says so.
+    record = client.get(f"/documents/{declared}").get_data(as_text=True)
+    assert "所依据的类别定义为第1版，即声明归档时的版本（该类别现为第4版）" in record
+    assert 'id="field-contract_number"' in record
+    # The draft shows the definition it was last saved under until it is saved again.
+    page = client.get(f"/documents/{draft}").get_data(as_text=True)
+    assert "保存后将改用当前的第4版" in page
+    saved_draft = post_form(
+        client,
+        f"/documents/{draft}",
+        {"class": "contract", "title": "采购合同", "field:grade": "B"},
+        f"/documents/{draft}",
+    )
+    assert saved_draft.status_code == 302, saved_draft.get_data(as_text=True)
+    page = client.get(f"/documents/{draft}").get_data(as_text=True)
+    assert "所依据的类别定义为第4版（即当前版本）" in page
+    assert 'id="field-contract_number"' not in page
+    assert "已停用的字段" in page and "HT-2026-0315" in page

@@ -189,6 +189,10 @@ class DocumentSchema(Schema):
     document = fields.String(attribute="number", required=True)
     archive = fields.Function(lambda d: d.archive.number, required=True)
     class_code = fields.Function(lambda d: d.document_class.code, data_key="class", required=True)
+    class_version = fields.Integer(
+        allow_none=True,
+        metadata={"description": "The version of the class definition the record is held to."},
+    )
     title = fields.String(allow_none=True)
     status = fields.Function(lambda d: d.status.value, required=True)
     error = fields.String(attribute="failure_reason", allow_none=True)
