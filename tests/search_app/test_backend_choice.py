@@ -1,10 +1,16 @@
 """Which search backend an instance uses: Tantivy for a new instance, the Whoosh index an
 existing instance has until the administrator switches (``archive reindex --to URL``), and
-a switch that, failing midway, leaves the old index answering."""
+a switch that, failing midway or killed (SIGKILL, a real process), leaves the old index
+answering and goes on when run again."""
 
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -17,6 +23,7 @@ from archive_app.search import maintenance as search_maintenance
 from archive_app.search import record as search_record
 from archive_app.search.backend import SwitchRefused
 from archive_app.services.initialise import initialise
+from tests.app.workers import worker_env
 
 from .conftest import Env
 from .test_search import found
@@ -93,6 +100,59 @@ def test_a_switch_interrupted_midway_leaves_the_old_index_answering_then_complet
                 select(AuditEntry).where(AuditEntry.action == "search.switch")
             ).one()
             assert entry.before == {"backend": before}
+    finally:
+        search_record.record(env.settings, before)
+        env.container.reopen_search()
+    assert env.container.search.name == "whoosh"
+
+
+# Only an instance whose backend is recorded switches (with ARCHIVE_SEARCH_URL set the
+# switch is refused, shown above).
+@pytest.mark.parametrize("env", ["sqlite-whoosh"], indirect=True)
+def test_a_switch_killed_midway_leaves_the_old_index_answering_then_completes(
+    env: Env, tmp_path: Path
+) -> None:
+    before = env.settings.resolved_search_url
+    expected = found(env, "违约金")
+    target = f"tantivy://{tmp_path / 'killed-switch-index'}"
+    checkpoints = set(env.settings.home.glob("search-switch-*.checkpoint"))
+    log = tmp_path / "switch.log"
+    with log.open("wb") as output:
+        # One document per batch, so the build is still going when its first batch is in.
+        child = subprocess.Popen(
+            [sys.executable, "-m", "archive_app", "reindex", "--to", target, "--batch-size", "1"],
+            env=worker_env(env.settings),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            deadline = time.monotonic() + 120
+            while not set(env.settings.home.glob("search-switch-*.checkpoint")) - checkpoints:
+                assert child.poll() is None, log.read_text(errors="replace")
+                assert time.monotonic() < deadline, log.read_text(errors="replace")
+                time.sleep(0.005)
+            os.killpg(child.pid, signal.SIGKILL)
+        finally:
+            if child.poll() is None:
+                os.killpg(child.pid, signal.SIGKILL)
+            child.wait(timeout=30)
+    assert child.returncode == -signal.SIGKILL
+    # Killed after its first batch: the instance still searches the old index.
+    assert env.settings.resolved_search_url == before
+    env.container.reopen_search()
+    assert env.container.search.name == "whoosh"
+    assert found(env, "违约金") == expected
+    try:
+        result = env.cli("reindex", "--to", target, "--batch-size", "1", "--json")
+        assert result.returncode == 0, result.stderr
+        report = json.loads(result.stdout)
+        assert report["resumed_after"] is not None  # went on after the killed one's batches
+        assert env.settings.resolved_search_url == target
+        env.container.reopen_search()
+        assert env.container.search.name == "tantivy"
+        assert found(env, "违约金") == expected
+        assert "scan" in found(env, "逾期交货")  # the OCR text of the scan too
     finally:
         search_record.record(env.settings, before)
         env.container.reopen_search()
