@@ -1,14 +1,21 @@
 """Customers: attributes and tags, the customer information table (客户信息表) imported from
 CSV and XLSX through the real command line (good rows, every kind of bad row, dry run,
 --skip-invalid, re-import updating instead of duplicating), the list's filters and
-groups, the exported list importing back, and the refusals. Both databases."""
+groups, the exported list importing back, the refusals, and an import killed (SIGKILL, a
+real process) while writing. Both databases."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import os
 import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
@@ -18,6 +25,7 @@ from archive_app.infra import vault
 from archive_app.infra.config import Settings
 from archive_app.infra.db import Database
 from archive_app.models import AuditEntry, CustomerArchive
+from tests.app.workers import worker_env
 from tests.paperwork import uscc
 
 HEADER = ["客户名称", "客户类型", "行业", "地区", "统一社会信用代码", "标签", "保密级别"]
@@ -268,3 +276,58 @@ def test_the_relationship_end_is_edited_from_the_command_line(cli, tmp_path: Pat
     assert bad.returncode == 1 and "YYYY-MM-DD" in bad.stderr
     cleared = cli("archives", "edit", number, "--relationship-end", "", "--json")
     assert json.loads(cleared.stdout)["relationship_end"] is None
+
+
+def test_an_import_killed_while_writing_leaves_nothing_and_runs_again_in_full(
+    cli, database: Database, settings: Settings, tmp_path: Path
+) -> None:
+    cli("archives", "create", "--name", "已有客户有限公司")
+    rows = [
+        [f"导入测试客户{index:04d}有限公司", "企业", "", "", "", "", ""] for index in range(3000)
+    ]
+    table = write_csv(tmp_path / "客户信息表.csv", rows)
+    keystore = vault.store_root(settings) / "keys" / "keystore.sqlite3"
+
+    def keys() -> int:
+        with sqlite3.connect(f"file:{keystore}?mode=ro", uri=True) as connection:
+            return connection.execute("SELECT count(*) FROM archives").fetchone()[0]
+
+    keys_before = keys()
+    log = tmp_path / "import.log"
+    with log.open("wb") as output:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "archive_app", "archives", "import", str(table), "--json"],
+            env=worker_env(settings),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            # The archives' keys are made inside the import's transaction, after its rows are
+            # inserted and before their audit entries and the commit: kill in that window.
+            deadline = time.monotonic() + 120
+            while keys() == keys_before:
+                assert child.poll() is None, log.read_text(errors="replace")
+                assert time.monotonic() < deadline, log.read_text(errors="replace")
+                time.sleep(0.005)
+            os.killpg(child.pid, signal.SIGKILL)
+        finally:
+            if child.poll() is None:
+                os.killpg(child.pid, signal.SIGKILL)
+            child.wait(timeout=30)
+    assert child.returncode == -signal.SIGKILL
+    # Nothing of it was written: no archive, no audit entry, the chain intact.
+    assert archive_count(database) == 1
+    assert import_entries(database) == 0
+    verified = cli("audit", "verify")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    # The same file again is imported whole, numbered on from where the instance was (the
+    # killed import's numbers were never taken). Its unused keys stay in the key store:
+    # a key without objects, encrypting nothing.
+    again = cli("archives", "import", str(table), "--json")
+    assert again.returncode == 0, again.stderr
+    report = json.loads(again.stdout)
+    assert (report["create"], report["written"]) == (3000, True)
+    assert [row["number"] for row in report["rows"]][::2999] == ["KH-000002", "KH-003001"]
+    assert archive_count(database) == 3001 and import_entries(database) == 1
+    assert cli("audit", "verify").returncode == 0
