@@ -118,7 +118,7 @@ def test_admin_edits_and_retires_a_field_and_the_document_page_follows(
     assert refused.status_code == 409
     page = refused.get_data(as_text=True)
     assert "B 仍是 1 份尚未声明归档的文件的值" in page
-    assert '<details class="field-actions" open>' in page
+    assert 'class="collapse show field-edit" id="edit-field-grade"' in page
     missing_label = post_form(
         client, f"{detail}/fields/grade", {"label_zh": "", "label_en": "Grade"}, detail
     )
