@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.datastructures import FileStorage
 
+from archive_app.domain.field_rules import live_specs
 from archive_app.errors import UnknownDocumentClass, ValidationFailed
 from archive_app.models import Document
 from archive_app.permissions import Capability, may_edit_metadata, require
@@ -199,7 +200,7 @@ def edit(number: str):
         language = str(get_locale() or "zh_CN")
         kept = [
             spec["label_zh"] if language.startswith("zh") else spec["label_en"]
-            for spec in new_class.required_fields
+            for spec in live_specs(new_class.required_fields)
             if spec["name"] in before_fields and spec["name"] in document.fields
         ]
         flash(

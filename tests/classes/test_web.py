@@ -90,6 +90,7 @@ def test_admin_edits_and_retires_a_field_and_the_document_page_follows(
     reviewer,
     ingest,
     make_ready,
+    app,
 ) -> None:
     client = admin_client
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "zh-CN"
@@ -165,3 +166,10 @@ def test_admin_edits_and_retires_a_field_and_the_document_page_follows(
     assert "所依据的类别定义为第4版（即当前版本）" in page
     assert 'id="field-contract_number"' not in page
     assert "已停用的字段" in page and "HT-2026-0315" in page
+    # The reviewer sees the fields of the definition the record is held to.
+    with container.database.session() as session:
+        checklist.submit(session, filer, draft)
+    desk = app.test_client()
+    assert login(desk, "wang.fang", USER_PASSWORD).status_code == 302
+    review = desk.get(f"/review/{draft}").get_data(as_text=True)
+    assert 'data-field="grade"' in review and 'data-field="contract_number"' not in review
