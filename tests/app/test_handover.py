@@ -4,7 +4,8 @@ its stub, the checklist as PDF and CSV, the archive's audit entries (which verif
 offline), and a manifest whose SHA-256 of every file ``archive archives verify-export``
 checks; an altered or added file is named. Only compliance users and admins export; the
 refusal writes nothing and is recorded; no decrypted copy is left in the instance's
-private temporary folder."""
+private temporary folder, and an export killed midway (SIGKILL, a real process) leaves no
+package, its partial copy only there, swept once its process is gone."""
 
 from __future__ import annotations
 
@@ -12,20 +13,31 @@ import csv
 import hashlib
 import io
 import json
+import os
+import random
+import signal
+import stat
+import subprocess
+import sys
+import time
 import zipfile
 from datetime import date
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from sqlalchemy import select
 
 from archive_app.errors import CannotWrite
+from archive_app.infra import scratch
 from archive_app.infra.config import Settings
 from archive_app.infra.container import Container
 from archive_app.models import AuditEntry, Document, User
 from archive_app.services import handover
+from archive_app.services.intake import IntakeItem, take_in
 from archive_app.services.retention import batches, destruction
 from archive_app.services.retention.certificate_files import ensure_signing_key
+from tests.app.workers import worker_env
 from tests.retention_app.conftest import add_document, make_archive
 
 pytestmark = pytest.mark.slow
@@ -158,3 +170,67 @@ def test_only_compliance_and_admins_export(
     ok = cli("archives", "export", archive, "-o", str(tmp_path / "admin.zip"))
     assert ok.returncode == 0, ok.stderr
     assert cli("archives", "verify-export", str(tmp_path / "admin.zip")).returncode == 0
+
+
+def test_an_export_killed_midway_leaves_no_package_and_its_partial_copy_is_swept(
+    cli, container: Container, settings: Settings, admin: User, people, tmp_path: Path
+) -> None:
+    archive = make_archive(container, admin)
+    # Originals of noise (which does not compress), so that building the package takes a
+    # while: the kill lands while it is being written.
+    rng = random.Random(7)
+    incoming = tmp_path / "in"
+    incoming.mkdir()
+    items = []
+    for index in range(4):
+        path = incoming / f"noise-{index}.png"
+        Image.frombytes("RGB", (1600, 1600), rng.randbytes(1600 * 1600 * 3)).save(path)
+        items.append(IntakeItem(path, path.name))
+    assert {r.status for r in take_in(container, admin.id, archive, items)} == {"queued"}
+    out = tmp_path / "out"
+    out.mkdir()
+    package = out / "handover.zip"
+    private = settings.home / "tmp"
+    log = tmp_path / "export.log"
+    command = ["archives", "export", archive, "-o", str(package), "--as", "comp1"]
+    with log.open("wb") as output:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "archive_app", *command],
+            env=worker_env(settings),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            deadline = time.monotonic() + 120
+            while not any(
+                built.stat().st_size > 2**20 for built in private.glob("*/handover-*/package.zip")
+            ):
+                assert child.poll() is None, log.read_text(errors="replace")
+                assert time.monotonic() < deadline, log.read_text(errors="replace")
+                time.sleep(0.005)
+            os.killpg(child.pid, signal.SIGKILL)
+        finally:
+            if child.poll() is None:
+                os.killpg(child.pid, signal.SIGKILL)
+            child.wait(timeout=30)
+    assert child.returncode == -signal.SIGKILL
+    # No package and no partial one at the destination; the decrypted partial copy is only
+    # in the instance's private folder (0700), and no export was recorded.
+    assert list(out.iterdir()) == []
+    [left] = [folder.parent for folder in private.glob("*/handover-*/package.zip")]
+    assert stat.S_IMODE(left.stat().st_mode) == 0o700
+    with container.database.session() as session:
+        assert (
+            session.scalars(select(AuditEntry).where(AuditEntry.action == "archive.export")).all()
+            == []
+        )
+    # What a starting worker does first: the dead process's folder goes.
+    assert left.parent in scratch.sweep(settings.home)
+    assert not left.exists()
+
+    result = cli(*command, "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["documents"] == 4
+    checked = cli("archives", "verify-export", str(package))
+    assert checked.returncode == 0, checked.stdout + checked.stderr
