@@ -7,6 +7,18 @@ PostgreSQL never sees the text and never runs a text-search parser or dictionary
 ``::tsvector`` casts, not ``to_tsvector``). Title terms carry weight A, body terms the
 default weight D, so ``title:`` queries are ``'term':A``.
 
+Single CJK characters. Besides the analyser's terms, each CJK character of a document is
+stored once as the term ``#`` + character, at its first title position (weight A) and its
+first body position, and a one-character query is that one term. The analyser's own terms
+find a character only as the first half of a bigram or a run's last character, so the query
+was a prefix scan (``'的':*``) over every bigram that starts with it: hundreds of posting
+lists for a common character (的: 279 ms at 100,000 documents), where one list is enough.
+Tables written before these terms lack them: the table's comment records the format
+(``TABLE_FORMAT``); without it single characters are still searched by prefix (right, slow)
+and opening the backend logs that a complete ``archive reindex --restart`` upgrades the
+table (the comment is written when the table is empty, cleared, or fully rewritten by one
+bulk load).
+
 The backend creates its own table (the application's migrations do not manage it)::
 
     CREATE TABLE IF NOT EXISTS search_documents (
@@ -38,6 +50,15 @@ newest ``rank_window`` matches. RUM keeps positions in the index: phrases and we
 checked there and ranking is an ordered index scan over every match (``<=>``). An existing
 index keeps its method; an empty table's bulk load builds the preferred one.
 
+Ranking that stops early. RUM's ordered scan scores every match before it returns the
+first (62 ms for a term in 98,500 of 100,000 documents), so it is used only when the count
+is exact (at most ``total_cap`` matches). A relevance search with more matches than the cap
+ranks the newest ``broad_rank_window`` matches (by document date, then id) by ``ts_rank_cd``
+and continues by date after them, as the GIN index does past ``rank_window``; the results
+say so (``ranked_window``). Such a query's words are in more than ``total_cap`` documents,
+so relevance among them says little; recency is what the newest-first window keeps, and
+its cost is reading ``broad_rank_window`` tsvectors whatever the number of matches.
+
 Bulk load (``bulk_load``, used by ``reindex``): into an empty table the rows are written
 without the text index, which is then built once (see the method).
 
@@ -61,6 +82,7 @@ segments, replicas and backups age out on their own schedule.
 from __future__ import annotations
 
 import contextlib
+import logging
 import re
 import time
 from collections.abc import Iterable, Iterator
@@ -70,7 +92,14 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY, TSVECTOR
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from .analysis import PhraseUnit, PrefixUnit, TermUnit, Unit, query_units
+from .analysis import (
+    PhraseUnit,
+    PrefixUnit,
+    TermUnit,
+    Unit,
+    first_char_positions,
+    query_units,
+)
 from .backend import (
     AnalysedDocument,
     Analyser,
@@ -87,6 +116,8 @@ from .query import And, MatchAll, Node, Not, Or, Phrase, Word, parse_query
 
 __all__ = ["PostgresBackend"]
 
+log = logging.getLogger(__name__)
+
 NAME = "postgresql"
 MAX_POSITION = 16383
 MAX_POSITIONS_PER_LEXEME = 256
@@ -98,8 +129,17 @@ BUILD_MEMORY = "256MB"
 # Relevance ranking reads every candidate's tsvector; past this many matches only the newest
 # this many are ranked (the rest follow by date) and the results say so (ranked_window).
 RANK_WINDOW = 1000
+# With RUM, a relevance search matching more documents than the count's cap ranks only the
+# newest this many (see PostgresBackend.search): RUM's ordered scan scores every match.
+BROAD_RANK_WINDOW = 200
 TEXT_INDEX_CHOICES = ("auto", "rum", "gin")
 RANK_SORT_MEMORY = "32MB"  # per ranking query, RUM only (see _hits_by_distance)
+# "The document contains this CJK character": the character after a mark that no analysed
+# term contains (terms are letters, digits and CJK characters only).
+CHAR_MARK = "#"
+# Written as the table's comment once every row holds those character terms (see
+# _mark_format); a table without it answers single characters by a prefix scan instead.
+TABLE_FORMAT = "archive search table, format 2 (character terms)"
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]{0,50}$")
 
 
@@ -126,6 +166,16 @@ def tsvector_literal(title_terms: list[tuple[str, int]], body_terms: list[tuple[
         parts.append(f"{_lexeme(term)}:{entries}")
     for term, ps in body.items():
         parts.append(f"{_lexeme(term)}:{','.join(map(str, ps))}")
+    # Each CJK character once: its first title position (A) and its first body position.
+    title_chars = first_char_positions(title_terms)
+    body_chars = first_char_positions(body_terms)
+    for char, pos in title_chars.items():
+        entries = f"{min(pos + 1, MAX_POSITION)}A"
+        if char in body_chars:
+            entries += f",{min(body_chars.pop(char) + title_len + 2, MAX_POSITION)}"
+        parts.append(f"{_lexeme(CHAR_MARK + char)}:{entries}")
+    for char, pos in body_chars.items():
+        parts.append(f"{_lexeme(CHAR_MARK + char)}:{min(pos + title_len + 2, MAX_POSITION)}")
     return " ".join(parts)
 
 
@@ -189,6 +239,7 @@ class PostgresBackend:
         analysis_workers: int = 1,
         batch_size: int = 500,
         rank_window: int = RANK_WINDOW,
+        broad_rank_window: int = BROAD_RANK_WINDOW,
         text_index: str = "auto",
     ) -> None:
         if not _IDENT.match(table):
@@ -209,8 +260,11 @@ class PostgresBackend:
         self.table_name = table
         self.batch_size = batch_size
         self.rank_window = rank_window
+        self.broad_rank_window = broad_rank_window
         self._written_since_analyze = 0
         self._rows_at_analyze = 0
+        self._written_in_bulk: int | None = None  # rows add() wrote inside bulk_load
+        self.char_terms = False  # every row has character terms; set by _ensure_schema
         self._analyser = Analyser(analysis_workers, finish=_row)
         md = sa.MetaData()
         self.t = sa.Table(
@@ -255,8 +309,33 @@ class PostgresBackend:
                 # most rows instead of using the GIN index: 0.1 ms became 1 s.
                 for col in ("class_code", "status", "level"):
                     conn.execute(sa.text(f'DROP INDEX IF EXISTS "ix_{self.table_name}_{col}"'))
+                if self._is_empty(conn):
+                    self._mark_format(conn)
+                self.char_terms = self._table_format(conn) == TABLE_FORMAT
         except sa.exc.OperationalError as exc:
             raise BackendError(NAME, f"cannot reach the database: {exc.orig}") from exc
+        if not self.char_terms:
+            log.warning(
+                "search table %s was built before single CJK characters were indexed as terms;"
+                " a single-character search scans every bigram starting with it (slow on large"
+                " tables) until `archive reindex --restart` has rewritten every row",
+                self.table_name,
+            )
+
+    def _is_empty(self, conn: sa.Connection) -> bool:
+        return conn.execute(sa.select(sa.true()).select_from(self.t).limit(1)).first() is None
+
+    def _table_format(self, conn: sa.Connection) -> str | None:
+        return conn.execute(
+            sa.text("SELECT obj_description(CAST(:t AS regclass), 'pg_class')"),
+            {"t": self.table_name},
+        ).scalar()
+
+    def _mark_format(self, conn: sa.Connection) -> None:
+        """Record that every row holds character terms (an empty table, or every row just
+        rewritten): single characters are then searched as terms from the next open on."""
+        conn.execute(sa.text(f"COMMENT ON TABLE \"{self.table_name}\" IS '{TABLE_FORMAT}'"))
+        self.char_terms = True
 
     # ------------------------------------------------------------------ writing
 
@@ -288,6 +367,8 @@ class PostgresBackend:
             if batch:
                 writer.submit(list(batch.values()))
         self._written_since_analyze += written
+        if self._written_in_bulk is not None:
+            self._written_in_bulk += written
         if self._written_since_analyze >= max(ANALYZE_AFTER, self._rows_at_analyze // 4):
             # After a bulk load the planner's statistics are stale: it then prefers the btree
             # filters and rechecks the tsvector of every row instead of using the GIN index.
@@ -309,9 +390,19 @@ class PostgresBackend:
         block ends, however it ends, and by any backend opened on the table before that.
         """
         deferred = self._defer_text_index()
+        self._written_in_bulk = 0
         try:
             yield
+            if not self.char_terms:
+                # A complete reindex rewrote every row (upserts): they now all hold
+                # character terms. A resumed one did not, and leaves the format as it was.
+                with self.engine.begin() as conn:
+                    self._lock_schema(conn)
+                    rows = conn.execute(sa.select(sa.func.count()).select_from(self.t))
+                    if self._written_in_bulk >= rows.scalar_one():
+                        self._mark_format(conn)
         finally:
+            self._written_in_bulk = None
             if deferred:
                 self._ensure_text_index()
                 self.analyze()
@@ -323,8 +414,8 @@ class PostgresBackend:
     def _defer_text_index(self) -> bool:
         with self.engine.begin() as conn:
             self._lock_schema(conn)
-            empty = conn.execute(sa.select(sa.true()).select_from(self.t).limit(1)).first() is None
-            if empty:
+            if self._is_empty(conn):
+                self._mark_format(conn)
                 conn.execute(sa.text(f'DROP INDEX IF EXISTS "{self._text_index_name}"'))
                 self.text_index_method = self._preferred_method(conn)
                 return True
@@ -442,7 +533,9 @@ class PostgresBackend:
 
     def clear(self) -> None:
         with self.engine.begin() as conn:
+            self._lock_schema(conn)
             conn.execute(sa.text(f'TRUNCATE "{self.table_name}"'))
+            self._mark_format(conn)
 
     def drop(self) -> None:
         """Remove the table and its indexes (tests, uninstall)."""
@@ -468,7 +561,7 @@ class PostgresBackend:
         empty = SearchResults.nothing(request)
         if not request.allowed_levels:
             return empty
-        compiler = _Compiler(self.t)
+        compiler = _Compiler(self.t, char_terms=self.char_terms)
         compiled = compiler.compile(parse_query(request.query))
         if compiled is None:
             return empty
@@ -497,12 +590,14 @@ class PostgresBackend:
             ranked_window = None
             if request.sort != "relevance" or rank_q is None:
                 hits = self._hits_by_date(conn, cond, request.sort, start, end)
-            elif self.text_index_method == "rum":
+            elif self.text_index_method == "rum" and exact:
                 hits = self._hits_by_distance(conn, cond, rank_q, start, end)
-            elif exact and total <= self.rank_window:
+            elif self.text_index_method == "gin" and exact and total <= self.rank_window:
                 hits = self._ranked_hits(conn, cond, rank_q, None, start, end)
             else:
-                ranked_window = self.rank_window
+                ranked_window = (
+                    self.rank_window if self.text_index_method == "gin" else self.broad_rank_window
+                )
                 hits = []
                 if start < ranked_window:
                     stop = min(end, ranked_window)
@@ -664,8 +759,9 @@ _Compiled = tuple[str, Any]
 
 
 class _Compiler:
-    def __init__(self, t: sa.Table) -> None:
+    def __init__(self, t: sa.Table, *, char_terms: bool) -> None:
         self.t = t
+        self.char_terms = char_terms
         self.positive: list[str] = []  # tsquery fragments that rank documents
 
     def rank_query(self) -> str | None:
@@ -694,7 +790,7 @@ class _Compiler:
             if not units:
                 return None
             weight = {"title": "A", "body": "D"}.get(node.field or "", "")
-            ts = " & ".join(_unit_ts(u, weight) for u in units)
+            ts = " & ".join(_unit_ts(u, weight, self.char_terms) for u in units)
             if not negated:
                 self.positive.append(ts)
             return ("ts", ts)
@@ -735,11 +831,15 @@ def _score_of_distance(distance: float | None) -> float:
     return 1.0 / distance
 
 
-def _unit_ts(unit: Unit, weight: str) -> str:
+def _unit_ts(unit: Unit, weight: str, char_terms: bool) -> str:
     w = f":{weight}" if weight else ""
     if isinstance(unit, TermUnit):
         return f"{_lexeme(unit.term)}{w}"
     if isinstance(unit, PrefixUnit):
+        # A single CJK character: its own term (one posting list), or on a table from
+        # before character terms every term starting with it (one list per bigram).
+        if char_terms:
+            return f"{_lexeme(CHAR_MARK + unit.prefix)}{w}"
         return f"{_lexeme(unit.prefix)}:*{weight}"
     assert isinstance(unit, PhraseUnit)
     phrase = " <-> ".join(f"{_lexeme(term)}{w}" for term in unit.terms)
