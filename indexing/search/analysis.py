@@ -177,9 +177,9 @@ def first_char_positions(terms: list[tuple[str, int]]) -> dict[str, int]:
     """
     first: dict[str, int] = {}
     for term, pos in terms:
-        if len(term) <= 2 and term[0] not in first and _CJK_RE.match(term[0]):
-            first[term[0]] = pos
-    return first
+        if len(term) <= 2:
+            first.setdefault(term[0], pos)
+    return {char: pos for char, pos in first.items() if _CJK_RE.match(char)}
 
 
 # --------------------------------------------------------------------------- queries

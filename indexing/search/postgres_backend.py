@@ -35,6 +35,8 @@ The backend creates its own table (the application's migrations do not manage it
     );
     CREATE INDEX search_documents_tsv_idx ON search_documents
         USING rum (tsv rum_tsvector_ops);          -- or USING gin (tsv), see below
+    CREATE INDEX search_documents_newest_idx ON search_documents
+        (document_date DESC NULLS LAST, doc_id);   -- added to older tables on open
     -- btree indexes on archive_id, archive_number, document_date, amount. None on the
     -- low-cardinality class_code, status and level: those filters are applied to the rows
     -- the text index finds (see _ensure_schema for why an index there is harmful), nor on
@@ -50,14 +52,30 @@ newest ``rank_window`` matches. RUM keeps positions in the index: phrases and we
 checked there and ranking is an ordered index scan over every match (``<=>``). An existing
 index keeps its method; an empty table's bulk load builds the preferred one.
 
-Ranking that stops early. RUM's ordered scan scores every match before it returns the
+Counting. Totals and facets are counted over at most ``total_cap + 1`` matches, listed by
+a bitmap scan of the text index (a plain RUM index scan gathers and sorts every match
+before returning the first, with ``LIMIT`` or not).
+
+Ranking that stops early (RUM). RUM's ordered scan scores every match before it returns the
 first (62 ms for a term in 98,500 of 100,000 documents), so it is used only when the count
 is exact (at most ``total_cap`` matches). A relevance search with more matches than the cap
-ranks the newest ``broad_rank_window`` matches (by document date, then id) by ``ts_rank_cd``
-and continues by date after them, as the GIN index does past ``rank_window``; the results
-say so (``ranked_window``). Such a query's words are in more than ``total_cap`` documents,
-so relevance among them says little; recency is what the newest-first window keeps, and
-its cost is reading ``broad_rank_window`` tsvectors whatever the number of matches.
+ranks only the newest ``broad_rank_window`` (100) matches, by document date then id, with
+``ts_rank_cd``, and continues by date after them, as the GIN index does past
+``rank_window``; the results say so (``ranked_window``). Such a query's words are in more
+than ``total_cap`` documents, so relevance among all of them says little and the newest
+are what the window keeps. The newest matches are found without listing all of them:
+
+* by walking ``newest_idx`` (newest first) and checking each row's words, which reads
+  that row's tsvector: ``broad_rank_window`` rows divided by the share of rows that match,
+  so at most ``rows / total_cap`` times the window (ten times at 100,000 documents and
+  the default cap; a hundred times at 1,000,000);
+* for a query with a phrase of ``LONG_PHRASE_TERMS`` or more terms (not under a NOT), in
+  two steps: the candidates are the documents holding the phrase's ``CANDIDATE_TERMS``
+  rarest terms (from the index, without positions; which terms are rarest comes from the
+  planner's statistics of the column), sorted newest first, and the query itself is
+  checked on them in that order until the window is full. Checking a phrase in the index
+  reads all of its terms' posting lists with positions (9 bigrams: 75 ms at 100,000
+  documents against 16 ms for the 2 rarest); on a candidate, it reads one tsvector.
 
 Bulk load (``bulk_load``, used by ``reindex``): into an empty table the rows are written
 without the text index, which is then built once (see the method).
@@ -91,6 +109,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY, TSVECTOR
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.sql.util import ClauseAdapter
 
 from .analysis import (
     PhraseUnit,
@@ -131,8 +150,12 @@ BUILD_MEMORY = "256MB"
 RANK_WINDOW = 1000
 # With RUM, a relevance search matching more documents than the count's cap ranks only the
 # newest this many (see PostgresBackend.search): RUM's ordered scan scores every match.
-BROAD_RANK_WINDOW = 200
+BROAD_RANK_WINDOW = 100
 TEXT_INDEX_CHOICES = ("auto", "rum", "gin")
+# A phrase of this many terms or more is, for a ranking window, first looked up by its
+# CANDIDATE_TERMS rarest terms (no positions) and checked as a phrase on those candidates.
+LONG_PHRASE_TERMS = 3
+CANDIDATE_TERMS = 2
 RANK_SORT_MEMORY = "32MB"  # per ranking query, RUM only (see _hits_by_distance)
 # "The document contains this CJK character": the character after a mark that no analysed
 # term contains (terms are letters, digits and CJK characters only).
@@ -264,6 +287,7 @@ class PostgresBackend:
         self._written_since_analyze = 0
         self._rows_at_analyze = 0
         self._written_in_bulk: int | None = None  # rows add() wrote inside bulk_load
+        self._rarity: dict[str, float] | None = None  # lexeme frequencies, see _lexeme_rarity
         self.char_terms = False  # every row has character terms; set by _ensure_schema
         self._analyser = Analyser(analysis_workers, finish=_row)
         md = sa.MetaData()
@@ -304,6 +328,13 @@ class PostgresBackend:
                 # before it rebuilt the index) is built with the preferred method.
                 self.text_index_method = self._current_method(conn) or self._preferred_method(conn)
                 self._ensure_text_index(conn)
+                # The newest matches of a broad query, in the order of _hits_by_date's "-date".
+                conn.execute(
+                    sa.text(
+                        f'CREATE INDEX IF NOT EXISTS "{self.table_name}_newest_idx"'
+                        f' ON "{self.table_name}" (document_date DESC NULLS LAST, doc_id)'
+                    )
+                )
                 # Earlier versions indexed these low-cardinality columns. With such an index
                 # the planner filters by it and rechecks the (TOASTed, uncosted) tsvector of
                 # most rows instead of using the GIN index: 0.1 ms became 1 s.
@@ -476,6 +507,7 @@ class PostgresBackend:
             ).scalar_one()
         self._rows_at_analyze = max(0, int(rows))
         self._written_since_analyze = 0
+        self._rarity = None
 
     def delete(self, doc_ids: Iterable[str]) -> int:
         ids = list(doc_ids)
@@ -566,9 +598,8 @@ class PostgresBackend:
         if compiled is None:
             return empty
         rank_q = compiler.rank_query()
-        cond = sa.and_(
-            compiler.to_sql(compiled), *self._filters(request, words_first=rank_q is not None)
-        )
+        filters = self._filters(request, words_first=rank_q is not None)
+        cond = sa.and_(compiler.to_sql(compiled), *filters)
         with self.engine.connect() as conn:
             # A term in most documents makes a sequential scan look cheapest to the planner,
             # which does not cost reading each row's out-of-line tsvector (about 13 KB, seven
@@ -577,65 +608,121 @@ class PostgresBackend:
             # Turning that off makes any plan with a sequential scan look very expensive,
             # which crosses the JIT threshold (compiling took 98 ms of a 141 ms browse
             # query): JIT goes off too. Both for this transaction, in one round trip.
-            conn.execute(
-                sa.text(
-                    "SELECT set_config('enable_seqscan', 'off', true),"
-                    " set_config('jit', 'off', true)"
-                )
+            # The count lists matches through bitmaps: a plain RUM index scan collects and
+            # sorts every match before returning the first (公司: 100-150 ms, spilling to
+            # disk), its bitmap scan only lists them (40 ms).
+            _settings(conn, enable_seqscan=False, jit=False, enable_indexscan=False)
+            rum = self.text_index_method == "rum"
+            ranked = request.sort == "relevance" and rank_q is not None
+            window = (self.broad_rank_window if rum else self.rank_window) if ranked else None
+            # GIN ranks an exact count's newest rank_window matches: they come with it.
+            total, facets, newest = self._count(
+                conn, cond, request.facets, request.total_cap, None if rum else window
             )
-            total, facets = self._count(conn, cond, request.facets, request.total_cap)
             total, exact, facets = capped(total, facets, request.total_cap)
             start = (request.page - 1) * request.per_page
             end = start + request.per_page
             ranked_window = None
-            if request.sort != "relevance" or rank_q is None:
+            candidates = None
+            if ranked and not exact:
+                loose = _Compiler(
+                    self.t, char_terms=self.char_terms, rarity=self._lexeme_rarity(conn)
+                )
+                loosened = loose.compile(parse_query(request.query))
+                if loose.loosened and loosened is not None:
+                    candidates = sa.and_(loose.to_sql(loosened), *filters)
+            if ranked and (candidates is not None or (exact and not rum and total > window)):
+                pass  # by bitmap: a window's candidates, or those that came with the count
+            elif rank_q is not None and not exact and rum:
+                # The words are in more than total_cap documents: the newest come first by
+                # walking the date index and checking each row's words (at 100,000 rows and
+                # the default cap, ten rows read per row kept at worst), instead of listing
+                # every match from the RUM index (40 ms for 100,000) to sort them. GIN lists
+                # matches about ten times faster and keeps doing so.
+                _settings(conn, enable_indexscan=True, enable_bitmapscan=False)
+            else:  # date orders (the date index), RUM's distance order (its ordered scan)
+                _settings(conn, enable_indexscan=True)
+            if not ranked:
                 hits = self._hits_by_date(conn, cond, request.sort, start, end)
-            elif self.text_index_method == "rum" and exact:
+            elif exact and rum:
                 hits = self._hits_by_distance(conn, cond, rank_q, start, end)
-            elif self.text_index_method == "gin" and exact and total <= self.rank_window:
+            elif exact and total <= self.rank_window:
                 hits = self._ranked_hits(conn, cond, rank_q, None, start, end)
             else:
-                ranked_window = (
-                    self.rank_window if self.text_index_method == "gin" else self.broad_rank_window
-                )
+                assert window is not None and rank_q is not None
+                if not exact or total > window:
+                    ranked_window = window
                 hits = []
-                if start < ranked_window:
-                    stop = min(end, ranked_window)
-                    hits = self._ranked_hits(conn, cond, rank_q, ranked_window, start, stop)
-                if end > ranked_window:
-                    rest = max(start, ranked_window)
+                if start < window:
+                    stop = min(end, window)
+                    if exact:
+                        hits = self._ranked_ids(conn, newest, rank_q, start, stop)
+                    elif candidates is not None:
+                        hits = self._candidate_hits(
+                            conn, candidates, cond, rank_q, window, start, stop
+                        )
+                    else:
+                        hits = self._ranked_hits(conn, cond, rank_q, ranked_window, start, stop)
+                if end > window:
+                    rest = max(start, window)
                     hits += self._hits_by_date(conn, cond, "-date", rest, end)
         return SearchResults(total, hits, facets, ranked_window, exact)
 
     def _count(
-        self, conn: sa.Connection, cond: sa.ColumnElement[bool], with_facets: bool, cap: int
-    ) -> tuple[int, dict[str, dict[str, int]]]:
+        self,
+        conn: sa.Connection,
+        cond: sa.ColumnElement[bool],
+        with_facets: bool,
+        cap: int,
+        window: int | None,
+    ) -> tuple[int, dict[str, dict[str, int]], list[str]]:
         """Total and facet counts over at most ``cap + 1`` matches: a term found in most
         documents costs reading that many index entries, not all of them. A total above
-        ``cap`` says only "more than ``cap``"; the facets are then lower bounds."""
+        ``cap`` says only "more than ``cap``"; the facets are then lower bounds.
+
+        With ``window``, also the ids of the newest ``window`` of those matches (all of
+        them when the total is exact): the candidates a ranking window needs, from the
+        same scan instead of a second one (a phrase's RUM bitmap: 40-80 ms each)."""
         t = self.t
         first = (
-            sa.select(t.c.class_code, t.c.archive_id).where(cond).limit(cap + 1).subquery("first")
+            sa.select(t.c.doc_id, t.c.class_code, t.c.archive_id, t.c.document_date)
+            .where(cond)
+            .limit(cap + 1)
+            .cte("first")
         )
+        columns: list[sa.ColumnElement[Any]] = []
+        if window is not None:
+            newest = (
+                sa.select(first.c.doc_id)
+                .order_by(first.c.document_date.desc().nulls_last(), first.c.doc_id)
+                .limit(window)
+                .subquery("newest")
+            )
+            columns.append(
+                sa.select(sa.func.array_agg(newest.c.doc_id)).scalar_subquery().label("newest")
+            )
         if not with_facets:
-            total = conn.execute(sa.select(sa.func.count()).select_from(first))
-            return total.scalar_one(), {}
+            row = conn.execute(sa.select(sa.func.count(), *columns).select_from(first)).one()
+            return row[0], {}, list(row[1] or []) if columns else []
         facet_stmt = sa.select(
             first.c.class_code,
             first.c.archive_id,
             sa.func.grouping(first.c.class_code).label("g_class"),
             sa.func.count().label("n"),
+            *columns,
         ).group_by(sa.text("GROUPING SETS ((class_code), (archive_id), ())"))
         facets = empty_facets()
         total = 0
+        ids: list[str] = []
         for r in conn.execute(facet_stmt):
             if r.class_code is None and r.archive_id is None:
                 total = r.n
+                ids = list(r.newest or []) if columns else []
             elif r.g_class == 0:
                 facets["class"][r.class_code] = r.n
             else:
                 facets["archive"][r.archive_id] = r.n
-        return total, facets
+        return total, facets, ids
 
     def _hits_by_date(
         self, conn: sa.Connection, cond: sa.ColumnElement[bool], sort: str, start: int, end: int
@@ -705,6 +792,79 @@ class PostgresBackend:
         )
         return [Hit(r.doc_id, float(r.score or 0.0)) for r in conn.execute(stmt)]
 
+    def _lexeme_rarity(self, conn: sa.Connection) -> dict[str, float]:
+        """Share of documents holding each of the table's most common lexemes, from the
+        planner's statistics (ANALYZE keeps the most frequent ones, with their share); a
+        lexeme not listed is rarer than every listed one. Read once per ANALYZE."""
+        if self._rarity is None:
+            row = conn.execute(
+                sa.text(
+                    "SELECT most_common_elems::text::text[], most_common_elem_freqs"
+                    " FROM pg_stats WHERE tablename = :t AND attname = 'tsv'"
+                    " AND schemaname = current_schema()"
+                ),
+                {"t": self.table_name},
+            ).first()
+            self._rarity = dict(zip(row[0], row[1], strict=False)) if row and row[0] else {}
+        return self._rarity
+
+    def _candidate_hits(
+        self,
+        conn: sa.Connection,
+        candidates: sa.ColumnElement[bool],
+        cond: sa.ColumnElement[bool],
+        rank_q: str,
+        window: int,
+        start: int,
+        end: int,
+    ) -> list[Hit]:
+        """Hits ``start..end`` by ``ts_rank_cd`` among the newest ``window`` matches of a
+        query with long phrases, found in two steps.
+
+        The phrase in the index reads every one of its terms' posting lists with their
+        positions (a 9-bigram phrase: 75 ms over 100,000 documents, its 2 rarest terms
+        alone: 16 ms); checking it on a row reads that row's tsvector (~50 us). So the
+        candidates are the documents with the phrases' rarest terms (``candidates``, from
+        the index, no positions), newest first, and the whole query (``cond``) is checked
+        on them in that order until ``window`` match: about ``window`` rows read when the
+        rare terms seldom occur outside the phrase.
+        """
+        t = self.t
+        order = [t.c.document_date.desc().nulls_last(), t.c.doc_id]
+        # OFFSET 0 keeps the check out of the candidates' scan (it would read every row).
+        c = sa.select(t).where(candidates).order_by(*order).offset(0).subquery("candidates")
+        query = sa.cast(sa.literal(rank_q), TSQUERY)
+        matched = (
+            sa.select(c.c.doc_id, c.c.tsv)
+            .where(ClauseAdapter(c).traverse(cond))
+            .order_by(c.c.document_date.desc().nulls_last(), c.c.doc_id)
+            .limit(window)
+            .subquery("matched")
+        )
+        score = sa.func.ts_rank_cd(matched.c.tsv, query).label("score")
+        stmt = (
+            sa.select(matched.c.doc_id, score)
+            .order_by(score.desc(), matched.c.doc_id)
+            .offset(start)
+            .limit(end - start)
+        )
+        return [Hit(r.doc_id, float(r.score or 0.0)) for r in conn.execute(stmt)]
+
+    def _ranked_ids(
+        self, conn: sa.Connection, ids: list[str], rank_q: str, start: int, end: int
+    ) -> list[Hit]:
+        """Hits ``start..end`` of the documents ``ids`` by ``ts_rank_cd`` (read by key)."""
+        t = self.t
+        score = sa.func.ts_rank_cd(t.c.tsv, sa.cast(sa.literal(rank_q), TSQUERY)).label("score")
+        stmt = (
+            sa.select(t.c.doc_id, score)
+            .where(t.c.doc_id.in_(ids))
+            .order_by(score.desc(), t.c.doc_id)
+            .offset(start)
+            .limit(end - start)
+        )
+        return [Hit(r.doc_id, float(r.score or 0.0)) for r in conn.execute(stmt)]
+
     def _filters(self, req: SearchRequest, *, words_first: bool) -> list[sa.ColumnElement[bool]]:
         """SQL conditions for the request's filters.
 
@@ -759,10 +919,16 @@ _Compiled = tuple[str, Any]
 
 
 class _Compiler:
-    def __init__(self, t: sa.Table, *, char_terms: bool) -> None:
+    def __init__(
+        self, t: sa.Table, *, char_terms: bool, rarity: dict[str, float] | None = None
+    ) -> None:
         self.t = t
         self.char_terms = char_terms
         self.positive: list[str] = []  # tsquery fragments that rank documents
+        # With ``rarity`` (lexeme -> share of documents), long phrases outside negations
+        # compile to their rarest terms alone: a superset of the matches, the candidates.
+        self.rarity = rarity
+        self.loosened = False  # some phrase was compiled to its candidate terms
 
     def rank_query(self) -> str | None:
         if not self.positive:
@@ -790,7 +956,10 @@ class _Compiler:
             if not units:
                 return None
             weight = {"title": "A", "body": "D"}.get(node.field or "", "")
-            ts = " & ".join(_unit_ts(u, weight, self.char_terms) for u in units)
+            rarity = None if negated else self.rarity
+            ts = " & ".join(_unit_ts(u, weight, self.char_terms, rarity) for u in units)
+            if rarity is not None and any(_is_long_phrase(u) for u in units):
+                self.loosened = True
             if not negated:
                 self.positive.append(ts)
             return ("ts", ts)
@@ -831,7 +1000,14 @@ def _score_of_distance(distance: float | None) -> float:
     return 1.0 / distance
 
 
-def _unit_ts(unit: Unit, weight: str, char_terms: bool) -> str:
+def _is_long_phrase(unit: Unit) -> bool:
+    return isinstance(unit, PhraseUnit) and len(unit.terms) >= LONG_PHRASE_TERMS
+
+
+def _unit_ts(
+    unit: Unit, weight: str, char_terms: bool, rarity: dict[str, float] | None = None
+) -> str:
+    """The tsquery of one unit; with ``rarity``, a long phrase becomes its candidates."""
     w = f":{weight}" if weight else ""
     if isinstance(unit, TermUnit):
         return f"{_lexeme(unit.term)}{w}"
@@ -842,7 +1018,19 @@ def _unit_ts(unit: Unit, weight: str, char_terms: bool) -> str:
             return f"{_lexeme(CHAR_MARK + unit.prefix)}{w}"
         return f"{_lexeme(unit.prefix)}:*{weight}"
     assert isinstance(unit, PhraseUnit)
-    phrase = " <-> ".join(f"{_lexeme(term)}{w}" for term in unit.terms)
+    if rarity is not None and _is_long_phrase(unit):
+        rarest = sorted(set(unit.terms), key=lambda term: (rarity.get(term, 0.0), term))
+        phrase = " & ".join(f"{_lexeme(term)}{w}" for term in rarest[:CANDIDATE_TERMS])
+    else:
+        phrase = " <-> ".join(f"{_lexeme(term)}{w}" for term in unit.terms)
     if unit.word:
         return f"(({phrase}) | {_lexeme(unit.word)}{w})"
     return f"({phrase})"
+
+
+def _settings(conn: sa.Connection, **on: bool) -> None:
+    """Turn boolean settings on or off for the rest of the transaction, in one round trip."""
+    calls = ", ".join(
+        f"set_config('{name}', '{'on' if v else 'off'}', true)" for name, v in on.items()
+    )
+    conn.execute(sa.text(f"SELECT {calls}"))

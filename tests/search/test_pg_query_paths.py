@@ -188,3 +188,57 @@ def test_rum_ranks_a_query_over_the_cap_within_its_newest_matches(request, pg_en
     # it would rank first over every match.
     rest = [h.doc_id for p in (3, 4) for h in _page(backend, p, total_cap=6).hits]
     assert rest == ["D03", "D02", "D01"]
+
+
+PHRASE = "应向守约方支付违约金"
+PHRASE_DOCS = [
+    _doc("P1", "合同", f"第一条 {PHRASE}。", 1),
+    _doc("P2", "合同", f"第二条 {PHRASE}。", 2),
+    _doc("P3", "合同", f"{PHRASE}，并且{PHRASE}。", 3),  # twice: ranks first
+    _doc("P4", "合同", f"{PHRASE}。", 4),
+    _doc("P5", "合同", f"{PHRASE}。", 5),
+    # The newest two hold every bigram of the phrase, but not the phrase: the stream
+    # breaks at the punctuation. They are candidates, never hits.
+    _doc("N6", "合同", "应向守约方，支付违约金。", 6),
+    _doc("N7", "合同", "守约方支付违约金，应向对方。", 7),
+]
+
+
+@pytest.mark.parametrize("analyzed", [False, True], ids=["no-statistics", "statistics"])
+def test_a_long_phrase_over_the_cap_is_checked_on_its_newest_candidates(
+    request, pg_engine, table, text_index, analyzed
+):
+    backend = _open(request, pg_engine, table, text_index, rank_window=3, broad_rank_window=3)
+    backend.add(PHRASE_DOCS)
+    if analyzed:
+        backend.analyze()  # the rarest terms then come from the planner's statistics
+    query = f'"{PHRASE}"'
+    exact = backend.search(SearchRequest(query, allowed_levels=EVERYTHING, per_page=10))
+    assert exact.total == 5 and exact.total_exact
+
+    def page(n: int):
+        return backend.search(
+            SearchRequest(query, allowed_levels=EVERYTHING, per_page=2, page=n, total_cap=4)
+        )
+
+    first = page(1)
+    assert first.total == 4 and not first.total_exact and first.ranked_window == 3
+    # The newest three phrase matches (P5, P4, P3) ranked, P3 first; N6 and N7 are newer
+    # candidates but do not hold the phrase.
+    assert [h.doc_id for h in first.hits] == ["P3", "P4"]
+    assert first.hits[0].score > first.hits[1].score > 0
+    rest = [h.doc_id for n in (2, 3) for h in page(n).hits]
+    assert rest == ["P5", "P2", "P1"]
+    # The same documents as the exact count found, none twice.
+    assert sorted(["P3", "P4", *rest]) == sorted(h.doc_id for h in exact.hits)
+
+
+def test_a_negated_long_phrase_is_not_loosened(request, pg_engine, table, text_index):
+    backend = _open(request, pg_engine, table, text_index, rank_window=3, broad_rank_window=3)
+    backend.add(PHRASE_DOCS)
+    results = backend.search(
+        SearchRequest(f'合同 -"{PHRASE}"', allowed_levels=EVERYTHING, per_page=10, total_cap=1)
+    )
+    # Loosening the phrase under the NOT would drop N6 and N7, which lack the phrase.
+    assert not results.total_exact and results.ranked_window == 3
+    assert sorted(h.doc_id for h in results.hits) == ["N6", "N7"]
