@@ -190,6 +190,21 @@ def test_rum_ranks_a_query_over_the_cap_within_its_newest_matches(request, pg_en
     assert rest == ["D03", "D02", "D01"]
 
 
+def test_rum_ranks_filtered_matches_among_the_rows_that_pass_the_filters(request, pg_engine, table):
+    backend = _open(request, pg_engine, table, "rum", rank_window=6, broad_rank_window=4)
+    backend.add(PENALTY_DOCS)
+    # A filter leaving 6 matches: ranked by ts_rank_cd over all of them (up to rank_window).
+    every = _page(backend, 1, per_page=10, date_from=date(2024, 1, 2))
+    assert every.total == 6 and every.total_exact and every.ranked_window is None
+    assert [h.doc_id for h in every.hits][:3] == ["D02", "D06", "D04"]
+    scores = [h.score for h in every.hits]
+    assert scores == sorted(scores, reverse=True) and scores[-1] > 0
+    # A filter leaving 7 (more than rank_window): the newest 4 ranked, the rest by date.
+    newest = _page(backend, 1, per_page=10, class_codes=["contract"])
+    assert newest.total == 7 and newest.total_exact and newest.ranked_window == 4
+    assert [h.doc_id for h in newest.hits] == ["D06", "D04", "D05", "D07", "D03", "D02", "D01"]
+
+
 PHRASE = "应向守约方支付违约金"
 PHRASE_DOCS = [
     _doc("P1", "合同", f"第一条 {PHRASE}。", 1),
