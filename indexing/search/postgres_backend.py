@@ -645,7 +645,7 @@ class PostgresBackend:
             elif rank_q is not None and not exact and rum:
                 # The words are in more than total_cap documents: the newest come first by
                 # walking the date index and checking each row's words (at 100,000 rows and
-                # the default cap, ten rows read per row kept at worst), instead of listing
+                # the default cap, ten rows read per row kept on average), instead of listing
                 # every match from the RUM index (40 ms for 100,000) to sort them. GIN lists
                 # matches about ten times faster and keeps doing so.
                 _settings(conn, enable_indexscan=True, enable_bitmapscan=False)
