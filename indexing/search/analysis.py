@@ -44,6 +44,7 @@ __all__ = [
     "PrefixUnit",
     "TermUnit",
     "Unit",
+    "first_char_positions",
     "index_terms",
     "normalize",
     "query_units",
@@ -164,6 +165,21 @@ def index_terms(text: str, *, start: int = 0) -> list[tuple[str, int]]:
             out.append((stem_word(run), pos))
             pos += 1
     return out
+
+
+def first_char_positions(terms: list[tuple[str, int]]) -> dict[str, int]:
+    """The first position of each CJK character in ``index_terms`` output.
+
+    Every character of a CJK run starts the bigram at its position or is the run's lone
+    last character there, so the first characters of those terms are all of them. A
+    backend that indexes "this document contains the character" as a term of its own
+    (instead of searching every bigram that starts with it) builds that term from these.
+    """
+    first: dict[str, int] = {}
+    for term, pos in terms:
+        if len(term) <= 2:
+            first.setdefault(term[0], pos)
+    return {char: pos for char, pos in first.items() if _CJK_RE.match(char)}
 
 
 # --------------------------------------------------------------------------- queries
