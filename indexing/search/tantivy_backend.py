@@ -25,18 +25,18 @@ backends, terms + positions allow rebuilding a body's normalised token sequence:
 the folder like the text itself.
 
 Memory: while a writer is open, glibc's malloc mmap threshold is fixed at 512 KiB for the
-whole process (``mallopt(M_MMAP_THRESHOLD)``; nothing is changed on other C libraries), and
-set to glibc's own 32 MiB ceiling when the last writer closes. Tantivy's writer grows its indexing arena in 1 MiB blocks and frees them at every commit; with
-glibc's default, the first such free raises the threshold above 1 MiB, so later blocks come
-from the malloc arenas of the writer's threads, which keep the freed memory: a reindex of
-100,000 documents (a new writer per batch) peaked at 0.94-1.08 GB. With the threshold
-fixed, those blocks are mapped and unmapped on their own and the process holds about one
-batch's arena plus one merge's inputs (figures in bench/RESULTS.md). Only while writing:
-searches keep reusing freed memory as glibc does by default (at most one system call
-per block of 32 MiB or more).
+whole process (``mallopt(M_MMAP_THRESHOLD)``; nothing is changed on other C libraries); when
+the last writing call ends it is set to glibc's own 32 MiB ceiling, so searches keep
+reusing freed memory as glibc does by default. Tantivy's writer grows its indexing arena in
+1 MiB blocks and frees them at every commit; with glibc's default, the first such free
+raises the threshold above 1 MiB, so later blocks come from the malloc arenas of the
+writer's threads, which keep the freed memory: a reindex of 100,000 documents (a new
+writer per batch) peaked at 0.94-1.08 GB. With the threshold fixed while writing, those
+blocks are mapped and unmapped on their own, and the same reindex peaked at 666 MB
+(bench/RESULTS.md).
 
 Segments and merges are Tantivy's default log merge policy, as before: every ``add``
-writes its batch as one segment per writer thread and up to eight segments of a similar
+writes its batch as one segment per writer thread and eight or more segments of a similar
 size are merged into one in the background (finished before the writer is released), so a
 reindex in batches yields the same documents, terms and hits as one large ``add``.
 
