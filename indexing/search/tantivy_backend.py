@@ -24,6 +24,22 @@ files. The copy holds exactly what the postings already hold, so, as with the ot
 backends, terms + positions allow rebuilding a body's normalised token sequence: protect
 the folder like the text itself.
 
+Memory: while a writer is open, glibc's malloc mmap threshold is fixed at 512 KiB for the
+whole process (``mallopt(M_MMAP_THRESHOLD)``; nothing is changed on other C libraries); when
+the last writing call ends it is set to glibc's own 32 MiB ceiling, so searches keep
+reusing freed memory as glibc does by default. Tantivy's writer grows its indexing arena in
+1 MiB blocks and frees them at every commit; with glibc's default, the first such free
+raises the threshold above 1 MiB, so later blocks come from the malloc arenas of the
+writer's threads, which keep the freed memory: a reindex of 100,000 documents (a new
+writer per batch) peaked at 0.94-1.08 GB. With the threshold fixed while writing, those
+blocks are mapped and unmapped on their own, and the same reindex peaked at 666 MB
+(bench/RESULTS.md).
+
+Segments and merges are Tantivy's default log merge policy, as before: every ``add``
+writes its batch as one segment per writer thread and eight or more segments of a similar
+size are merged into one in the background (finished before the writer is released), so a
+reindex in batches yields the same documents, terms and hits as one large ``add``.
+
 Concurrency: Tantivy allows one writer per directory (a lock file). Each writing call
 (``add``, ``delete``, ``purge``, ``clear``) opens the writer and releases it before it
 returns, so the web process, the workers and the CLI can all write to one index; a call
@@ -35,8 +51,11 @@ commits at once and other processes' commits shortly after they land.
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import functools
 import json
 import os
+import platform
 import shutil
 import threading
 import time
@@ -61,7 +80,7 @@ from .backend import (
 from .errors import BackendError, IndexLocked
 from .query import And, MatchAll, Node, Not, Or, Phrase, Word, parse_query
 
-__all__ = ["TantivyBackend"]
+__all__ = ["TantivyBackend", "bounded_malloc"]
 
 NAME = "tantivy"
 KEYWORD_FIELDS = ("archive_id", "archive_number", "class_code", "status", "level")
@@ -70,6 +89,49 @@ TITLE_BOOST = 2.0
 FACET_SIZES = {"class": 10_000, "archive": 1_000_000}
 FACET_FIELDS = {"class": "class_code", "archive": "archive_id"}
 LOCK_RETRY_SECONDS = 0.1
+# glibc's mallopt parameters (malloc.h) and the values used while a writer is open, and after.
+M_TRIM_THRESHOLD = -1
+M_MMAP_THRESHOLD = -3
+WRITING_MMAP_THRESHOLD = 512 * 1024  # below the writer arena's 1 MiB blocks
+# The ceiling glibc's own dynamic threshold reaches on 64-bit systems, with the trim
+# threshold it pairs with it (twice): reads reuse freed memory instead of mapping it again.
+READING_MMAP_THRESHOLD = 32 * 2**20
+READING_TRIM_THRESHOLD = 64 * 2**20
+_writing_calls = 0
+_writing_calls_lock = threading.Lock()
+
+
+@functools.cache
+def _glibc_mallopt() -> Any:
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        return None
+    try:
+        return ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return None
+
+
+@contextlib.contextmanager
+def bounded_malloc() -> Iterator[bool]:
+    """While writing, map glibc's large blocks on their own (see the module docstring);
+    yields whether the bound applies (glibc only). Process-wide; nested and concurrent
+    blocks keep it until the last one ends."""
+    global _writing_calls
+    mallopt = _glibc_mallopt()
+    if mallopt is None:
+        yield False
+        return
+    with _writing_calls_lock:
+        _writing_calls += 1
+        applied = bool(mallopt(M_MMAP_THRESHOLD, WRITING_MMAP_THRESHOLD))
+    try:
+        yield applied
+    finally:
+        with _writing_calls_lock:
+            _writing_calls -= 1
+            if _writing_calls == 0:
+                mallopt(M_MMAP_THRESHOLD, READING_MMAP_THRESHOLD)
+                mallopt(M_TRIM_THRESHOLD, READING_TRIM_THRESHOLD)
 
 
 def _schema() -> tantivy.Schema:
@@ -209,7 +271,7 @@ class TantivyBackend:
         """An index made before documents had tags is rebuilt once from its stored
         postings copies (a schema is fixed at creation): into a new folder beside it,
         which then takes its place."""
-        with self._lock:
+        with self._lock, bounded_malloc():
             writer = self._acquire_writer()  # keeps other writers out while it is copied
             searcher = self._fresh_searcher()
             postings = [searcher.doc(a)["postings"][0] for a in self._all_addresses(searcher)]
@@ -265,7 +327,7 @@ class TantivyBackend:
     @contextlib.contextmanager
     def _writing(self) -> Iterator[tantivy.IndexWriter]:
         """The writer for one call: rolled back on error, always released at the end."""
-        with self._lock:
+        with self._lock, bounded_malloc():
             writer = self._acquire_writer()
             try:
                 yield writer
@@ -306,7 +368,7 @@ class TantivyBackend:
         """Rebuild every live document from its stored postings copy in one commit, which
         drops all old segments (and with them deleted documents' terms), then remove the
         old files. Takes as long as indexing the live documents once."""
-        with self._lock:
+        with self._lock, bounded_malloc():
             writer = self._acquire_writer()
             self._commit(writer)
             searcher = self._fresh_searcher()
@@ -327,7 +389,7 @@ class TantivyBackend:
         return contextlib.nullcontext()
 
     def clear(self) -> None:
-        with self._lock:
+        with self._lock, bounded_malloc():
             writer = self._acquire_writer()
             writer.delete_all_documents()
             self._commit(writer)
@@ -433,7 +495,7 @@ class TantivyBackend:
         }
 
     def close(self) -> None:
-        with self._lock:
+        with self._lock, bounded_malloc():
             self._release_writer()
         self._analyser.close()
 
