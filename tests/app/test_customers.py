@@ -9,13 +9,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import random
-import signal
 import sqlite3
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
@@ -25,7 +20,7 @@ from archive_app.infra import vault
 from archive_app.infra.config import Settings
 from archive_app.infra.db import Database
 from archive_app.models import AuditEntry, CustomerArchive
-from tests.app.workers import worker_env
+from tests.app.workers import kill_when
 from tests.paperwork import uscc
 
 HEADER = ["客户名称", "客户类型", "行业", "地区", "统一社会信用代码", "标签", "保密级别"]
@@ -293,29 +288,14 @@ def test_an_import_killed_while_writing_leaves_nothing_and_runs_again_in_full(
             return connection.execute("SELECT count(*) FROM archives").fetchone()[0]
 
     keys_before = keys()
-    log = tmp_path / "import.log"
-    with log.open("wb") as output:
-        child = subprocess.Popen(
-            [sys.executable, "-m", "archive_app", "archives", "import", str(table), "--json"],
-            env=worker_env(settings),
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
-            # The archives' keys are made inside the import's transaction, after its rows are
-            # inserted and before their audit entries and the commit: kill in that window.
-            deadline = time.monotonic() + 120
-            while keys() == keys_before:
-                assert child.poll() is None, log.read_text(errors="replace")
-                assert time.monotonic() < deadline, log.read_text(errors="replace")
-                time.sleep(0.005)
-            os.killpg(child.pid, signal.SIGKILL)
-        finally:
-            if child.poll() is None:
-                os.killpg(child.pid, signal.SIGKILL)
-            child.wait(timeout=30)
-    assert child.returncode == -signal.SIGKILL
+    # The archives' keys are made inside the import's transaction, after its rows are
+    # inserted and before their audit entries and the commit: kill in that window.
+    kill_when(
+        settings,
+        ["archives", "import", str(table), "--json"],
+        lambda: keys() != keys_before,
+        tmp_path / "import.log",
+    )
     # Nothing of it was written: no archive, no audit entry, the chain intact.
     assert archive_count(database) == 1
     assert import_entries(database) == 0

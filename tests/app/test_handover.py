@@ -13,13 +13,8 @@ import csv
 import hashlib
 import io
 import json
-import os
 import random
-import signal
 import stat
-import subprocess
-import sys
-import time
 import zipfile
 from datetime import date
 from pathlib import Path
@@ -37,7 +32,7 @@ from archive_app.services import handover
 from archive_app.services.intake import IntakeItem, take_in
 from archive_app.services.retention import batches, destruction
 from archive_app.services.retention.certificate_files import ensure_signing_key
-from tests.app.workers import worker_env
+from tests.app.workers import kill_when
 from tests.retention_app.conftest import add_document, make_archive
 
 pytestmark = pytest.mark.slow
@@ -191,30 +186,15 @@ def test_an_export_killed_midway_leaves_no_package_and_its_partial_copy_is_swept
     out.mkdir()
     package = out / "handover.zip"
     private = settings.home / "tmp"
-    log = tmp_path / "export.log"
     command = ["archives", "export", archive, "-o", str(package), "--as", "comp1"]
-    with log.open("wb") as output:
-        child = subprocess.Popen(
-            [sys.executable, "-m", "archive_app", *command],
-            env=worker_env(settings),
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
-            deadline = time.monotonic() + 120
-            while not any(
-                built.stat().st_size > 2**20 for built in private.glob("*/handover-*/package.zip")
-            ):
-                assert child.poll() is None, log.read_text(errors="replace")
-                assert time.monotonic() < deadline, log.read_text(errors="replace")
-                time.sleep(0.005)
-            os.killpg(child.pid, signal.SIGKILL)
-        finally:
-            if child.poll() is None:
-                os.killpg(child.pid, signal.SIGKILL)
-            child.wait(timeout=30)
-    assert child.returncode == -signal.SIGKILL
+    kill_when(
+        settings,
+        command,
+        lambda: any(
+            built.stat().st_size > 2**20 for built in private.glob("*/handover-*/package.zip")
+        ),
+        tmp_path / "export.log",
+    )
     # No package and no partial one at the destination; the decrypted partial copy is only
     # in the instance's private folder (0700), and no export was recorded.
     assert list(out.iterdir()) == []

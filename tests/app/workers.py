@@ -1,4 +1,5 @@
-"""Running a real background worker process for a test instance."""
+"""Running a real background worker process for a test instance, and killing a real
+command at a chosen moment."""
 
 from __future__ import annotations
 
@@ -132,3 +133,30 @@ def claimed_by(worker: WorkerProcess) -> Callable[[Document, Worker | None], boo
         and claimant is not None
         and claimant.pid == worker.process.pid
     )
+
+
+def kill_when(
+    settings: Settings, args: list[str], ready: Callable[[], bool], log: Path, **extra: str
+) -> None:
+    """Run ``archive ARGS`` in a process group of its own and SIGKILL it as soon as
+    ``ready()`` holds (polled every 5 ms); fails if it exits first or takes over 120 s."""
+    with log.open("wb") as output:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "archive_app", *args],
+            env=worker_env(settings, **extra),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            deadline = time.monotonic() + 120
+            while not ready():
+                assert child.poll() is None, log.read_text(errors="replace")
+                assert time.monotonic() < deadline, log.read_text(errors="replace")
+                time.sleep(0.005)
+            os.killpg(child.pid, signal.SIGKILL)
+        finally:
+            if child.poll() is None:
+                os.killpg(child.pid, signal.SIGKILL)
+            child.wait(timeout=30)
+    assert child.returncode == -signal.SIGKILL

@@ -6,11 +6,6 @@ answering and goes on when run again."""
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -23,7 +18,7 @@ from archive_app.search import maintenance as search_maintenance
 from archive_app.search import record as search_record
 from archive_app.search.backend import SwitchRefused
 from archive_app.services.initialise import initialise
-from tests.app.workers import worker_env
+from tests.app.workers import kill_when
 
 from .conftest import Env
 from .test_search import found
@@ -116,28 +111,13 @@ def test_a_switch_killed_midway_leaves_the_old_index_answering_then_completes(
     expected = found(env, "违约金")
     target = f"tantivy://{tmp_path / 'killed-switch-index'}"
     checkpoints = set(env.settings.home.glob("search-switch-*.checkpoint"))
-    log = tmp_path / "switch.log"
-    with log.open("wb") as output:
-        # One document per batch, so the build is still going when its first batch is in.
-        child = subprocess.Popen(
-            [sys.executable, "-m", "archive_app", "reindex", "--to", target, "--batch-size", "1"],
-            env=worker_env(env.settings),
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
-            deadline = time.monotonic() + 120
-            while not set(env.settings.home.glob("search-switch-*.checkpoint")) - checkpoints:
-                assert child.poll() is None, log.read_text(errors="replace")
-                assert time.monotonic() < deadline, log.read_text(errors="replace")
-                time.sleep(0.005)
-            os.killpg(child.pid, signal.SIGKILL)
-        finally:
-            if child.poll() is None:
-                os.killpg(child.pid, signal.SIGKILL)
-            child.wait(timeout=30)
-    assert child.returncode == -signal.SIGKILL
+    # One document per batch, so the build is still going when its first batch is in.
+    kill_when(
+        env.settings,
+        ["reindex", "--to", target, "--batch-size", "1"],
+        lambda: bool(set(env.settings.home.glob("search-switch-*.checkpoint")) - checkpoints),
+        tmp_path / "switch.log",
+    )
     # Killed after its first batch: the instance still searches the old index.
     assert env.settings.resolved_search_url == before
     env.container.reopen_search()
